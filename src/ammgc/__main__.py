@@ -1,0 +1,3 @@
+from ammgc.cli import main
+
+main()

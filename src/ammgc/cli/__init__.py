@@ -1,0 +1,21 @@
+"""Command line: argument parsing only; every command calls library functions.
+
+Each command group lives in its own module and registers on ``app`` here.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from ammgc.cli import cv, data
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+                  help="AMMGC: predict miRNA-drug resistance associations (Niu et al. 2022).")
+app.add_typer(data.app, name="data")
+cv.register(app)
+
+
+def main() -> None:
+    from ammgc.cli.common import run_app
+
+    run_app(app)

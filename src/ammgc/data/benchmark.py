@@ -1,0 +1,197 @@
+"""The published miRNA-drug resistance benchmark (GCMDR / AMMGC layout): files, hashes, loader.
+
+106 drugs x 754 miRNAs, 3,338 associations, from the public repository ``scz760904126/AMMGC``
+(commit 230f42c) plus the drug table of ``ZoomWang666/DMR-PEG`` (commit c2d27ca). Indices are
+kept exactly as published; names are shown as given (see README, "Known quirks").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ammgc.data.dataset import Dataset, FeatureView
+from ammgc.data.validation import read_excel, read_matrix, read_text
+from ammgc.errors import DataError
+from ammgc.io import file_blob_sha1
+
+N_DRUGS = 106
+N_MIRNAS = 754
+N_ASSOCIATIONS = 3338
+
+AMMGC_REPO_URL = "https://raw.githubusercontent.com/scz760904126/AMMGC/230f42c049b7d3e8a07725d6e0ae9a483706708e/"
+DMRPEG_REPO_URL = "https://raw.githubusercontent.com/ZoomWang666/DMR-PEG/c2d27ca191a314408cb11c7fb82259946f1c88a0/"
+
+
+@dataclass(frozen=True)
+class BenchmarkFile:
+    """One file of the benchmark: its path in the layout, public URL and git blob SHA-1."""
+
+    path: str
+    url: str
+    blob_sha1: str
+    required: bool = True
+
+
+BENCHMARK_FILES: tuple[BenchmarkFile, ...] = (
+    BenchmarkFile("drug-miRNA.txt", AMMGC_REPO_URL + "drug-miRNA.txt",
+                  "e39375e50beb6e5ff9b588b3dc9a8148b2426a52"),
+    BenchmarkFile("features/drug_feature_matrix.txt", AMMGC_REPO_URL + "features/drug_feature_matrix.txt",
+                  "08b1175b49ed111aaf3b895c17d9cfb020ee7019"),
+    BenchmarkFile("features/drug_labelencoding.txt", AMMGC_REPO_URL + "features/drug_labelencoding.txt",
+                  "ac9ea80248edbf4bb7956687327be253434c75e9"),
+    BenchmarkFile("features/ncrna_expression_full.txt", AMMGC_REPO_URL + "features/ncrna_expression_full.txt",
+                  "d1d3da4a02d79442cb8803e3991de4c384b5902b"),
+    BenchmarkFile("features/drug_miRNA.csv", AMMGC_REPO_URL + "features/drug_miRNA.csv",
+                  "2981dedc716872995a4e01db0f06db8aed404562"),
+    BenchmarkFile("features/drug_miRNA.xlsx", AMMGC_REPO_URL + "features/drug_miRNA.xlsx",
+                  "9b7409a14b60f4b0b0ff900e26a374bec681a60d"),
+    BenchmarkFile("features/miRNA_list.xlsx", AMMGC_REPO_URL + "features/miRNA_list.xlsx",
+                  "54857deda9e32f0dadeb0303492da0c7f5e514e3"),
+    BenchmarkFile("features/drug_list.xlsx", DMRPEG_REPO_URL + "drug_list.xlsx",
+                  "b81d095bd9705e87e945359deb47f5c45478a2ed"),
+    BenchmarkFile("features/ncrna_GOsimilarity_full.txt",
+                  AMMGC_REPO_URL + "features/ncrna_GOsimilarity_full.txt",
+                  "ee301b47895a616999cbba811d7f6704c038ca69", required=False),
+)
+GO_FILE = "features/ncrna_GOsimilarity_full.txt"
+GO_COLUMNS = 2587
+
+
+def is_benchmark_dir(path: Path) -> bool:
+    return (path / "drug-miRNA.txt").is_file()
+
+
+def load_benchmark(root: str | Path, *, verify: bool = False) -> Dataset:
+    """Load the benchmark from its original layout in ``root``.
+
+    Every feature matrix present is loaded as a view labelled with file, blob hash and shape.
+    With ``verify`` every file's git blob SHA-1 is checked against the published one; the GO
+    file, when present, is always verified (it is the one users add by hand).
+    """
+    root = Path(root)
+    if not is_benchmark_dir(root):
+        raise DataError("not a benchmark directory (drug-miRNA.txt missing)", file=root)
+    hashes = {}
+    for spec in BENCHMARK_FILES:
+        f = root / spec.path
+        if not f.is_file():
+            if spec.required:
+                raise DataError("required benchmark file is missing", file=f)
+            continue
+        if verify or spec.path == GO_FILE:
+            actual = file_blob_sha1(f)
+            if actual != spec.blob_sha1:
+                raise DataError(f"content does not match the published file (git blob {actual}, "
+                                f"expected {spec.blob_sha1}); re-download it with `ammgc data fetch`", file=f)
+            hashes[spec.path] = actual
+    drugs = _read_drug_table(root / "features/drug_list.xlsx")
+    mirnas = _read_mirna_list(root / "features/miRNA_list.xlsx")
+    associations = _read_pair_list(root / "drug-miRNA.txt", len(drugs), len(mirnas))
+    _check_matrix_agrees(root / "features/drug_miRNA.csv", associations)
+
+    def view(name: str, entity: str, rel: str, n_rows: int, **kw: object) -> FeatureView:
+        f = root / rel
+        matrix = read_matrix(f, rows=n_rows, **kw)  # type: ignore[arg-type]
+        return FeatureView(name, entity, matrix, source=str(f),  # type: ignore[arg-type]
+                           blob_sha1=hashes.get(rel) or file_blob_sha1(f))
+
+    views = [
+        view("fingerprint", "drug", "features/drug_feature_matrix.txt", len(drugs), columns=920, binary=True),
+        view("smiles_code", "drug", "features/drug_labelencoding.txt", len(drugs), columns=85, integer=True),
+        view("expression", "mirna", "features/ncrna_expression_full.txt", len(mirnas), columns=172),
+    ]
+    if (root / GO_FILE).is_file():
+        views.append(view("go", "mirna", GO_FILE, len(mirnas), columns=GO_COLUMNS))
+    return Dataset(associations=associations, drugs=drugs, mirnas=mirnas,
+                   views={v.name: v for v in views}, source=str(root), name="gcmdr-benchmark")
+
+
+def _read_drug_table(path: Path) -> pd.DataFrame:
+    table = read_excel(path, header=0)
+    if table.shape[1] < 4:
+        raise DataError(f"expected 4 columns (PubChem CID, MeSH id, name, SMILES), found {table.shape[1]}",
+                        file=path)
+    table = table.iloc[:, :4]
+    table.columns = ["cid", "mesh", "name", "smiles"]
+    if len(table) != N_DRUGS:
+        raise DataError(f"has {len(table)} drugs, expected {N_DRUGS}", file=path)
+    for i, name in enumerate(table["name"]):
+        if pd.isna(name) or not str(name).strip():
+            raise DataError("drug name is empty", file=path, row=i + 2)
+    out = pd.DataFrame({
+        "name": [str(n).strip() for n in table["name"]],
+        "cid": [_clean_id(c) for c in table["cid"]],
+        "mesh": [_clean_id(m) for m in table["mesh"]],
+        "smiles": ["" if pd.isna(s) else str(s).strip() for s in table["smiles"]],
+    })
+    return out
+
+
+def _read_mirna_list(path: Path) -> pd.DataFrame:
+    table = read_excel(path, header=None)
+    names = ["" if pd.isna(n) else str(n).strip() for n in table.iloc[:, 0]]
+    if len(names) != N_MIRNAS:
+        raise DataError(f"has {len(names)} miRNAs, expected {N_MIRNAS}", file=path)
+    for i, name in enumerate(names):
+        if not name:
+            raise DataError("miRNA name is empty", file=path, row=i + 1)
+    return pd.DataFrame({"name": names})
+
+
+def _read_pair_list(path: Path, n_drugs: int, n_mirnas: int) -> np.ndarray:
+    """Parse ``drug_no<TAB>mirna_no<TAB>1`` lines (1-based) into a 0/1 matrix."""
+    associations = np.zeros((n_drugs, n_mirnas), dtype=np.uint8)
+    seen: dict[tuple[int, int], int] = {}
+    lines = read_text(path).split("\n")
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            if any(rest.strip() for rest in lines[number:]):
+                raise DataError("blank line inside the association list", file=path, row=number)
+            break
+        cells = line.split()
+        if len(cells) != 3:
+            raise DataError(f"expected 3 tab-separated fields (drug, miRNA, 1), found {len(cells)}",
+                            file=path, row=number)
+        try:
+            drug, mirna, label = (int(c) for c in cells)
+        except ValueError:
+            raise DataError(f"fields must be integers, found {cells}", file=path, row=number) from None
+        if label != 1:
+            raise DataError(f"label must be 1, found {label}", file=path, row=number, column=3)
+        if not 1 <= drug <= n_drugs:
+            raise DataError(f"drug number {drug} outside 1..{n_drugs}", file=path, row=number, column=1)
+        if not 1 <= mirna <= n_mirnas:
+            raise DataError(f"miRNA number {mirna} outside 1..{n_mirnas}", file=path, row=number, column=2)
+        key = (drug - 1, mirna - 1)
+        if key in seen:
+            raise DataError(f"duplicate pair ({drug}, {mirna}), first at row {seen[key]}", file=path, row=number)
+        seen[key] = number
+        associations[key] = 1
+    if not seen:
+        raise DataError("no associations", file=path)
+    return associations
+
+
+def _check_matrix_agrees(path: Path, associations: np.ndarray) -> None:
+    """The 0/1 CSV copy of the associations must say the same as the pair list."""
+    if not path.is_file():
+        return
+    matrix = read_matrix(path, delimiter=",", rows=associations.shape[0], columns=associations.shape[1],
+                         binary=True)
+    diff = np.argwhere(matrix != associations)
+    if len(diff):
+        i, j = diff[0]
+        raise DataError(f"disagrees with drug-miRNA.txt at drug {i + 1}, miRNA {j + 1} "
+                        f"({len(diff)} cells differ)", file=path, row=int(i) + 1, column=int(j) + 1)
+
+
+def _clean_id(value: object) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()

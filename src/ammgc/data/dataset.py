@@ -1,0 +1,134 @@
+"""The one dataset object every other part of the tool consumes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from ammgc.errors import DataError
+
+Entity = Literal["drug", "mirna"]
+
+
+@dataclass(frozen=True)
+class FeatureView:
+    """One feature matrix of drugs or miRNAs, with where it came from.
+
+    Rows follow the dataset's drug (or miRNA) order. ``source`` names the file it was read from
+    or the computation that produced it; ``blob_sha1`` identifies the input file's content.
+    """
+
+    name: str
+    entity: Entity
+    matrix: np.ndarray
+    source: str
+    blob_sha1: str | None = None
+    note: str = ""
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return (int(self.matrix.shape[0]), int(self.matrix.shape[1]))
+
+    def describe(self) -> dict[str, object]:
+        return {"name": self.name, "entity": self.entity, "shape": list(self.shape),
+                "source": self.source, "blob_sha1": self.blob_sha1, "note": self.note}
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Drugs, miRNAs, the 0/1 drug x miRNA association matrix and the feature views.
+
+    ``drugs`` has columns ``name``, ``cid``, ``mesh``, ``smiles`` (missing values are empty strings);
+    ``mirnas`` has ``name`` and, where known, ``sequence``. Index order is the published order.
+    """
+
+    associations: np.ndarray
+    drugs: pd.DataFrame
+    mirnas: pd.DataFrame
+    views: dict[str, FeatureView] = field(default_factory=dict)
+    source: str = ""
+    name: str = "dataset"
+
+    def __post_init__(self) -> None:
+        a = self.associations
+        if a.ndim != 2 or a.shape != (len(self.drugs), len(self.mirnas)):
+            raise DataError(f"association matrix has shape {a.shape}, expected "
+                            f"({len(self.drugs)} drugs, {len(self.mirnas)} miRNAs)", file=self.source)
+        if not np.isin(a, (0, 1)).all():
+            raise DataError("association matrix must be 0/1", file=self.source)
+        for view in self.views.values():
+            expected = self.n_drugs if view.entity == "drug" else self.n_mirnas
+            if view.matrix.shape[0] != expected:
+                raise DataError(f"view {view.name!r} has {view.matrix.shape[0]} rows, expected "
+                                f"{expected} ({view.entity}s)", file=view.source)
+
+    @property
+    def n_drugs(self) -> int:
+        return int(self.associations.shape[0])
+
+    @property
+    def n_mirnas(self) -> int:
+        return int(self.associations.shape[1])
+
+    @property
+    def n_associations(self) -> int:
+        return int(self.associations.sum())
+
+    @property
+    def density(self) -> float:
+        return self.n_associations / float(self.associations.size)
+
+    @property
+    def drug_names(self) -> list[str]:
+        return [str(n) for n in self.drugs["name"]]
+
+    @property
+    def mirna_names(self) -> list[str]:
+        return [str(n) for n in self.mirnas["name"]]
+
+    def positive_pairs(self) -> np.ndarray:
+        """(N, 2) array of (drug index, miRNA index) of known associations, row-major order."""
+        return np.argwhere(self.associations == 1)
+
+    def unobserved_pairs(self) -> np.ndarray:
+        """(M, 2) array of (drug index, miRNA index) pairs with no known association."""
+        return np.argwhere(self.associations == 0)
+
+    def view(self, name: str) -> FeatureView:
+        try:
+            return self.views[name]
+        except KeyError:
+            raise DataError(f"feature view {name!r} is not available; present: "
+                            f"{', '.join(sorted(self.views)) or 'none'}") from None
+
+    def views_of(self, entity: Entity) -> list[str]:
+        return [name for name, v in self.views.items() if v.entity == entity]
+
+    def with_views(self, *views: FeatureView) -> Dataset:
+        return replace(self, views={**self.views, **{v.name: v for v in views}})
+
+    def with_associations(self, associations: np.ndarray) -> Dataset:
+        return replace(self, associations=associations)
+
+    def summary(self) -> dict[str, object]:
+        drug_deg = self.associations.sum(axis=1)
+        mirna_deg = self.associations.sum(axis=0)
+        return {
+            "name": self.name,
+            "source": self.source,
+            "drugs": self.n_drugs,
+            "mirnas": self.n_mirnas,
+            "associations": self.n_associations,
+            "density": self.density,
+            "drug_degree": _degree_summary(drug_deg),
+            "mirna_degree": _degree_summary(mirna_deg),
+            "views": [v.describe() for v in self.views.values()],
+        }
+
+
+def _degree_summary(deg: np.ndarray) -> dict[str, float]:
+    return {"min": int(deg.min()), "median": float(np.median(deg)), "mean": float(deg.mean()),
+            "max": int(deg.max()), "zero": int((deg == 0).sum())}

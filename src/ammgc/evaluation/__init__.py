@@ -1,0 +1,1 @@
+"""Evaluation protocol of the paper: splits, metrics, the cross-validation runner and its result store."""

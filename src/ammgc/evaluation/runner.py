@@ -1,0 +1,159 @@
+"""The cross-validation runner: method x split plan -> per-fold records, resumable, optionally parallel."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from ammgc.data.dataset import Dataset
+from ammgc.errors import AmmgcError
+from ammgc.evaluation.metrics import METRICS, evaluate_scores
+from ammgc.evaluation.splits import Fold, SplitKind, make_folds
+from ammgc.evaluation.store import FoldStore
+from ammgc.methods import make_method
+
+CURVE_POINTS = 201
+
+
+@dataclass
+class CVResult:
+    method: str
+    config: dict[str, Any]
+    split: str
+    folds: list[dict[str, Any]] = field(default_factory=list)
+
+    def mean(self) -> dict[str, float]:
+        return {m: float(np.mean([f[m] for f in self.folds])) for m in (*METRICS, "seconds")}
+
+    def std(self) -> dict[str, float]:
+        return {m: float(np.std([f[m] for f in self.folds])) for m in (*METRICS, "seconds")}
+
+
+def fold_seed(seed: int, repeat: int, fold: int) -> int:
+    """Training seed of one fold: distinct per fold, fixed by the run's seed."""
+    return seed * 1_000_003 + repeat * 101 + fold
+
+
+def run_fold(dataset: Dataset, method: str, config: dict[str, Any], fold: Fold, seed: int) -> dict[str, Any]:
+    """Train on the fold's training matrix, score its test pairs, return the metric record."""
+    start = time.perf_counter()
+    model = make_method(method, **config).fit(fold.train, dataset, seed=fold_seed(seed, fold.repeat, fold.fold))
+    scores = model.score()
+    y_score = scores[fold.test_pairs[:, 0], fold.test_pairs[:, 1]]
+    if not np.isfinite(y_score).all():
+        raise AmmgcError(f"{method} produced NaN or infinite scores in repeat {fold.repeat}, fold {fold.fold}")
+    record: dict[str, Any] = {"repeat": fold.repeat, "fold": fold.fold}
+    metrics = evaluate_scores(fold.test_labels, y_score)
+    record.update({m: metrics[m] for m in METRICS})
+    record["threshold"] = metrics["threshold"]
+    record["seconds"] = time.perf_counter() - start
+    record["curves"] = _curves(fold.test_labels, y_score)
+    return record
+
+
+def _curves(y_true: np.ndarray, y_score: np.ndarray) -> dict[str, list[float]]:
+    """ROC and PR curves resampled on a fixed grid, small enough to keep per fold."""
+    from sklearn.metrics import precision_recall_curve, roc_curve
+
+    grid = np.linspace(0, 1, CURVE_POINTS)
+    fpr, tpr, _ = roc_curve(y_true, y_score)
+    precision, recall, _ = precision_recall_curve(y_true, y_score)
+    order = np.argsort(recall, kind="stable")
+    return {"grid": grid.round(4).tolist(),
+            "tpr": np.interp(grid, fpr, tpr).round(5).tolist(),
+            "precision": np.interp(grid, recall[order], precision[order]).round(5).tolist()}
+
+
+def run_fingerprint(dataset: Dataset, method: str, config: dict[str, Any], *, n_folds: int, seed: int,
+                    split: str) -> str:
+    """A hash of everything that determines a fold's result; a resumed run must match it."""
+    payload = json.dumps({"method": method, "config": config, "n_folds": n_folds, "seed": seed,
+                          "split": split, "associations": hashlib.sha1(dataset.associations.tobytes()).hexdigest(),
+                          "views": sorted((v.name, v.blob_sha1 or "", v.shape) for v in dataset.views.values())},
+                         sort_keys=True, default=str)
+    return hashlib.sha1(payload.encode()).hexdigest()[:16]
+
+
+def _init_worker(threads: int) -> None:
+    import torch
+
+    torch.set_num_threads(threads)
+
+
+def _worker(args: tuple[Dataset, str, dict[str, Any], Fold, int]) -> dict[str, Any]:
+    return run_fold(*args)
+
+
+def cross_validate(dataset: Dataset, method: str, config: dict[str, Any] | None = None, *, n_folds: int = 5,
+                   repeats: int = 10, seed: int = 0, split: SplitKind = "pair", jobs: int = 1,
+                   out: str | os.PathLike[str] | None = None, progress: bool = True,
+                   on_fold: Callable[[dict[str, Any]], None] | None = None) -> CVResult:
+    """Run ``repeats`` x ``n_folds`` CV of a registered method.
+
+    With ``out``, each finished fold is stored atomically under ``out/folds`` and a rerun with the
+    same configuration skips it, so an interrupted run resumes without losing finished folds.
+    """
+    config = dict(make_method(method, **(config or {})).config_dict())
+    result = CVResult(method=method, config=config, split=split)
+    fingerprint = run_fingerprint(dataset, method, config, n_folds=n_folds, seed=seed, split=split)
+    store = FoldStore(Path(out), fingerprint) if out is not None else None
+    plan: list[Fold] = [f for r in range(repeats)
+                        for f in make_folds(dataset.associations, n_folds=n_folds, repeat=r, seed=seed, split=split)]
+    done = {key: rec for key, rec in (store.load_all() if store else {}).items()}
+    todo = [f for f in plan if f.key not in done]
+    records: dict[str, dict[str, Any]] = {f.key: done[f.key] for f in plan if f.key in done}
+    bar = tqdm(total=len(plan), initial=len(records), desc=f"{method} cv", unit="fold", disable=not progress)
+
+    def finish(fold_key: str, record: dict[str, Any]) -> None:
+        records[fold_key] = record
+        if store:
+            store.save(fold_key, record)
+        if on_fold:
+            on_fold(record)
+        bar.update(1)
+        bar.set_postfix(aupr=f"{np.mean([r['aupr'] for r in records.values()]):.4f}",
+                        auc=f"{np.mean([r['auc'] for r in records.values()]):.4f}")
+
+    try:
+        if jobs <= 1 or len(todo) <= 1:
+            for fold in todo:
+                finish(fold.key, run_fold(dataset, method, config, fold, seed))
+        else:
+            threads = max(1, (os.cpu_count() or 1) // jobs)
+            import multiprocessing as mp
+
+            with ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn"),
+                                     initializer=_init_worker, initargs=(threads,)) as pool:
+                futures = {pool.submit(_worker, (dataset, method, config, fold, seed)): fold for fold in todo}
+                for future in as_completed(futures):
+                    finish(futures[future].key, future.result())
+    finally:
+        bar.close()
+    result.folds = [records[f.key] for f in plan]
+    return result
+
+
+def summarise(result: CVResult) -> dict[str, Any]:
+    """The metrics.json payload (without curves, which are kept per fold in the store)."""
+    return {
+        "method": result.method,
+        "config": result.config,
+        "split": result.split,
+        "folds": [{k: v for k, v in f.items() if k != "curves"} for f in result.folds],
+        "mean": result.mean(),
+        "std": result.std(),
+    }
+
+
+def iter_curves(result: CVResult) -> Iterable[dict[str, list[float]]]:
+    return (f["curves"] for f in result.folds if "curves" in f)
