@@ -40,3 +40,19 @@ def run_app(app: typer.Typer) -> None:
             exc.show()
             sys.exit(exc.exit_code)
         raise
+
+
+def parse_options(items: list[str] | None) -> dict[str, object]:
+    """``KEY=VALUE`` pairs; values are JSON when they parse as JSON, else strings."""
+    import json
+
+    config: dict[str, object] = {}
+    for item in items or []:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            raise typer.BadParameter(f"expected KEY=VALUE, got {item!r}", param_hint="--option")
+        try:
+            config[key.strip()] = json.loads(raw)
+        except json.JSONDecodeError:
+            config[key.strip()] = raw
+    return config

@@ -2,12 +2,55 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
+
+from ammgc.cli.common import DataOption, DeviceOption, MirbaseOption, SeedOption, parse_options
 
 
 def register(app: typer.Typer) -> None:
     app.command("cv")(cv)
 
 
-def cv() -> None:
-    """Cross-validate a method (placeholder until the model lands)."""
+def cv(
+    data: DataOption = None,
+    mirbase: MirbaseOption = None,
+    method: Annotated[str, typer.Option("--method", help="Method name (ammgc, popularity, cf, lp, gf, sdne, gcmdr).")
+                      ] = "ammgc",
+    folds: Annotated[int, typer.Option("--folds", min=2, help="Folds per repeat.")] = 5,
+    repeats: Annotated[int, typer.Option("--repeats", min=1, help="Repeats (seeds seed..seed+R-1).")] = 10,
+    seed: SeedOption = 0,
+    split: Annotated[str, typer.Option("--split", help="pair (the paper's), drug or mirna (cold start).")] = "pair",
+    p_neg: Annotated[float | None, typer.Option("--p-neg", help="AMMGC: negatives per positive per epoch.")] = None,
+    epochs_gcn: Annotated[int | None, typer.Option("--epochs-gcn", help="AMMGC: epochs per GCN sub-network.")
+                          ] = None,
+    epochs_attention: Annotated[int | None, typer.Option("--epochs-attention",
+                                                         help="AMMGC: epochs of the attention network.")] = None,
+    device: DeviceOption = "cpu",
+    jobs: Annotated[int, typer.Option("--jobs", min=1, help="Folds run in parallel processes.")] = 1,
+    out: Annotated[Path, typer.Option("--out", help="Output directory (resumable).")] = Path("runs/cv"),
+    option: Annotated[list[str] | None, typer.Option(
+        "--option", "-o", help="Any method option as KEY=VALUE (JSON value), e.g. -o hidden=[128,256].")] = None,
+) -> None:
+    """Cross-validate a method: writes OUT/metrics.json, OUT/report.md and OUT/curves.png."""
+    from ammgc.experiments.cv import run_cv
+
+    config: dict[str, Any] = parse_options(option)
+    for key, value in (("p_neg", p_neg), ("epochs_gcn", epochs_gcn), ("epochs_attention", epochs_attention)):
+        if value is not None:
+            config[key] = value
+    if device != "cpu":
+        config["device"] = device
+    if split not in ("pair", "drug", "mirna"):
+        raise typer.BadParameter("must be pair, drug or mirna", param_hint="--split")
+    body = run_cv(data=data, mirbase=mirbase, method=method, config=config, n_folds=folds, repeats=repeats,
+                  seed=seed, split=split, jobs=jobs, out=out)
+    mean, std = body["mean"], body["std"]
+    typer.echo(f"{method} ({split} split, {repeats} x {folds}-fold): "
+               + ", ".join(f"{m.upper()} {mean[m]:.4f} ± {std[m]:.4f}" for m in ("aupr", "auc", "f1", "acc", "rec")))
+    from ammgc.evaluation.report import views_note
+
+    typer.echo(views_note(body["views"]))
+    typer.echo(f"wrote {out / 'metrics.json'}, {out / 'report.md'}, {out / 'curves.png'}")

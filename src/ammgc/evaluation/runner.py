@@ -21,6 +21,7 @@ from ammgc.evaluation.metrics import METRICS, evaluate_scores
 from ammgc.evaluation.splits import Fold, SplitKind, make_folds
 from ammgc.evaluation.store import FoldStore
 from ammgc.methods import make_method
+from ammgc.runtime import choose_threads, configure_threads
 
 CURVE_POINTS = 201
 
@@ -126,10 +127,11 @@ def cross_validate(dataset: Dataset, method: str, config: dict[str, Any] | None 
 
     try:
         if jobs <= 1 or len(todo) <= 1:
+            configure_threads(1)
             for fold in todo:
                 finish(fold.key, run_fold(dataset, method, config, fold, seed))
         else:
-            threads = max(1, (os.cpu_count() or 1) // jobs)
+            threads = choose_threads(jobs)
             import multiprocessing as mp
 
             with ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn"),

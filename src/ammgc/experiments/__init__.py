@@ -1,0 +1,1 @@
+"""The paper's experiments as thin compositions of data, methods and evaluation."""

@@ -1,0 +1,42 @@
+"""One method under the cross-validation protocol, from data location to written report."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from ammgc.data import load_dataset
+from ammgc.data.dataset import Dataset
+from ammgc.evaluation.report import write_cv_outputs
+from ammgc.evaluation.runner import cross_validate
+from ammgc.evaluation.splits import SplitKind
+from ammgc.io import ensure_writable_dir
+from ammgc.methods import make_method
+
+
+def prepare_dataset(dataset: Dataset, method: str, config: dict[str, Any],
+                    mirbase: str | os.PathLike[str] | None = None) -> tuple[Dataset, dict[str, Any] | None]:
+    """Compute once, before any fold, the views the method needs; return them with the views record."""
+    model = make_method(method, **config)
+    views_used = getattr(model, "views_used", None)
+    if views_used is None:
+        return dataset, None
+    from ammgc.features import ensure_views
+
+    views = views_used(dataset)
+    dataset = ensure_views(dataset, [*views["drug"], *views["mirna"]], mirbase=Path(mirbase) if mirbase else None)
+    return dataset, views_used(dataset)
+
+
+def run_cv(*, data: str | os.PathLike[str] | None = None, mirbase: str | os.PathLike[str] | None = None,
+           method: str = "ammgc", config: dict[str, Any] | None = None, n_folds: int = 5, repeats: int = 10,
+           seed: int = 0, split: SplitKind = "pair", jobs: int = 1, out: str | os.PathLike[str] = "runs/cv",
+           progress: bool = True) -> dict[str, Any]:
+    """Load data, cross-validate ``method`` and write metrics.json, report.md and curves.png to ``out``."""
+    out = ensure_writable_dir(out)
+    config = dict(config or {})
+    dataset, views = prepare_dataset(load_dataset(data), method, config, mirbase)
+    result = cross_validate(dataset, method, config, n_folds=n_folds, repeats=repeats, seed=seed, split=split,
+                            jobs=jobs, out=out, progress=progress)
+    return write_cv_outputs(result, out, views=views, dataset_source=dataset.source)

@@ -1,0 +1,43 @@
+"""The drug-miRNA bipartite graph: adjacency, its GCN normalisation, and modal feature stacking.
+
+Node order everywhere: drugs 0..p-1, then miRNAs p..p+q-1 (SPEC section 1).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def bipartite_adjacency(train: np.ndarray) -> np.ndarray:
+    """A = [[0, B], [B^T, 0]] for the training association matrix B (p x q)."""
+    b = np.asarray(train, dtype=np.float32)
+    p, q = b.shape
+    adjacency = np.zeros((p + q, p + q), dtype=np.float32)
+    adjacency[:p, p:] = b
+    adjacency[p:, :p] = b.T
+    return adjacency
+
+
+def normalized_adjacency(train: np.ndarray) -> np.ndarray:
+    """Â = D̃^{-1/2} (A + I) D̃^{-1/2}, built from the training graph only (Kipf & Welling 2017)."""
+    a_tilde = bipartite_adjacency(train) + np.eye(sum(train.shape), dtype=np.float32)
+    d_inv_sqrt = 1.0 / np.sqrt(a_tilde.sum(axis=1))
+    return (a_tilde * d_inv_sqrt[:, None] * d_inv_sqrt[None, :]).astype(np.float32)
+
+
+def row_normalize(matrix: np.ndarray) -> np.ndarray:
+    """Divide each row by its sum; rows summing to zero stay zero (SPEC section 1)."""
+    m = np.asarray(matrix, dtype=np.float64)
+    sums = m.sum(axis=1, keepdims=True)
+    out = np.divide(m, sums, out=np.zeros_like(m), where=sums != 0)
+    return out.astype(np.float32)
+
+
+def stack_modal(drug_features: np.ndarray, mirna_features: np.ndarray) -> np.ndarray:
+    """X = [X_d; X_m], the narrower block zero-padded in front to the wider one's width (the paper's rule)."""
+    width = max(drug_features.shape[1], mirna_features.shape[1])
+
+    def pad(block: np.ndarray) -> np.ndarray:
+        return np.pad(block, ((0, 0), (width - block.shape[1], 0)))
+
+    return np.vstack([pad(drug_features), pad(mirna_features)]).astype(np.float32)

@@ -1,0 +1,115 @@
+import numpy as np
+import pytest
+import torch
+
+from ammgc.evaluation.metrics import evaluate_scores
+from ammgc.evaluation.splits import make_folds
+from ammgc.models.ammgc import AMMGC, _PairSampler
+from ammgc.models.layers import AttentionFusion, GCNEncoder
+
+FAST = {"epochs_gcn": 30, "epochs_attention": 30, "hidden": (16, 16)}
+
+
+def test_fit_score_shapes_and_attention_normalised(planted) -> None:
+    model = AMMGC(**FAST).fit(planted.associations, planted, seed=0)
+    scores = model.score()
+    assert scores.shape == (planted.n_drugs, planted.n_mirnas)
+    assert np.isfinite(scores).all() and (scores > 0).all() and (scores < 1).all()
+    assert len(model.embeddings_) == 4
+    assert model.coefficients_.shape == (4, 16)
+    np.testing.assert_allclose(model.coefficients_.sum(axis=0), 1.0, rtol=1e-5)
+    assert [m.shape for m in model.modal_scores()] == [scores.shape] * 4
+
+
+def test_losses_decrease(planted) -> None:
+    model = AMMGC(epochs_gcn=60, epochs_attention=60, hidden=(16, 16)).fit(planted.associations, planted, seed=1)
+    for losses in model.modal_losses_:
+        assert np.mean(losses[-10:]) < np.mean(losses[:10])
+    assert np.mean(model.attention_losses_[-10:]) < np.mean(model.attention_losses_[:10])
+
+
+def test_same_seed_same_scores_different_seed_differs(planted) -> None:
+    a = AMMGC(**FAST).fit(planted.associations, planted, seed=5).score()
+    b = AMMGC(**FAST).fit(planted.associations, planted, seed=5).score()
+    c = AMMGC(**FAST).fit(planted.associations, planted, seed=6).score()
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, c)
+
+
+def test_recovers_planted_structure(planted) -> None:
+    fold = make_folds(planted.associations, n_folds=5, seed=0)[0]
+    scores = AMMGC(epochs_gcn=100, epochs_attention=100, hidden=(32, 32)).fit(fold.train, planted, seed=0).score()
+    metrics = evaluate_scores(fold.test_labels, scores[fold.test_pairs[:, 0], fold.test_pairs[:, 1]])
+    assert metrics["auc"] > 0.8
+
+
+def test_negatives_come_only_from_training_zeros() -> None:
+    train = np.zeros((5, 7), dtype=np.float32)
+    train[[0, 1, 2, 4], [1, 3, 6, 0]] = 1
+    sampler = _PairSampler(train, p_neg=3, seed=0, device=torch.device("cpu"))
+    for _ in range(20):
+        drugs, mirnas = sampler.sample()
+        labels = sampler.labels.numpy()
+        values = train[drugs.numpy(), mirnas.numpy()]
+        np.testing.assert_array_equal(values, labels)
+    assert len(sampler.labels) == 4 + 12
+
+
+def test_training_graph_excludes_test_positives(planted, monkeypatch) -> None:
+    """Everything association-dependent inside fit is built from the matrix it is given."""
+    fold = make_folds(planted.associations, n_folds=5, seed=0)[1]
+    seen = []
+    import ammgc.models.ammgc as module
+
+    real = module.normalized_adjacency
+    monkeypatch.setattr(module, "normalized_adjacency", lambda m: seen.append(np.array(m)) or real(m))
+    AMMGC(epochs_gcn=2, epochs_attention=2, hidden=(4, 4)).fit(fold.train, planted, seed=0)
+    adjacency_input = seen[0]
+    assert adjacency_input[fold.held_out[:, 0], fold.held_out[:, 1]].sum() == 0
+    np.testing.assert_array_equal(adjacency_input, fold.train)
+
+
+@pytest.mark.parametrize("modal", [1, 2, 3, 4])
+def test_single_modal_variant_uses_only_its_views(planted, modal) -> None:
+    model = AMMGC(modals=(modal,), **FAST)
+    specs = model.modal_specs(planted)
+    expected = [("fingerprint", "expression"), ("fingerprint", "go"), ("smiles_code", "expression"),
+                ("smiles_code", "go")][modal - 1]
+    assert [(s.drug_views[0], s.mirna_views[0]) for s in specs] == [expected]
+    model.fit(planted.associations, planted, seed=0)
+    assert len(model.embeddings_) == 1
+
+
+def test_equal_weight_variant_has_no_trainable_attention(planted) -> None:
+    fusion = AttentionFusion(4, 10, 3, mode="equal")
+    assert list(fusion.parameters()) == []
+    model = AMMGC(fusion="equal", **FAST).fit(planted.associations, planted, seed=0)
+    np.testing.assert_allclose(model.coefficients_, 0.25)
+    assert model.attention_losses_ == []
+
+
+def test_onehot_and_concat_variants(planted) -> None:
+    onehot = AMMGC(node_features="onehot", **FAST)
+    x = onehot.modal_features(planted, onehot.modal_specs(planted)[0])
+    np.testing.assert_array_equal(x, np.eye(planted.n_drugs + planted.n_mirnas))
+    concat = AMMGC(node_features="concat", **FAST)
+    (spec,) = concat.modal_specs(planted)
+    assert spec.drug_views == ("fingerprint", "smiles_code") and spec.mirna_views == ("expression", "go")
+    assert concat.modal_features(planted, spec).shape[1] == 15 + 9
+    concat.fit(planted.associations, planted, seed=0)
+
+
+def test_encoder_depth_and_activation() -> None:
+    enc = GCNEncoder(5, (8, 8, 8), last_activation="relu")
+    adjacency = torch.eye(6)
+    out = enc.eval()(torch.rand(6, 5), adjacency)
+    assert out.shape == (6, 8) and (out >= 0).all()
+    assert len(enc.layers) == 3
+
+
+def test_diverging_training_stops_with_clear_error(planted) -> None:
+    from ammgc.errors import TrainingError
+
+    bad = planted.with_views(*[v for v in planted.views.values()])
+    with pytest.raises(TrainingError, match="epoch"):
+        AMMGC(lr=1e30, epochs_gcn=50, epochs_attention=5, hidden=(8, 8)).fit(bad.associations, bad, seed=0)
