@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import typer
 
-from ammgc.cli import cv, data
+from ammgc.cli import cv, data, features
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
                   help="AMMGC: predict miRNA-drug resistance associations (Niu et al. 2022).")
 app.add_typer(data.app, name="data")
+app.add_typer(features.app, name="features")
 cv.register(app)
 
 

@@ -18,6 +18,7 @@ Ablation variants of the paper's Table 2 are configurations of this one class:
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass
 from typing import Self
 
@@ -119,17 +120,23 @@ class AMMGC(Method):
         adjacency = as_operator(torch.from_numpy(normalized_adjacency(train)).to(device))
         pairs = _PairSampler(train, p_neg=c.p_neg, seed=seed, device=device)
         self.embeddings_: list[torch.Tensor] = []
+        self.encoders_: list[GCNEncoder] = []  # kept to embed new drugs / miRNAs after training
         self.modal_losses_: list[list[float]] = []
+        self.timings_: dict[str, float] = {}
         for k, spec in enumerate(specs):
+            start = time.perf_counter()
             x = torch.from_numpy(self.modal_features(dataset, spec)).to(device)
             torch.manual_seed(seed * 7919 + k)
             encoder = GCNEncoder(x.shape[1], tuple(c.hidden), dropout=c.dropout,
                                  last_activation=c.last_activation).to(device)
             losses = _train_encoder(encoder, x, adjacency, pairs, epochs=c.epochs_gcn, lr=c.lr, name=spec.name)
             encoder.eval()
+            self.encoders_.append(encoder)
             with torch.no_grad():
                 self.embeddings_.append(encoder(x, adjacency).detach())
             self.modal_losses_.append(losses)
+            self.timings_[spec.name] = time.perf_counter() - start
+        start = time.perf_counter()
         stacked = torch.stack(self.embeddings_)
         torch.manual_seed(seed * 7919 + 97)
         self.fusion_ = AttentionFusion(len(specs), stacked.shape[1], stacked.shape[2], mode=c.fusion).to(device)
@@ -138,6 +145,7 @@ class AMMGC(Method):
             self.coefficients_ = self.fusion_.coefficients(stacked).cpu().numpy()
             fused = self.fusion_(stacked)
             self._logits = inner_product_logits(fused, self.n_drugs).cpu().numpy().astype(np.float64)
+        self.timings_["attention"] = time.perf_counter() - start
         self.modal_names_ = [s.name for s in specs]
         return self
 

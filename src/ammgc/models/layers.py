@@ -82,14 +82,14 @@ class AttentionFusion(nn.Module):
         self.mode, self.n_modals = mode, n_modals
         if mode != "equal":
             self.weight = nn.Parameter(torch.empty(n_modals, n_nodes))
-            self.bias = nn.Parameter(torch.zeros(n_modals, dim))
+            self.bias = nn.Parameter(torch.empty(n_modals, dim))
             self.reset_parameters()
 
     def reset_parameters(self) -> None:
         if self.mode != "equal":
-            bound = math.sqrt(6.0 / (1 + self.weight.shape[1]))
-            nn.init.uniform_(self.weight, -bound, bound)
-            nn.init.zeros_(self.bias)
+            for param in (self.weight, self.bias):
+                bound = math.sqrt(6.0 / sum(param.shape))
+                nn.init.uniform_(param, -bound, bound)
 
     def coefficients(self, embeddings: torch.Tensor) -> torch.Tensor:
         """(U, d) attention coefficients for stacked embeddings of shape (U, n_nodes, d)."""

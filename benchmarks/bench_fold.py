@@ -1,0 +1,84 @@
+"""Time one AMMGC cross-validation fold on the benchmark and relate it to the machine's limit.
+
+Prints, per run: seconds per fold, per sub-network epoch and per attention epoch; the median over
+runs; peak RSS; the estimated FLOPs of one epoch and the achieved GFLOP/s. Example:
+
+    python benchmarks/bench_fold.py --runs 5                # paper epochs, default config
+    python benchmarks/bench_fold.py --runs 1 -o hidden=[128,256]
+
+The FLOP count covers the dense matrix products of a GCN epoch (forward and the weight gradients of
+backward, 2 FLOPs per multiply-add); sparse adjacency products and the decoder are small beside them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import time
+
+from ammgc.data import load_dataset
+from ammgc.evaluation.metrics import evaluate_scores
+from ammgc.evaluation.splits import make_folds
+from ammgc.experiments.cv import prepare_dataset
+from ammgc.methods import make_method
+from ammgc.runtime import configure_threads
+
+
+def gcn_epoch_flops(widths: list[int], hidden: tuple[int, ...], n_nodes: int) -> float:
+    """Forward (H W) plus backward (W gradient, and input gradient for every layer but the first)."""
+    total = 0.0
+    for width in widths:
+        sizes = (width, *hidden)
+        for k, (a, b) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
+            products = 2 if k == 0 else 3
+            total += products * 2.0 * n_nodes * a * b
+    return total
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", default=None)
+    parser.add_argument("--mirbase", default=None)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--fold", type=int, default=0)
+    parser.add_argument("-o", "--option", action="append", default=[], help="KEY=JSON config override")
+    args = parser.parse_args()
+    config = {k: json.loads(v) for k, v in (item.split("=", 1) for item in args.option)}
+    threads = configure_threads(1)
+    dataset, views = prepare_dataset(load_dataset(args.data), "ammgc", config, args.mirbase)
+    fold = make_folds(dataset.associations, n_folds=5, seed=0)[args.fold]
+    model = make_method("ammgc", **config)
+    specs = model.modal_specs(dataset)
+    widths = [model.modal_features(dataset, s).shape[1] for s in specs]
+    hidden = tuple(model.config.hidden)
+    flops = gcn_epoch_flops(widths, hidden, dataset.n_drugs + dataset.n_mirnas)
+    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch threads {threads}, "
+          f"load {os.getloadavg()[0]:.2f}")
+    print(f"config: {json.dumps(model.config_dict())}")
+    print(f"modal widths {widths}; GCN FLOPs per epoch (all modals) {flops / 1e9:.2f} GFLOP")
+    totals = []
+    for run in range(args.runs):
+        start = time.perf_counter()
+        fitted = make_method("ammgc", **config).fit(fold.train, dataset, seed=run)
+        scores = fitted.score()
+        metrics = evaluate_scores(fold.test_labels, scores[fold.test_pairs[:, 0], fold.test_pairs[:, 1]])
+        total = time.perf_counter() - start
+        totals.append(total)
+        gcn_seconds = sum(v for k, v in fitted.timings_.items() if k != "attention")
+        gcn_epoch = gcn_seconds / max(1, fitted.config.epochs_gcn)
+        att_epoch = fitted.timings_["attention"] / max(1, fitted.config.epochs_attention)
+        print(f"run {run}: fold {total:.1f} s | GCN {gcn_seconds:.1f} s ({gcn_epoch * 1e3:.1f} ms/epoch, "
+              f"{flops / gcn_epoch / 1e9:.1f} GFLOP/s) | attention {fitted.timings_['attention']:.1f} s "
+              f"({att_epoch * 1e3:.2f} ms/epoch) | AUC {metrics['auc']:.4f} AUPR {metrics['aupr']:.4f}")
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"median fold: {statistics.median(totals):.1f} s over {len(totals)} run(s); "
+          f"ratio to the TensorFlow reference (~700 s): {700 / statistics.median(totals):.0f}x; "
+          f"peak RSS {peak_mb:.0f} MB; views {views}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,62 @@
+"""Ranking unobserved drug-miRNA pairs by score: the output users take to the bench."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from ammgc.data.dataset import Dataset
+from ammgc.errors import AmmgcError
+
+RANKING_COLUMNS = ("rank", "drug_index", "drug", "mirna_index", "mirna", "score")
+
+
+def resolve_names(query: Sequence[str], names: Sequence[str], *, what: str) -> list[int]:
+    """Indices of ``query`` names, matched case-insensitively; a name shared by several entries
+    (the benchmark has two 'Rituximab') selects all of them. Unknown names raise an error that
+    suggests the closest names."""
+    by_key: dict[str, list[int]] = {}
+    for i, name in enumerate(names):
+        by_key.setdefault(name.strip().lower(), []).append(i)
+    out: list[int] = []
+    for name in query:
+        key = name.strip().lower()
+        if key.isdigit() and key not in by_key:
+            raise AmmgcError(f"unknown {what} {name!r}: give a name, not an index")
+        if key not in by_key:
+            close = difflib.get_close_matches(key, list(by_key), n=3, cutoff=0.6)
+            hint = f"; did you mean {', '.join(repr(names[by_key[c][0]]) for c in close)}?" if close else ""
+            raise AmmgcError(f"unknown {what} {name!r}{hint}")
+        out.extend(i for i in by_key[key] if i not in out)
+    return out
+
+
+def rank_unobserved(dataset: Dataset, scores: np.ndarray, *, drugs: Sequence[int] | None = None,
+                    mirnas: Sequence[int] | None = None, top: int | None = None) -> pd.DataFrame:
+    """Every pair with no known association (optionally restricted to some drugs / miRNAs),
+    sorted by score, highest first; ties broken by drug then miRNA index so the order is stable."""
+    scores = np.asarray(scores)
+    if scores.shape != dataset.associations.shape:
+        raise AmmgcError(f"score matrix has shape {scores.shape}, expected {dataset.associations.shape}")
+    mask = dataset.associations == 0
+    if drugs is not None:
+        keep = np.zeros(dataset.n_drugs, dtype=bool)
+        keep[list(drugs)] = True
+        mask &= keep[:, None]
+    if mirnas is not None:
+        keep = np.zeros(dataset.n_mirnas, dtype=bool)
+        keep[list(mirnas)] = True
+        mask &= keep[None, :]
+    rows, cols = np.nonzero(mask)
+    values = scores[rows, cols]
+    order = np.lexsort((cols, rows, -values))
+    if top is not None:
+        order = order[:top]
+    rows, cols, values = rows[order], cols[order], values[order]
+    drug_names = np.asarray(dataset.drug_names, dtype=object)
+    mirna_names = np.asarray(dataset.mirna_names, dtype=object)
+    return pd.DataFrame({"rank": np.arange(1, len(order) + 1), "drug_index": rows, "drug": drug_names[rows],
+                         "mirna_index": cols, "mirna": mirna_names[cols], "score": values})
