@@ -7,7 +7,7 @@ from ammgc.evaluation.splits import make_folds
 from ammgc.models.ammgc import AMMGC, _PairSampler
 from ammgc.models.layers import AttentionFusion, GCNEncoder
 
-FAST = {"epochs_gcn": 30, "epochs_attention": 30, "hidden": (16, 16)}
+FAST = {"epochs_gcn": 15, "epochs_attention": 15, "hidden": (8, 8)}
 
 
 def test_fit_score_shapes_and_attention_normalised(planted) -> None:
@@ -16,13 +16,13 @@ def test_fit_score_shapes_and_attention_normalised(planted) -> None:
     assert scores.shape == (planted.n_drugs, planted.n_mirnas)
     assert np.isfinite(scores).all() and (scores > 0).all() and (scores < 1).all()
     assert len(model.embeddings_) == 4
-    assert model.coefficients_.shape == (4, 16)
+    assert model.coefficients_.shape == (4, 8)
     np.testing.assert_allclose(model.coefficients_.sum(axis=0), 1.0, rtol=1e-5)
     assert [m.shape for m in model.modal_scores()] == [scores.shape] * 4
 
 
 def test_losses_decrease(planted) -> None:
-    model = AMMGC(epochs_gcn=60, epochs_attention=60, hidden=(16, 16)).fit(planted.associations, planted, seed=1)
+    model = AMMGC(epochs_gcn=40, epochs_attention=40, hidden=(16, 16)).fit(planted.associations, planted, seed=1)
     for losses in model.modal_losses_:
         assert np.mean(losses[-10:]) < np.mean(losses[:10])
     assert np.mean(model.attention_losses_[-10:]) < np.mean(model.attention_losses_[:10])
@@ -38,7 +38,7 @@ def test_same_seed_same_scores_different_seed_differs(planted) -> None:
 
 def test_recovers_planted_structure(planted) -> None:
     fold = make_folds(planted.associations, n_folds=5, seed=0)[0]
-    scores = AMMGC(epochs_gcn=100, epochs_attention=100, hidden=(32, 32)).fit(fold.train, planted, seed=0).score()
+    scores = AMMGC(epochs_gcn=60, epochs_attention=60, hidden=(16, 16)).fit(fold.train, planted, seed=0).score()
     metrics = evaluate_scores(fold.test_labels, scores[fold.test_pairs[:, 0], fold.test_pairs[:, 1]])
     assert metrics["auc"] > 0.8
 
@@ -112,4 +112,14 @@ def test_diverging_training_stops_with_clear_error(planted) -> None:
 
     bad = planted.with_views(*[v for v in planted.views.values()])
     with pytest.raises(TrainingError, match="epoch"):
-        AMMGC(lr=1e30, epochs_gcn=50, epochs_attention=5, hidden=(8, 8)).fit(bad.associations, bad, seed=0)
+        AMMGC(lr=1e30, epochs_gcn=20, epochs_attention=5, hidden=(8, 8)).fit(bad.associations, bad, seed=0)
+
+
+def test_degree_prior_adds_log_degree_term(planted) -> None:
+    plain = AMMGC(**FAST).fit(planted.associations, planted, seed=2)
+    prior = AMMGC(degree_prior=1.5, **FAST).fit(planted.associations, planted, seed=2)
+    deg_d = planted.associations.sum(axis=1)
+    deg_m = planted.associations.sum(axis=0)
+    expected = plain._logits + 1.5 * (np.log1p(deg_d)[:, None] + np.log1p(deg_m)[None, :])
+    np.testing.assert_allclose(prior.score(), 1 / (1 + np.exp(-expected)), rtol=1e-6)
+    np.testing.assert_allclose(plain.score(), 1 / (1 + np.exp(-plain._logits)), rtol=1e-6)

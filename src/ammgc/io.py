@@ -6,10 +6,17 @@ import contextlib
 import hashlib
 import json
 import os
+import re
+import stat
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
+
+#: Names of atomic_open's temporaries: "." + target name + "." + mkstemp's 8 random characters + ".part".
+_PART_NAME = re.compile(r"^\..+\.[a-z0-9_]{8}\.part$")
+#: Bytes the writability probe writes and syncs: one filesystem block, so a full device fails it.
+PROBE_BYTES = 4096
 
 
 def git_blob_sha1(data: bytes) -> str:
@@ -30,11 +37,15 @@ def atomic_open(path: str | os.PathLike[str], mode: str = "w", **kwargs: Any) ->
     """Open a temporary file beside ``path``; rename it over ``path`` only if the block succeeds.
 
     Readers therefore see either the old file or the complete new one, never a half-written file.
+    A process killed outright (SIGKILL, power loss) can leave the hidden ``.NAME.XXXXXXXX.part``
+    temporary behind; :func:`remove_stale_parts` clears those.
     """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
     try:
+        # mkstemp creates 0600; give the result the mode a plain open() would (or the replaced file's)
+        os.chmod(tmp, _target_mode(target))
         with os.fdopen(fd, mode, **kwargs) as handle:
             yield handle
             handle.flush()
@@ -44,6 +55,37 @@ def atomic_open(path: str | os.PathLike[str], mode: str = "w", **kwargs: Any) ->
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def _read_umask() -> int:
+    # os.umask can only be read by setting it; done once at import, before any threads write files
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return umask
+
+
+_UMASK = _read_umask()
+
+
+def _target_mode(target: Path) -> int:
+    try:
+        return stat.S_IMODE(target.stat().st_mode)
+    except FileNotFoundError:
+        return 0o666 & ~_UMASK
+
+
+def remove_stale_parts(directory: str | os.PathLike[str]) -> list[Path]:
+    """Delete temporaries that :func:`atomic_open` left in ``directory`` when its process was killed.
+
+    Only call this while no other process writes there (hold the directory's lock).
+    """
+    removed = []
+    for path in Path(directory).iterdir():
+        if _PART_NAME.match(path.name) and path.is_file():
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+                removed.append(path)
+    return removed
 
 
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
@@ -69,14 +111,19 @@ def _json_default(obj: Any) -> Any:
 
 
 def ensure_writable_dir(path: str | os.PathLike[str]) -> Path:
-    """Create ``path`` and prove it is writable now, before any long work starts."""
+    """Create ``path`` and prove it is writable now, before any long work starts.
+
+    The probe writes and syncs one block, so a full device fails here rather than after training.
+    """
     from ammgc.errors import AmmgcError
 
     out = Path(path)
     try:
         out.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=out, prefix=".write-test-"):
-            pass
+        with tempfile.TemporaryFile(dir=out, prefix=".write-test-") as probe:
+            probe.write(b"\0" * PROBE_BYTES)
+            probe.flush()
+            os.fsync(probe.fileno())
     except OSError as exc:
         raise AmmgcError(f"output directory {out} is not writable: {exc.strerror or exc}") from exc
     return out

@@ -19,27 +19,42 @@ SeedOption = Annotated[int, typer.Option("--seed", help="Seed of every stochasti
 DeviceOption = Annotated[str, typer.Option("--device", help="Torch device: cpu, cuda, cuda:1, ...")]
 
 
+INTERRUPTED = 130
+
+
+def _interrupted() -> None:
+    typer.secho("interrupted; finished folds are kept and a rerun resumes", err=True)
+    sys.exit(INTERRUPTED)
+
+
 def run_app(app: typer.Typer) -> None:
-    """Run the app; the project's own errors become one clear line and exit code 2."""
+    """Run the app; the project's own errors become one clear line and exit code 2, Ctrl-C exit code 130."""
     try:
-        app(standalone_mode=False)
+        # Without standalone mode typer returns (not raises) the code of typer.Exit, and turns Ctrl-C
+        # into code 130; older typer raised Abort from the KeyboardInterrupt instead.
+        code = app(standalone_mode=False)
     except AmmgcError as exc:
         typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
         sys.exit(2)
     except KeyboardInterrupt:
-        typer.secho("interrupted; finished folds are kept and a rerun resumes", err=True)
-        sys.exit(130)
+        _interrupted()
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
-    except typer.Abort:
+    except typer.Abort as exc:
+        if isinstance(exc.__context__, KeyboardInterrupt):
+            _interrupted()
         sys.exit(1)
-    except Exception as exc:  # click's usage errors
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
+    except Exception as exc:
+        # usage errors: click's ClickException, which newer typer vendors as a class of its own
+        show, exit_code = getattr(exc, "show", None), getattr(exc, "exit_code", None)
+        if callable(show) and isinstance(exit_code, int):
+            show()
+            sys.exit(exit_code)
         raise
+    if code == INTERRUPTED:
+        _interrupted()
+    if isinstance(code, int) and code:
+        sys.exit(code)
 
 
 def parse_options(items: list[str] | None) -> dict[str, object]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -16,12 +17,12 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from ammgc.data.dataset import Dataset
-from ammgc.errors import AmmgcError
+from ammgc.errors import AmmgcError, TrainingError
 from ammgc.evaluation.metrics import METRICS, evaluate_scores
 from ammgc.evaluation.splits import Fold, SplitKind, make_folds
 from ammgc.evaluation.store import FoldStore
 from ammgc.methods import make_method
-from ammgc.runtime import choose_threads, configure_threads
+from ammgc.runtime import choose_threads
 
 CURVE_POINTS = 201
 
@@ -48,7 +49,11 @@ def fold_seed(seed: int, repeat: int, fold: int) -> int:
 def run_fold(dataset: Dataset, method: str, config: dict[str, Any], fold: Fold, seed: int) -> dict[str, Any]:
     """Train on the fold's training matrix, score its test pairs, return the metric record."""
     start = time.perf_counter()
-    model = make_method(method, **config).fit(fold.train, dataset, seed=fold_seed(seed, fold.repeat, fold.fold))
+    try:
+        model = make_method(method, **config).fit(fold.train, dataset,
+                                                  seed=fold_seed(seed, fold.repeat, fold.fold))
+    except TrainingError as exc:
+        raise TrainingError(f"repeat {fold.repeat}, fold {fold.fold}: {exc}") from None
     scores = model.score()
     y_score = scores[fold.test_pairs[:, 0], fold.test_pairs[:, 1]]
     if not np.isfinite(y_score).all():
@@ -85,6 +90,16 @@ def run_fingerprint(dataset: Dataset, method: str, config: dict[str, Any], *, n_
     return hashlib.sha1(payload.encode()).hexdigest()[:16]
 
 
+def fold_threads() -> int:
+    """Torch threads per fold: 1 (or ``AMMGC_THREADS``), never chosen from the machine's load.
+
+    Torch's CPU results change in the last digits with the thread count, so a load-dependent choice
+    would let the same command give different numbers, and a resumed run mix them. Folds run in
+    parallel with ``jobs`` instead.
+    """
+    return choose_threads() if os.environ.get("AMMGC_THREADS") else 1
+
+
 def _init_worker(threads: int) -> None:
     import torch
 
@@ -107,12 +122,15 @@ def cross_validate(dataset: Dataset, method: str, config: dict[str, Any] | None 
     config = dict(make_method(method, **(config or {})).config_dict())
     result = CVResult(method=method, config=config, split=split)
     fingerprint = run_fingerprint(dataset, method, config, n_folds=n_folds, seed=seed, split=split)
-    store = FoldStore(Path(out), fingerprint) if out is not None else None
     plan: list[Fold] = [f for r in range(repeats)
                         for f in make_folds(dataset.associations, n_folds=n_folds, repeat=r, seed=seed, split=split)]
+    store = FoldStore(Path(out), fingerprint) if out is not None else None
     done = {key: rec for key, rec in (store.load_all() if store else {}).items()}
     todo = [f for f in plan if f.key not in done]
     records: dict[str, dict[str, Any]] = {f.key: done[f.key] for f in plan if f.key in done}
+    if records and store and progress:
+        tqdm.write(f"resuming: {len(records)} of {len(plan)} folds already done in {store.dir}",
+                   file=sys.stderr)
     bar = tqdm(total=len(plan), initial=len(records), desc=f"{method} cv", unit="fold", disable=not progress)
 
     def finish(fold_key: str, record: dict[str, Any]) -> None:
@@ -127,20 +145,26 @@ def cross_validate(dataset: Dataset, method: str, config: dict[str, Any] | None 
 
     try:
         if jobs <= 1 or len(todo) <= 1:
-            configure_threads(1)
+            _init_worker(fold_threads())
             for fold in todo:
                 finish(fold.key, run_fold(dataset, method, config, fold, seed))
         else:
-            threads = choose_threads(jobs)
             import multiprocessing as mp
 
             with ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn"),
-                                     initializer=_init_worker, initargs=(threads,)) as pool:
+                                     initializer=_init_worker, initargs=(fold_threads(),)) as pool:
                 futures = {pool.submit(_worker, (dataset, method, config, fold, seed)): fold for fold in todo}
-                for future in as_completed(futures):
-                    finish(futures[future].key, future.result())
+                try:
+                    for future in as_completed(futures):
+                        finish(futures[future].key, future.result())
+                except BaseException:
+                    # a failed fold or Ctrl-C stops the run now: folds not yet started are dropped, not run
+                    pool.shutdown(wait=False, cancel_futures=True)
+                    raise
     finally:
         bar.close()
+        if store:
+            store.close()
     result.folds = [records[f.key] for f in plan]
     return result
 

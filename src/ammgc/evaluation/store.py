@@ -3,32 +3,38 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
 from ammgc.errors import AmmgcError
-from ammgc.io import atomic_write_json, ensure_writable_dir
+from ammgc.io import atomic_write_json, atomic_write_text, ensure_writable_dir, remove_stale_parts
 
 
 class FoldStore:
     """``out/folds/<key>.json`` per finished fold, tagged with the run's fingerprint.
 
     Results of a different configuration in the same directory are never mixed in: they are an
-    error telling the user to pick another output directory.
+    error telling the user to pick another output directory. The store holds an exclusive lock on
+    ``out/folds/.lock`` until :meth:`close` (or process exit, however abrupt), so two runs never write
+    the same folds and temporaries left by a killed run can be removed safely.
     """
 
     def __init__(self, out: Path, fingerprint: str) -> None:
         self.dir = ensure_writable_dir(out) / "folds"
         self.dir.mkdir(exist_ok=True)
         self.fingerprint = fingerprint
+        self._lock_fd = _lock(self.dir / ".lock", out)
+        remove_stale_parts(self.dir)
         marker = self.dir / "RUN"
         if marker.exists():
             existing = marker.read_text().strip()
             if existing != fingerprint:
+                self.close()
                 raise AmmgcError(f"{out} holds folds of a different run configuration ({existing}, this run "
                                  f"is {fingerprint}); choose another --out or delete {self.dir}")
         else:
-            marker.write_text(fingerprint + "\n")
+            atomic_write_text(marker, fingerprint + "\n")
 
     def load_all(self) -> dict[str, dict[str, Any]]:
         records = {}
@@ -37,9 +43,39 @@ class FoldStore:
                 record = json.loads(path.read_text())
             except (OSError, json.JSONDecodeError):
                 continue  # atomic writes make this unlikely; an unreadable fold is simply redone
-            if record.get("fingerprint") == self.fingerprint:
-                records[path.stem] = record
+            if record.pop("fingerprint", None) == self.fingerprint:
+                records[path.stem] = record  # the tag is the store's own: records match fresh ones exactly
         return records
 
     def save(self, key: str, record: dict[str, Any]) -> None:
-        atomic_write_json(self.dir / f"{key}.json", {**record, "fingerprint": self.fingerprint})
+        path = self.dir / f"{key}.json"
+        try:
+            atomic_write_json(path, {**record, "fingerprint": self.fingerprint})
+        except OSError as exc:
+            raise AmmgcError(f"cannot write {path}: {exc.strerror or exc}; the folds stored before it are "
+                             f"kept and a rerun resumes from them") from None
+
+    def close(self) -> None:
+        """Release the lock (idempotent)."""
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
+
+
+def _lock(path: Path, out: Path) -> int | None:
+    """An exclusive, non-blocking lock on ``path``; None where the platform or filesystem has no locks."""
+    try:
+        import fcntl
+    except ImportError:
+        return None
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise AmmgcError(f"another ammgc run is writing to {out} right now; wait for it to finish or choose "
+                         f"another --out") from None
+    except OSError:
+        os.close(fd)  # e.g. a network filesystem without locks: run unguarded rather than not at all
+        return None
+    return fd

@@ -8,6 +8,7 @@ from typing import Any
 
 from ammgc.data import load_dataset
 from ammgc.data.dataset import Dataset
+from ammgc.errors import AmmgcError
 from ammgc.evaluation.report import write_cv_outputs
 from ammgc.evaluation.runner import cross_validate
 from ammgc.evaluation.splits import SplitKind
@@ -39,4 +40,8 @@ def run_cv(*, data: str | os.PathLike[str] | None = None, mirbase: str | os.Path
     dataset, views = prepare_dataset(load_dataset(data), method, config, mirbase)
     result = cross_validate(dataset, method, config, n_folds=n_folds, repeats=repeats, seed=seed, split=split,
                             jobs=jobs, out=out, progress=progress)
-    return write_cv_outputs(result, out, views=views, dataset_source=dataset.source)
+    try:
+        return write_cv_outputs(result, out, views=views, dataset_source=dataset.source)
+    except OSError as exc:
+        raise AmmgcError(f"cannot write the results to {out}: {exc.strerror or exc}; the finished folds are "
+                         f"kept in {out / 'folds'} and a rerun writes the results without training") from None

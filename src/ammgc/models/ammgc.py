@@ -49,17 +49,25 @@ class AMMGC(Method):
 
     @dataclass
     class Config:
+        """Hyper-parameters. Defaults were chosen on training data only (``benchmarks/select_defaults.py``:
+        an inner 80/20 split of one outer fold's training positives): the paper's hidden sizes 128/256
+        with 100 GCN and 200 attention epochs beat the paper's 400/1000 epochs (which overfit) and the
+        authors' code's 256/256, and a log-degree prior of weight 2 raised inner AUPR and AUC on three
+        inner splits. The paper-faithful run is ``epochs_gcn=400, epochs_attention=1000, degree_prior=0``."""
+
         drug_views: tuple[str, ...] = ("fingerprint", "smiles_code")
         mirna_views: tuple[str, ...] = ("expression", "go")
         modals: tuple[int, ...] | None = None
         node_features: str = "biological"
         fusion: str = "softmax"
-        hidden: tuple[int, ...] = (256, 256)
+        hidden: tuple[int, ...] = (128, 256)
         last_activation: str = "identity"
         dropout: float = 0.1
+        input_dropout: float = 0.1
         p_neg: float = 1.0
-        epochs_gcn: int = 400
-        epochs_attention: int = 1000
+        epochs_gcn: int = 100
+        epochs_attention: int = 200
+        degree_prior: float = 2.0
         lr: float = 0.01
         device: str = "cpu"
 
@@ -117,6 +125,7 @@ class AMMGC(Method):
         device = _device(c.device)
         train = np.asarray(train, dtype=np.float32)
         self.n_drugs = train.shape[0]
+        self._log_degrees = np.log1p(train.sum(axis=1))[:, None] + np.log1p(train.sum(axis=0))[None, :]
         adjacency = as_operator(torch.from_numpy(normalized_adjacency(train)).to(device))
         pairs = _PairSampler(train, p_neg=c.p_neg, seed=seed, device=device)
         self.embeddings_: list[torch.Tensor] = []
@@ -127,7 +136,7 @@ class AMMGC(Method):
             start = time.perf_counter()
             x = torch.from_numpy(self.modal_features(dataset, spec)).to(device)
             torch.manual_seed(seed * 7919 + k)
-            encoder = GCNEncoder(x.shape[1], tuple(c.hidden), dropout=c.dropout,
+            encoder = GCNEncoder(x.shape[1], tuple(c.hidden), dropout=c.dropout, input_dropout=c.input_dropout,
                                  last_activation=c.last_activation).to(device)
             losses = _train_encoder(encoder, x, adjacency, pairs, epochs=c.epochs_gcn, lr=c.lr, name=spec.name)
             encoder.eval()
@@ -150,7 +159,16 @@ class AMMGC(Method):
         return self
 
     def score(self) -> np.ndarray:
-        return 1.0 / (1.0 + np.exp(-self._logits))
+        """sigma(Z_i . Z_{p+j} + degree_prior * (log(1 + deg_i) + log(1 + deg_j))), degrees of the training graph.
+
+        With ``degree_prior = 0`` this is the paper's eq. 5. A positive weight adds a fixed log-degree
+        term: the benchmark's associations concentrate on a few drugs, which the inner-product decoder
+        under-weights after negative sampling (sampling makes every drug look equally active).
+        """
+        logits = self._logits
+        if self.config.degree_prior:
+            logits = logits + self.config.degree_prior * self._log_degrees
+        return 1.0 / (1.0 + np.exp(-logits))
 
     def modal_scores(self) -> list[np.ndarray]:
         """Each modal's own score matrix sigma(E_i . E_{p+j}) (paper eq. 3)."""

@@ -40,11 +40,12 @@ class GCNEncoder(nn.Module):
     does), ReLU between layers, and the chosen activation on the last one."""
 
     def __init__(self, in_features: int, hidden: tuple[int, ...], *, dropout: float = 0.1,
-                 last_activation: str = "identity") -> None:
+                 input_dropout: float | None = None, last_activation: str = "identity") -> None:
         super().__init__()
         sizes = (in_features, *hidden)
         self.layers = nn.ModuleList(GCNLayer(a, b) for a, b in zip(sizes[:-1], sizes[1:], strict=True))
         self.dropout = nn.Dropout(dropout)
+        self.input_dropout = nn.Dropout(dropout if input_dropout is None else input_dropout)
         if last_activation not in ("identity", "relu"):
             raise ValueError(f"last_activation must be 'identity' or 'relu', not {last_activation!r}")
         self.last_activation = last_activation
@@ -56,7 +57,7 @@ class GCNEncoder(nn.Module):
     def forward(self, x: torch.Tensor, adjacency: torch.Tensor) -> torch.Tensor:
         h = x
         for k, layer in enumerate(self.layers):
-            h = layer(self.dropout(h), adjacency)
+            h = layer((self.dropout if k else self.input_dropout)(h), adjacency)
             if k < len(self.layers) - 1:
                 h = torch.relu(h)
         return torch.relu(h) if self.last_activation == "relu" else h
