@@ -29,13 +29,15 @@ def cv(
     epochs_attention: Annotated[int | None, typer.Option("--epochs-attention",
                                                          help="AMMGC: epochs of the attention network.")] = None,
     device: DeviceOption = "cpu",
-    jobs: Annotated[int, typer.Option("--jobs", min=1, help="Folds run in parallel processes.")] = 1,
+    jobs: Annotated[int, typer.Option("--jobs", min=0, help="Folds run in parallel processes (0: one per core).")
+                    ] = 0,
     out: Annotated[Path, typer.Option("--out", help="Output directory (resumable).")] = Path("runs/cv"),
     option: Annotated[list[str] | None, typer.Option(
         "--option", "-o", help="Any method option as KEY=VALUE (JSON value), e.g. -o hidden=[128,256].")] = None,
 ) -> None:
     """Cross-validate a method: writes OUT/metrics.json, OUT/report.md and OUT/curves.png."""
     from ammgc.experiments.cv import run_cv
+    from ammgc.runtime import default_jobs
 
     config: dict[str, Any] = parse_options(option)
     for key, value in (("p_neg", p_neg), ("epochs_gcn", epochs_gcn), ("epochs_attention", epochs_attention)):
@@ -46,7 +48,7 @@ def cv(
     if split not in ("pair", "drug", "mirna"):
         raise typer.BadParameter("must be pair, drug or mirna", param_hint="--split")
     body = run_cv(data=data, mirbase=mirbase, method=method, config=config, n_folds=folds, repeats=repeats,
-                  seed=seed, split=split, jobs=jobs, out=out)
+                  seed=seed, split=split, jobs=jobs or default_jobs(), out=out)
     mean, std = body["mean"], body["std"]
     typer.echo(f"{method} ({split} split, {repeats} x {folds}-fold): "
                + ", ".join(f"{m.upper()} {mean[m]:.4f} ± {std[m]:.4f}" for m in ("aupr", "auc", "f1", "acc", "rec")))

@@ -22,7 +22,7 @@ from ammgc.evaluation.metrics import METRICS, evaluate_scores
 from ammgc.evaluation.splits import Fold, SplitKind, make_folds
 from ammgc.evaluation.store import FoldStore
 from ammgc.methods import make_method
-from ammgc.runtime import choose_threads
+from ammgc.runtime import fold_threads
 
 CURVE_POINTS = 201
 
@@ -88,16 +88,6 @@ def run_fingerprint(dataset: Dataset, method: str, config: dict[str, Any], *, n_
                           "views": sorted((v.name, v.blob_sha1 or "", v.shape) for v in dataset.views.values())},
                          sort_keys=True, default=str)
     return hashlib.sha1(payload.encode()).hexdigest()[:16]
-
-
-def fold_threads() -> int:
-    """Torch threads per fold: 1 (or ``AMMGC_THREADS``), never chosen from the machine's load.
-
-    Torch's CPU results change in the last digits with the thread count, so a load-dependent choice
-    would let the same command give different numbers, and a resumed run mix them. Folds run in
-    parallel with ``jobs`` instead.
-    """
-    return choose_threads() if os.environ.get("AMMGC_THREADS") else 1
 
 
 def _init_worker(threads: int) -> None:

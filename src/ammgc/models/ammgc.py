@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Self
 
@@ -29,7 +30,7 @@ from torch.nn import functional as F
 
 from ammgc.data.dataset import Dataset
 from ammgc.errors import AmmgcError, TrainingError
-from ammgc.graph import normalized_adjacency, row_normalize, stack_modal
+from ammgc.graph import normalized_adjacency, normalized_adjacency_csr, row_normalize, stack_modal
 from ammgc.methods import Method
 from ammgc.models.layers import AttentionFusion, GCNEncoder, as_operator, inner_product_logits
 
@@ -125,8 +126,10 @@ class AMMGC(Method):
         device = _device(c.device)
         train = np.asarray(train, dtype=np.float32)
         self.n_drugs = train.shape[0]
-        self._log_degrees = np.log1p(train.sum(axis=1))[:, None] + np.log1p(train.sum(axis=0))[None, :]
-        adjacency = as_operator(torch.from_numpy(normalized_adjacency(train)).to(device))
+        # log(1 + degree) per drug and per miRNA; score() adds their outer sum block by block, never all p x q
+        self._drug_log_degree = np.log1p(train.sum(axis=1))
+        self._mirna_log_degree = np.log1p(train.sum(axis=0))
+        adjacency = _adjacency_operator(train, device)
         pairs = _PairSampler(train, p_neg=c.p_neg, seed=seed, device=device)
         self.embeddings_: list[torch.Tensor] = []
         self.encoders_: list[GCNEncoder] = []  # kept to embed new drugs / miRNAs after training
@@ -152,8 +155,7 @@ class AMMGC(Method):
         self.attention_losses_ = _train_fusion(self.fusion_, stacked, pairs, epochs=c.epochs_attention, lr=c.lr)
         with torch.no_grad():
             self.coefficients_ = self.fusion_.coefficients(stacked).cpu().numpy()
-            fused = self.fusion_(stacked)
-            self._logits = inner_product_logits(fused, self.n_drugs).cpu().numpy().astype(np.float64)
+            self.fused_ = self.fusion_(stacked)
         self.timings_["attention"] = time.perf_counter() - start
         self.modal_names_ = [s.name for s in specs]
         return self
@@ -165,14 +167,55 @@ class AMMGC(Method):
         term: the benchmark's associations concentrate on a few drugs, which the inner-product decoder
         under-weights after negative sampling (sampling makes every drug look equally active).
         """
-        logits = self._logits
+        return self._block_scores(0, self.n_drugs)
+
+    def score_blocks(self, max_entries: int = 2**24) -> Iterator[tuple[int, np.ndarray]]:
+        """(first drug row, scores of a block of drug rows x every miRNA), in row order.
+
+        The numbers of ``score()`` (up to float rounding in the last digit), a block at a time: the dense
+        p x q matrix costs 8 bytes a pair and about three times that while computed, which stops fitting
+        in memory around 10^9 pairs (the 100x synthetic benchmark, ``benchmarks/bench_scale.py``).
+        """
+        rows = max(1, max_entries // max(1, self.fused_.shape[0] - self.n_drugs))
+        for start in range(0, self.n_drugs, rows):
+            yield start, self._block_scores(start, min(start + rows, self.n_drugs))
+
+    @property
+    def _logits(self) -> np.ndarray:
+        """Decoder logits Z_i . Z_{p+j} of every pair (p x q, float64), without the degree prior."""
+        return self._block_logits(0, self.n_drugs)
+
+    def _block_logits(self, start: int, stop: int) -> np.ndarray:
+        with torch.no_grad():
+            return (self.fused_[start:stop] @ self.fused_[self.n_drugs:].T).cpu().numpy().astype(np.float64)
+
+    def _block_scores(self, start: int, stop: int) -> np.ndarray:
+        logits = self._block_logits(start, stop)
         if self.config.degree_prior:
-            logits = logits + self.config.degree_prior * self._log_degrees
+            log_degrees = self._drug_log_degree[start:stop, None] + self._mirna_log_degree[None, :]
+            logits = logits + self.config.degree_prior * log_degrees
         return 1.0 / (1.0 + np.exp(-logits))
 
     def modal_scores(self) -> list[np.ndarray]:
         """Each modal's own score matrix sigma(E_i . E_{p+j}) (paper eq. 3)."""
         return [torch.sigmoid(inner_product_logits(e, self.n_drugs)).cpu().numpy() for e in self.embeddings_]
+
+
+# Above this many nodes the dense (p+q)^2 adjacency is not built: its float32 temporaries alone would take
+# several times 4 (p+q)^2 bytes (over 1 GB at 10x the benchmark), while Â has only 2N + p + q entries.
+_DENSE_ADJACENCY_MAX_NODES = 4096
+
+
+def _adjacency_operator(train: np.ndarray, device: torch.device) -> torch.Tensor:
+    """Â of the training graph as the operator the encoders multiply by: dense or CSR (see ``as_operator``)."""
+    p, q = train.shape
+    if p + q <= _DENSE_ADJACENCY_MAX_NODES:
+        return as_operator(torch.from_numpy(normalized_adjacency(train)).to(device))
+    matrix = normalized_adjacency_csr(train)
+    return torch.sparse_csr_tensor(torch.from_numpy(matrix.indptr.astype(np.int64)),
+                                   torch.from_numpy(matrix.indices.astype(np.int64)),
+                                   torch.from_numpy(matrix.data), size=matrix.shape,
+                                   check_invariants=True).to(device)
 
 
 def _device(name: str) -> torch.device:
@@ -193,7 +236,10 @@ class _PairSampler:
         q = train.shape[1]
         self.q = q
         self.positive = torch.from_numpy(np.flatnonzero(train.ravel() == 1)).to(device)
-        self.zero = torch.from_numpy(np.flatnonzero(train.ravel() == 0)).to(device)
+        # the k-th zero of the flattened matrix is k + #{i : positive[i] - i <= k}: this finds it without a
+        # table of every zero (8 bytes a pair, 6 GB at 100x the benchmark), drawing the same pairs
+        self.zeros_before = self.positive - torch.arange(len(self.positive), device=device)
+        self.n_zero = train.size - len(self.positive)
         self.n_neg = max(1, round(p_neg * len(self.positive)))
         self.generator = torch.Generator(device="cpu").manual_seed(seed)
         self.device = device
@@ -203,8 +249,8 @@ class _PairSampler:
 
     def sample(self) -> tuple[torch.Tensor, torch.Tensor]:
         """(drug index, miRNA index) of this epoch's positives then sampled negatives."""
-        pick = torch.randint(len(self.zero), (self.n_neg,), generator=self.generator).to(self.device)
-        flat = torch.cat([self.positive, self.zero[pick]])
+        pick = torch.randint(self.n_zero, (self.n_neg,), generator=self.generator).to(self.device)
+        flat = torch.cat([self.positive, pick + torch.searchsorted(self.zeros_before, pick, right=True)])
         return flat // self.q, flat % self.q
 
 
