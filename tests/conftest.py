@@ -81,3 +81,48 @@ def make_planted_dataset(n_drugs: int = 24, n_mirnas: int = 40, n_groups: int = 
 @pytest.fixture
 def planted() -> Dataset:
     return make_planted_dataset()
+
+
+# A small own dataset built from scratch: real SMILES (PubChem) and real miRBase stem-loop sequences.
+TINY_DRUGS = {
+    "cisplatin": "N.N.Cl[Pt]Cl",
+    "gemcitabine": "C1=CN(C(=O)N=C1N)C2C(C(C(O2)CO)O)(F)F",
+    "fluorouracil": "C1=C(C(=O)NC(=O)N1)F",
+    "tamoxifen": "CCC(=C(C1=CC=CC=C1)C2=CC=C(C=C2)OCCN(C)C)C3=CC=CC=C3",
+    "doxorubicin": "CC1C(C(CC(O1)OC2CC(CC3=C2C(=C4C(=C3O)C(=O)C5=C(C4=O)C(=CC=C5)OC)O)(C(=O)CO)O)N)O",
+    "imatinib": "CC1=C(C=C(C=C1)NC(=O)C2=CC=C(C=C2)CN3CCN(CC3)C)NC4=NC=CC(=N4)C5=CN=CC=C5",
+    "methotrexate": "CN(CC1=CN=C2C(=N1)C(=NC(=N2)N)N)C3=CC=C(C=C3)C(=O)NC(CCC(=O)O)C(=O)O",
+}
+TINY_MIRNAS = {
+    "hsa-mir-21": "UGUCGGGUAGCUUAUCAGACUGAUGUUGACUGUUGAAUCUCAUGGCAACACCAGUCGAUGGGCUGUCUGACA",
+    "hsa-mir-155": "CUGUUAAUGCUAAUCGUGAUAGGGGUUUUUGCCUCCAACUGACUCCUACAUAUUAGCAUUAACAG",
+    "hsa-let-7a-1": "UGGGAUGAGGUAGUAGGUUGUAUAGUUUUAGGGUCACACCCACCACUGGGAGAUAACUAUACAAUCUACUGUCUUUCCUA",
+    "hsa-mir-200c": "CCCUCGUCUUACCCAGCAGUGUUUGGGUGCGGUUGGGAGUCUCUAAUACUGCCGGGUAAUGAUGGAGG",
+    "hsa-mir-146a": ("CCGAUGUGUAUCCUCAGCUUUGAGAACUGAAUUCCAUGGGUUGUGUCAGUGUCAGACCUCUGAAAUUCAGUUCUUCAGCUGG"
+                     "GAUAUCUCUGUCAUCGU"),
+    "hsa-mir-145": ("CACCUUGUCCUCACGGUCCAGUUUUCCCAGGAAUCCCUUAGAUGCUAAGAUGGGGAUUCCUGGAAAUACUGUUCUUGAGGUC"
+                    "AUGGUU"),
+}
+TINY_PAIRS = [("cisplatin", "hsa-mir-21"), ("cisplatin", "hsa-mir-155"), ("cisplatin", "hsa-mir-146a"),
+              ("gemcitabine", "hsa-mir-21"), ("gemcitabine", "hsa-mir-145"), ("fluorouracil", "hsa-mir-21"),
+              ("fluorouracil", "hsa-mir-200c"), ("tamoxifen", "hsa-let-7a-1"), ("tamoxifen", "hsa-mir-21"),
+              ("doxorubicin", "hsa-mir-21"), ("doxorubicin", "hsa-mir-155"), ("doxorubicin", "hsa-mir-200c"),
+              ("imatinib", "hsa-mir-146a"), ("methotrexate", "hsa-mir-145"), ("methotrexate", "hsa-let-7a-1")]
+
+
+def write_tiny_own_dataset(root: Path) -> Path:
+    """drugs.csv (name,smiles), mirnas.csv (name,sequence), associations.csv and an expression table."""
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "drugs.csv").write_text("name,smiles\n" + "".join(f"{n},{s}\n" for n, s in TINY_DRUGS.items()))
+    (root / "mirnas.csv").write_text("name,sequence\n" + "".join(f"{n},{s}\n" for n, s in TINY_MIRNAS.items()))
+    (root / "associations.csv").write_text("drug,mirna\n" + "".join(f"{d},{m}\n" for d, m in TINY_PAIRS))
+    rng = np.random.default_rng(0)
+    (root / "features" / "mirna").mkdir(parents=True, exist_ok=True)
+    rows = "".join(f"{n}," + ",".join(f"{v:.3f}" for v in rng.random(5)) + "\n" for n in TINY_MIRNAS)
+    (root / "features" / "mirna" / "expression.csv").write_text("name,c1,c2,c3,c4,c5\n" + rows)
+    return root
+
+
+@pytest.fixture
+def tiny_own_data(tmp_path: Path) -> Path:
+    return write_tiny_own_dataset(tmp_path / "tiny")

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from ammgc.cli.common import DataOption
+
+if TYPE_CHECKING:
+    from ammgc.data.dataset import Dataset
 
 app = typer.Typer(no_args_is_help=True, help="Inspect, validate and download datasets.")
 
@@ -15,22 +20,109 @@ app = typer.Typer(no_args_is_help=True, help="Inspect, validate and download dat
 def info(data: DataOption = None, as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Drugs, miRNAs, associations, density, degrees, views present and the data source."""
     from ammgc.data import load_dataset
+    from ammgc.data.benchmark import DATASET_NAME, benchmark_notes
 
     dataset = load_dataset(data)
+    notes = benchmark_notes(dataset) if dataset.name == DATASET_NAME else []
+    _show(dataset, notes, [], as_json)
+
+
+@app.command("check")
+def check(
+    path: Annotated[Path, typer.Argument(help="A benchmark directory, an own-data directory or an "
+                                              "association table (CSV/TSV).")],
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    strict: bool = typer.Option(False, "--strict", help="Exit with status 1 when there are warnings."),
+) -> None:
+    """Validate a dataset thoroughly and report it: the `data info` summary plus warnings.
+
+    A benchmark directory is also checked against the published hashes and features/drug_miRNA.xlsx.
+    """
+    from ammgc.data.benchmark import benchmark_notes, check_labelled_matrix, is_benchmark_dir, load_benchmark
+    from ammgc.data.byo import read_own_dataset
+    from ammgc.errors import DataError
+
+    if not path.exists():
+        raise DataError("no such file or directory", file=path)
+    if path.is_dir() and is_benchmark_dir(path):
+        from ammgc.data.benchmark import verify_files
+
+        dataset = load_benchmark(path)
+        check_labelled_matrix(path, dataset)
+        notes, warnings = benchmark_notes(dataset), verify_files(path)
+    else:
+        own = read_own_dataset(path)
+        dataset, notes, warnings = own.dataset, [], own.warnings
+    _show(dataset, notes, warnings, as_json)
+    if not as_json:
+        typer.echo(f"check: ok ({len(warnings)} warning{'s' if len(warnings) != 1 else ''})")
+    if strict and warnings:
+        raise typer.Exit(1)
+
+
+@app.command("fetch")
+def fetch(
+    dest: Annotated[Path | None, typer.Option(
+        "--dest", help="Directory to fill (default: the user cache, $AMMGC_HOME/gcmdr or the "
+                       "platform's cache directory).")] = None,
+    base_url: Annotated[str | None, typer.Option(
+        "--base-url", help="Mirror holding the benchmark layout, used instead of the public homes "
+                           "(default: $AMMGC_BASE_URL).")] = None,
+    go: Annotated[bool, typer.Option("--go/--no-go",
+                                     help="Also fetch the optional GO similarity file.")] = True,
+    archive: Annotated[bool, typer.Option(
+        "--archive", help="Also fetch and unpack the authors' 'miRNA-drug data.zip'.")] = False,
+    force: Annotated[bool, typer.Option("--force",
+                                        help="Download again even if cached and verified.")] = False,
+    retries: Annotated[int, typer.Option("--retries", min=0, max=10,
+                                         help="Retries per file on transient failures.")] = 3,
+    timeout: Annotated[float, typer.Option("--timeout", min=1.0, help="Network timeout in seconds.")] = 30.0,
+) -> None:
+    """Download the benchmark from its public homes, verify each file by its git blob SHA-1, and cache it."""
+    from ammgc.data import benchmark_cache_dir
+    from ammgc.data.download import FetchResult, fetch_benchmark
+
+    target = dest or benchmark_cache_dir()
+
+    def report(result: FetchResult) -> None:
+        detail = f" ({result.detail})" if result.detail else ""
+        typer.echo(f"{result.status:<10} {result.path}{detail}")
+
+    results = fetch_benchmark(target, base_url=base_url, include_go=go, with_archive=archive, force=force,
+                              retries=retries, timeout_s=timeout, report=report)
+    if any(r.path.endswith("ncrna_GOsimilarity_full.txt") and r.status == "absent" for r in results):
+        typer.echo("GO similarity file not available: the miRNA `sequence` view (miRBase) "
+                   "will stand in for it")
+    typer.echo(f"benchmark ready in {target}")
+
+
+def _show(dataset: Dataset, notes: list[str], warnings: list[str], as_json: bool) -> None:
     summary = dataset.summary()
     if as_json:
-        typer.echo(json.dumps(summary, indent=2))
+        typer.echo(json.dumps({**summary, "notes": notes, "warnings": warnings}, indent=2))
         return
     typer.echo(f"source:       {summary['source']}")
     typer.echo(f"drugs:        {summary['drugs']}")
     typer.echo(f"miRNAs:       {summary['mirnas']}")
-    typer.echo(f"associations: {summary['associations']}  (density {summary['density']:.4f})")
-    for entity in ("drug", "mirna"):
+    typer.echo(f"associations: {summary['associations']:,}  (density {summary['density']:.4f})")
+    for entity, label in (("drug", "drug degree: "), ("mirna", "miRNA degree:")):
         d = summary[f"{entity}_degree"]
-        typer.echo(f"{entity} degree:  min {d['min']}, median {d['median']:g}, mean {d['mean']:.2f}, "
+        typer.echo(f"{label} min {d['min']}, median {d['median']:g}, mean {d['mean']:.2f}, "
                    f"max {d['max']}, zero {d['zero']}")
     typer.echo("views:")
     for v in summary["views"]:
-        typer.echo(f"  {v['name']:<14} {v['entity']:<6} {v['shape'][0]} x {v['shape'][1]:<6} {v['source']}")
-    if "go" not in dataset.views:
+        note = f"  [{v['note']}]" if v["note"] else ""
+        shape = f"{v['shape'][0]} x {v['shape'][1]}"
+        typer.echo(f"  {v['name']:<14} {v['entity']:<6} {shape:<12} {v['source']}{note}")
+    if "go" in dataset.views:
+        typer.echo("GO similarity view: present")
+    else:
         typer.echo("GO similarity view: absent -> the miRNA `sequence` view (miRBase) stands in for it")
+    if notes:
+        typer.echo("notes on this benchmark:")
+        for note in notes:
+            typer.echo(f"  - {note}")
+    if warnings:
+        typer.echo("warnings:")
+        for warning in warnings:
+            typer.echo(f"  - {warning}")

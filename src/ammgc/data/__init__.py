@@ -47,7 +47,8 @@ def resolve_data_path(data: str | os.PathLike[str] | None = None, *, fetch: bool
     if is_benchmark_dir(cached):
         return cached
     if not fetch:
-        raise DataError(f"no data: pass --data DIR, set AMMGC_DATA, or run `ammgc data fetch` to fill {cached}")
+        raise DataError(f"no data: pass --data DIR, set AMMGC_DATA, or run `ammgc data fetch` "
+                        f"to fill {cached}")
     from ammgc.data.download import fetch_benchmark
 
     fetch_benchmark(cached)

@@ -7,14 +7,15 @@ kept exactly as published; names are shown as given (see README, "Known quirks")
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from ammgc.data.dataset import Dataset, FeatureView
-from ammgc.data.validation import read_excel, read_matrix, read_text
+from ammgc.data.validation import find_mean_imputed_rows, read_excel, read_matrix, read_text
 from ammgc.errors import DataError
 from ammgc.io import file_blob_sha1
 
@@ -59,6 +60,12 @@ BENCHMARK_FILES: tuple[BenchmarkFile, ...] = (
 )
 GO_FILE = "features/ncrna_GOsimilarity_full.txt"
 GO_COLUMNS = 2587
+# Not a file the loader reads: the authors' archive, fetched only on request (``ammgc data fetch --archive``).
+ARCHIVE_FILE = BenchmarkFile("features/miRNA-drug data.zip",
+                             AMMGC_REPO_URL + "features/miRNA-drug%20data.zip",
+                             "103f56d0337d4be7921bf230c984e8c4afdb4d75", required=False)
+DATASET_NAME = "gcmdr-benchmark"
+_INTEGER = re.compile(r"[0-9]+")
 
 
 def is_benchmark_dir(path: Path) -> bool:
@@ -106,8 +113,81 @@ def load_benchmark(root: str | Path, *, verify: bool = False) -> Dataset:
     ]
     if (root / GO_FILE).is_file():
         views.append(view("go", "mirna", GO_FILE, len(mirnas), columns=GO_COLUMNS))
+    views = [_with_imputation_note(v) for v in views]
     return Dataset(associations=associations, drugs=drugs, mirnas=mirnas,
-                   views={v.name: v for v in views}, source=str(root), name="gcmdr-benchmark")
+                   views={v.name: v for v in views}, source=str(root), name=DATASET_NAME)
+
+
+def _with_imputation_note(view: FeatureView) -> FeatureView:
+    imputed = int(find_mean_imputed_rows(view.matrix).sum())
+    if not imputed:
+        return view
+    return replace(view, note=f"{imputed} of {view.shape[0]} rows are the mean of the known rows (imputed)")
+
+
+def benchmark_notes(dataset: Dataset) -> list[str]:
+    """Short notes on the benchmark's known quirks, as found in ``dataset`` (kept as published)."""
+    names = dataset.drug_names
+    notes = ["indices are kept exactly as published; names are shown as given"]
+    for name in sorted(set(names)):
+        where = [i for i, n in enumerate(names) if n == name]
+        if len(where) > 1:
+            cids = ", ".join(str(dataset.drugs["cid"].iloc[i]) or "?" for i in where)
+            indices = ", ".join(map(str, where))
+            notes.append(f"drug name {name!r} appears {len(where)} times "
+                         f"(indices {indices}; PubChem CIDs {cids})")
+    for i, name in enumerate(names):
+        for j, other in enumerate(names):
+            if other == f"{name} HCl":
+                notes.append(f"{name!r} (index {i}) and {other!r} (index {j}) are one drug, base and salt")
+    if len(names) > 23 and names[23] == "Lithocholic Acid":
+        notes.append("drug index 23 is labelled 'Lithocholic Acid' (CID 9903), but its associations are "
+                     "ncDR's trastuzumab set")
+    no_mesh = int((dataset.drugs["mesh"] == "0").sum())
+    if no_mesh:
+        notes.append(f"{no_mesh} drugs have MeSH id 0 (none assigned)")
+    return notes
+
+
+def verify_files(root: str | Path) -> list[str]:
+    """One line per benchmark file present in ``root`` whose content differs from the published file."""
+    root = Path(root)
+    problems = []
+    for spec in BENCHMARK_FILES:
+        f = root / spec.path
+        if f.is_file() and (actual := file_blob_sha1(f)) != spec.blob_sha1:
+            problems.append(f"{spec.path} differs from the published file (git blob {actual}, "
+                            f"expected {spec.blob_sha1})")
+    return problems
+
+
+def check_labelled_matrix(root: str | Path, dataset: Dataset) -> None:
+    """``features/drug_miRNA.xlsx`` (CIDs x miRNA names) must agree with the drug table, miRNA list and pairs.
+
+    Slow (about a second), so it runs in ``ammgc data check`` rather than on every load.
+    """
+    path = Path(root) / "features/drug_miRNA.xlsx"
+    table = read_excel(path, header=None)
+    expected = (dataset.n_drugs + 1, dataset.n_mirnas + 1)
+    if table.shape != expected:
+        raise DataError(f"has {table.shape[0]} x {table.shape[1]} cells, expected "
+                        f"{expected[0]} x {expected[1]} (header row and column included)", file=path)
+    for j, (found, name) in enumerate(zip(table.iloc[0, 1:], dataset.mirna_names, strict=True), start=2):
+        if str(found).strip() != name:
+            raise DataError(f"miRNA {found!r} where miRNA_list.xlsx has {name!r}", file=path, row=1, column=j)
+    for i, (found, cid) in enumerate(zip(table.iloc[1:, 0], dataset.drugs["cid"], strict=True), start=2):
+        if _clean_id(found) != cid:
+            raise DataError(f"PubChem CID {found!r} where drug_list.xlsx has {cid!r}",
+                            file=path, row=i, column=1)
+    values = table.iloc[1:, 1:].to_numpy()
+    for i, j in np.argwhere(~np.isin(values, (0, 1))):
+        raise DataError(f"expected 0 or 1, found {values[i, j]!r}",
+                        file=path, row=int(i) + 2, column=int(j) + 2)
+    diff = np.argwhere(values.astype(np.uint8) != dataset.associations)
+    if len(diff):
+        i, j = diff[0]
+        raise DataError(f"disagrees with drug-miRNA.txt at drug {i + 1}, miRNA {j + 1} "
+                        f"({len(diff)} cells differ)", file=path, row=int(i) + 2, column=int(j) + 2)
 
 
 def _read_drug_table(path: Path) -> pd.DataFrame:
@@ -156,10 +236,11 @@ def _read_pair_list(path: Path, n_drugs: int, n_mirnas: int) -> np.ndarray:
         if len(cells) != 3:
             raise DataError(f"expected 3 tab-separated fields (drug, miRNA, 1), found {len(cells)}",
                             file=path, row=number)
-        try:
-            drug, mirna, label = (int(c) for c in cells)
-        except ValueError:
-            raise DataError(f"fields must be integers, found {cells}", file=path, row=number) from None
+        for col, cell in enumerate(cells, start=1):
+            if not _INTEGER.fullmatch(cell):
+                raise DataError(f"expected a whole number, found {cell[:30]!r}",
+                                file=path, row=number, column=col)
+        drug, mirna, label = (int(c) for c in cells)
         if label != 1:
             raise DataError(f"label must be 1, found {label}", file=path, row=number, column=3)
         if not 1 <= drug <= n_drugs:
@@ -168,7 +249,8 @@ def _read_pair_list(path: Path, n_drugs: int, n_mirnas: int) -> np.ndarray:
             raise DataError(f"miRNA number {mirna} outside 1..{n_mirnas}", file=path, row=number, column=2)
         key = (drug - 1, mirna - 1)
         if key in seen:
-            raise DataError(f"duplicate pair ({drug}, {mirna}), first at row {seen[key]}", file=path, row=number)
+            raise DataError(f"duplicate pair ({drug}, {mirna}), first at row {seen[key]}",
+                            file=path, row=number)
         seen[key] = number
         associations[key] = 1
     if not seen:

@@ -1,0 +1,332 @@
+"""The downloader against a local HTTP server, where the data comes from, and safe archive unpacking."""
+
+from __future__ import annotations
+
+import http.server
+import io
+import socket
+import stat
+import threading
+import zipfile
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+from urllib.parse import unquote
+
+import pytest
+from typer.testing import CliRunner
+
+from ammgc.data import download, resolve_data_path
+from ammgc.data.benchmark import BENCHMARK_FILES, GO_FILE, BenchmarkFile, is_benchmark_dir, load_benchmark
+from ammgc.data.download import extract_archive, fetch_benchmark
+from ammgc.errors import DataError, DownloadError
+from ammgc.io import file_blob_sha1, git_blob_sha1
+
+REQUIRED = [f for f in BENCHMARK_FILES if f.required]
+
+
+class Mirror:
+    """What the local server serves: ``files`` by path, plus scripted failures per path."""
+
+    def __init__(self, files: dict[str, bytes]) -> None:
+        self.files = files
+        self.truncate: dict[str, int] = {}  # path -> how many more responses to truncate
+        self.status: dict[str, list[int]] = {}  # path -> HTTP statuses to answer first, in order
+        self.requests: Counter[str] = Counter()
+        self.url = ""
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    mirror: Mirror
+
+    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+        path = unquote(self.path.lstrip("/"))
+        mirror = self.mirror
+        mirror.requests[path] += 1
+        if mirror.status.get(path):
+            code = mirror.status[path].pop(0)
+            self.send_error(code)
+            return
+        if path not in mirror.files:
+            self.send_error(404)
+            return
+        body = mirror.files[path]
+        declared = len(body)
+        if mirror.truncate.get(path, 0) > 0:
+            mirror.truncate[path] -= 1
+            declared += 1000  # the server promises more than it sends, then hangs up
+        self.send_response(200)
+        self.send_header("Content-Length", str(declared))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 (http.server's signature)
+        pass
+
+
+@pytest.fixture(scope="module")
+def published(benchmark_path: Path) -> dict[str, bytes]:
+    return {f.path: (benchmark_path / f.path).read_bytes() for f in REQUIRED}
+
+
+@pytest.fixture
+def mirror(published: dict[str, bytes]) -> Iterator[Mirror]:
+    state = Mirror(dict(published))
+    handler = type("Handler", (_Handler,), {"mirror": state})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
+    thread.start()
+    state.url = f"http://127.0.0.1:{server.server_address[1]}/"
+    yield state
+    server.shutdown()
+    server.server_close()
+
+
+def fetch(mirror: Mirror, dest: Path, **kw: object) -> list[download.FetchResult]:
+    options = {"base_url": mirror.url, "progress": False, "backoff_s": 0.0, "timeout_s": 10.0, **kw}
+    return fetch_benchmark(dest, **options)  # type: ignore[arg-type]
+
+
+def with_go_hash(content: bytes) -> tuple[BenchmarkFile, ...]:
+    """The manifest with the GO file's hash set to that of ``content`` (the real file is not at hand)."""
+    digest = git_blob_sha1(content)
+    return tuple(replace(f, blob_sha1=digest) if f.path == GO_FILE else f for f in BENCHMARK_FILES)
+
+
+def leftovers(dest: Path) -> list[Path]:
+    return [p for p in dest.rglob("*") if p.is_file()]
+
+
+def test_good_download_is_verified_loadable_and_then_cached(mirror: Mirror, tmp_path: Path) -> None:
+    dest = tmp_path / "cache"
+    results = fetch(mirror, dest)
+    status = {r.path: r.status for r in results}
+    assert all(status[f.path] == "downloaded" for f in REQUIRED)
+    assert status[GO_FILE] == "absent"  # the GO file is optional: a 404 is not an error
+    for f in REQUIRED:
+        assert file_blob_sha1(dest / f.path) == f.blob_sha1
+    dataset = load_benchmark(dest, verify=True)
+    assert (dataset.n_drugs, dataset.n_mirnas, dataset.n_associations) == (106, 754, 3338)
+    assert not [p for p in leftovers(dest) if p.name.endswith(".part")]
+
+    mirror.requests.clear()
+    again = fetch(mirror, dest)
+    assert {r.path: r.status for r in again if r.path != GO_FILE} == {f.path: "cached" for f in REQUIRED}
+    assert set(mirror.requests) == {GO_FILE}
+
+
+def test_corrupted_file_is_refused_and_nothing_is_left(mirror: Mirror, tmp_path: Path) -> None:
+    name = "features/drug_labelencoding.txt"
+    body = bytearray(mirror.files[name])
+    body[100] ^= 1
+    mirror.files[name] = bytes(body)
+    dest = tmp_path / "cache"
+    with pytest.raises(DownloadError, match="does not match the published file.*nothing was saved"):
+        fetch(mirror, dest)
+    assert mirror.requests[name] == 1  # a complete transfer with the wrong content is not retried
+    assert not (dest / name).exists()
+    assert not [p for p in leftovers(dest) if p.name.endswith(".part")]
+    assert not is_benchmark_dir(dest)  # the marker file is written last: the cache is not taken as complete
+
+
+def test_truncated_transfer_is_retried_then_reported(mirror: Mirror, tmp_path: Path) -> None:
+    name = "features/drug_list.xlsx"
+    mirror.truncate[name] = 99
+    dest = tmp_path / "cache"
+    with pytest.raises(DownloadError, match=r"after 3 attempts \(transfer truncated") as err:
+        fetch(mirror, dest, retries=2)
+    assert mirror.requests[name] == 3
+    assert not (dest / name).exists()
+    # the what-to-do list names only what is still missing
+    assert "drug_list.xlsx  ->" in str(err.value) and "drug_feature_matrix.txt  ->" not in str(err.value)
+
+
+def test_transient_failures_recover_within_the_retries(mirror: Mirror, tmp_path: Path) -> None:
+    mirror.truncate["features/drug_list.xlsx"] = 1
+    mirror.status["features/miRNA_list.xlsx"] = [503, 500]
+    dest = tmp_path / "cache"
+    results = fetch(mirror, dest, retries=2)
+    assert {r.status for r in results if r.path != GO_FILE} == {"downloaded"}
+    assert mirror.requests["features/drug_list.xlsx"] == 2
+    assert mirror.requests["features/miRNA_list.xlsx"] == 3
+
+
+def test_missing_required_file_is_a_clear_error(mirror: Mirror, tmp_path: Path) -> None:
+    del mirror.files["features/drug_feature_matrix.txt"]
+    with pytest.raises(DownloadError, match=r"drug_feature_matrix\.txt: not found \(HTTP 404\)") as err:
+        fetch(mirror, tmp_path / "cache")
+    assert mirror.requests["features/drug_feature_matrix.txt"] == 1
+    assert "Download these files yourself into" in str(err.value)
+
+
+def test_permanent_http_error_is_not_retried(mirror: Mirror, tmp_path: Path) -> None:
+    mirror.status["features/drug_miRNA.csv"] = [403, 403, 403]
+    with pytest.raises(DownloadError, match="HTTP 403"):
+        fetch(mirror, tmp_path / "cache")
+    assert mirror.requests["features/drug_miRNA.csv"] == 1
+
+
+def test_no_network_says_what_to_do(tmp_path: Path) -> None:
+    with socket.socket() as s:  # a port nobody listens on: connection refused at once
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    dest = tmp_path / "cache"
+    with pytest.raises(DownloadError) as err:
+        fetch_benchmark(dest, base_url=f"http://127.0.0.1:{port}", progress=False, retries=1, backoff_s=0.0)
+    message = str(err.value)
+    assert "after 2 attempts" in message
+    assert f"Download these files yourself into {dest}" in message
+    assert "AMMGC_DATA" in message
+    assert f"http://127.0.0.1:{port}/features/drug_list.xlsx  ->  {dest / 'features/drug_list.xlsx'}" in message
+    assert f"http://127.0.0.1:{port}/features/ncrna_GOsimilarity_full.txt" in message  # optional, listed last
+
+
+def test_a_local_directory_can_be_the_mirror(benchmark_path: Path, tmp_path: Path) -> None:
+    results = fetch_benchmark(tmp_path / "cache", base_url=benchmark_path.as_uri(), progress=False,
+                              retries=0, include_go=False)
+    assert {r.status for r in results} == {"downloaded"}
+    assert is_benchmark_dir(tmp_path / "cache")
+
+
+@pytest.mark.parametrize("url", ["example.org/mirror", "ftp://example.org/", "127.0.0.1:8000"])
+def test_mirror_url_without_a_usable_scheme(tmp_path: Path, url: str) -> None:
+    with pytest.raises(DownloadError, match="must start with http://"):
+        fetch_benchmark(tmp_path / "cache", base_url=url, progress=False)
+    assert not (tmp_path / "cache").exists()
+
+
+def test_go_file_is_fetched_and_verified_when_reachable(mirror: Mirror, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    go = b"0.5\t1\n1\t0.5\n"
+    monkeypatch.setattr(download, "BENCHMARK_FILES", with_go_hash(go))
+    mirror.files[GO_FILE] = go
+    results = fetch(mirror, tmp_path / "a")
+    assert {r.path: r.status for r in results}[GO_FILE] == "downloaded"
+    assert (tmp_path / "a" / GO_FILE).read_bytes() == go
+    assert {r.path for r in fetch(mirror, tmp_path / "b", include_go=False)}.isdisjoint({GO_FILE})
+
+    mirror.files[GO_FILE] = go + b"0\t0\n"
+    with pytest.raises(DownloadError, match="does not match"):
+        fetch(mirror, tmp_path / "c")
+    assert not (tmp_path / "c" / GO_FILE).exists()
+
+
+def test_a_damaged_cached_file_is_replaced(mirror: Mirror, tmp_path: Path) -> None:
+    dest = tmp_path / "cache"
+    fetch(mirror, dest)
+    (dest / "drug-miRNA.txt").write_text("1\t1\t1\n")
+    results = {r.path: r.status for r in fetch(mirror, dest)}
+    assert results["drug-miRNA.txt"] == "downloaded"
+    assert file_blob_sha1(dest / "drug-miRNA.txt") == REQUIRED[0].blob_sha1
+
+
+def test_cli_fetch_uses_the_mirror_from_the_environment(mirror: Mirror, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    from ammgc.cli import app
+
+    monkeypatch.setenv("AMMGC_BASE_URL", mirror.url)
+    dest = tmp_path / "cache"
+    result = CliRunner().invoke(app, ["data", "fetch", "--dest", str(dest), "--retries", "0"])
+    assert result.exit_code == 0, result.output
+    assert "downloaded drug-miRNA.txt" in result.output.replace("  ", " ").replace("  ", " ")
+    assert "GO similarity file not available" in result.output
+    assert is_benchmark_dir(dest)
+
+
+# --- where the data comes from -------------------------------------------------------------------
+
+def test_data_option_beats_environment_beats_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    given, env, home = tmp_path / "given", tmp_path / "env", tmp_path / "home"
+    for d in (given, env, home / "gcmdr"):
+        d.mkdir(parents=True)
+    (home / "gcmdr" / "drug-miRNA.txt").write_text("1\t1\t1\n")
+    monkeypatch.setenv("AMMGC_HOME", str(home))
+    monkeypatch.setenv("AMMGC_DATA", str(env))
+    assert resolve_data_path(given) == given
+    assert resolve_data_path(None) == env
+    monkeypatch.delenv("AMMGC_DATA")
+    assert resolve_data_path(None) == home / "gcmdr"
+
+
+def test_missing_paths_are_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(DataError, match="given with --data"):
+        resolve_data_path(tmp_path / "nope")
+    monkeypatch.setenv("AMMGC_DATA", str(tmp_path / "nope"))
+    with pytest.raises(DataError, match="set by AMMGC_DATA"):
+        resolve_data_path(None)
+
+
+def test_empty_cache_is_filled_on_first_use(mirror: Mirror, tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AMMGC_DATA", raising=False)
+    monkeypatch.setenv("AMMGC_HOME", str(tmp_path / "home"))
+    with pytest.raises(DataError, match="ammgc data fetch"):
+        resolve_data_path(None, fetch=False)
+    monkeypatch.setenv("AMMGC_BASE_URL", mirror.url)
+    path = resolve_data_path(None)
+    assert path == tmp_path / "home" / "gcmdr"
+    assert is_benchmark_dir(path)
+
+
+# --- unpacking the optional archive ---------------------------------------------------------------
+
+def make_zip(path: Path, members: dict[str, bytes], symlink: str | None = None) -> Path:
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+        if symlink:
+            info = zipfile.ZipInfo(symlink)
+            info.external_attr = (stat.S_IFLNK | 0o777) << 16
+            zf.writestr(info, "/etc/passwd")
+    return path
+
+
+def test_archive_is_unpacked(tmp_path: Path) -> None:
+    archive = make_zip(tmp_path / "a.zip", {"data/x.txt": b"x", "y.txt": b"y", "data/sub/": b""})
+    out = extract_archive(archive, tmp_path / "out")
+    assert (out / "data" / "x.txt").read_bytes() == b"x"
+    assert (out / "y.txt").read_bytes() == b"y"
+
+
+@pytest.mark.parametrize("member", ["../evil.txt", "data/../../evil.txt", "/tmp/evil.txt", "..\\evil.txt",
+                                    "C:/evil.txt"])
+def test_archive_refuses_path_traversal(tmp_path: Path, member: str) -> None:
+    archive = make_zip(tmp_path / "a.zip", {"fine.txt": b"ok", member: b"evil"})
+    target = tmp_path / "deep" / "out"
+    with pytest.raises(DataError, match="unsafe archive member"):
+        extract_archive(archive, target)
+    assert not target.exists()
+    assert not (tmp_path / "evil.txt").exists() and not (tmp_path / "deep" / "evil.txt").exists()
+    assert [p.name for p in tmp_path.rglob("*") if p.is_file()] == ["a.zip"]
+
+
+def test_archive_refuses_symlinks_bombs_and_junk(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match="symbolic link"):
+        extract_archive(make_zip(tmp_path / "l.zip", {"a": b"a"}, symlink="link"), tmp_path / "o1")
+    with pytest.raises(DataError, match="more than the 100 allowed"):
+        extract_archive(make_zip(tmp_path / "b.zip", {"big": b"0" * 101}), tmp_path / "o2", max_bytes=100)
+    (tmp_path / "junk.zip").write_bytes(b"not a zip")
+    with pytest.raises(DataError, match="not a readable zip archive"):
+        extract_archive(tmp_path / "junk.zip", tmp_path / "o3")
+    assert not any((tmp_path / o).exists() for o in ("o1", "o2", "o3"))
+
+
+def test_archive_fetch_unpacks_and_adopts_the_go_file(mirror: Mirror, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    go = b"0.25\t1\n"
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        zf.writestr("miRNA-drug data/ncrna_GOsimilarity_full.txt", go)
+    archive_bytes = buffer.getvalue()
+    archive = replace(download.ARCHIVE_FILE, blob_sha1=git_blob_sha1(archive_bytes))
+    monkeypatch.setattr(download, "ARCHIVE_FILE", archive)
+    monkeypatch.setattr(download, "BENCHMARK_FILES", with_go_hash(go))
+    mirror.files[archive.path] = archive_bytes
+    dest = tmp_path / "cache"
+    results = {r.path: r.status for r in fetch(mirror, dest, with_archive=True)}
+    assert results[archive.path] == "downloaded"
+    assert mirror.requests["features/miRNA-drug data.zip"] == 1  # the space is URL-encoded and decoded back
+    unpacked = dest / "features" / "miRNA-drug data"
+    assert (unpacked / "miRNA-drug data" / "ncrna_GOsimilarity_full.txt").is_file()
+    assert (dest / GO_FILE).read_bytes() == go
