@@ -1,0 +1,202 @@
+"""`ammgc train` and `ammgc predict`: train once on every known association, rank pairs for known and new
+drugs and miRNAs."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from ammgc.cli.common import DataOption, DeviceOption, MirbaseOption, SeedOption, parse_options
+
+DrugFeaturesOption = Annotated[str, typer.Option(
+    "--drug-features", help="smiles: drug views computed from SMILES, as new drugs get them (default); "
+                            "files: the dataset's drug feature files (the paper's setting).")]
+EpochsGcnOption = Annotated[int | None, typer.Option("--epochs-gcn", help="Epochs per GCN sub-network.")]
+EpochsAttentionOption = Annotated[int | None, typer.Option("--epochs-attention",
+                                                           help="Epochs of the attention network.")]
+PNegOption = Annotated[float | None, typer.Option("--p-neg", help="Negatives per positive per epoch.")]
+ConfigOption = Annotated[list[str] | None, typer.Option(
+    "--option", "-o", help="Any AMMGC option as KEY=VALUE (JSON value), e.g. -o hidden=[128,256].")]
+SHOWN_ROWS = 20
+# What cold-start cross-validation on the benchmark showed (docs: "Cold start"); said wherever it matters.
+NEW_DRUG_CAUTION = ("caution: a new drug enters the graph without edges; in drug-split cross-validation on the "
+                    "benchmark, AMMGC's rankings for held-out drugs were no better than ranking miRNAs by their "
+                    "number of known associations")
+NEW_MIRNA_CAUTION = ("caution: a new miRNA enters the graph without edges; in miRNA-split cross-validation on the "
+                     "benchmark, AMMGC's rankings for held-out miRNAs were no better than ranking drugs by their "
+                     "number of known associations")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("train")(train)
+    app.command("predict")(predict)
+
+
+def _config(option: list[str] | None, epochs_gcn: int | None, epochs_attention: int | None,
+            p_neg: float | None, device: str) -> dict[str, Any]:
+    config: dict[str, Any] = parse_options(option)
+    for key, value in (("epochs_gcn", epochs_gcn), ("epochs_attention", epochs_attention), ("p_neg", p_neg)):
+        if value is not None:
+            config[key] = value
+    if device != "cpu":
+        config["device"] = device
+    return config
+
+
+def training_threads() -> int:
+    """One thread unless AMMGC_THREADS says otherwise: the thread count changes float rounding (scores
+    differ in the 8th decimal between 1 and 2 threads), and a fixed seed must give a fixed ranking."""
+    from ammgc.errors import AmmgcError
+
+    raw = os.environ.get("AMMGC_THREADS") or "1"
+    if not raw.strip().isdigit() or int(raw) < 1:
+        raise AmmgcError(f"AMMGC_THREADS must be a positive whole number, not {raw!r}")
+    return int(raw)
+
+
+def _train(data: Path | None, mirbase: Path | None, config: dict[str, Any], seed: int, drug_features: str) -> Any:
+    import torch
+
+    from ammgc.data import load_dataset
+    from ammgc.prediction import train_model
+
+    dataset = load_dataset(data)
+    torch.set_num_threads(training_threads())
+    typer.echo(f"training AMMGC on {dataset.n_associations} associations of {dataset.n_drugs} drugs x "
+               f"{dataset.n_mirnas} miRNAs ({dataset.source}), seed {seed} ...", err=True)
+    model = train_model(dataset, config, seed=seed, mirbase=mirbase, drug_features=drug_features)
+    for note in model.info.get("notes", []):
+        typer.echo(f"note: {note}", err=True)
+    typer.echo(f"trained in {model.info['seconds']:.1f} s; modals: "
+               + "; ".join(f"{'+'.join(m.drug_views)} x {'+'.join(m.mirna_views)}" for m in model.modals), err=True)
+    return model
+
+
+def train(
+    data: DataOption = None,
+    mirbase: MirbaseOption = None,
+    out: Annotated[Path, typer.Option("--out", help="Model file to write.")] = Path("model.ammgc"),
+    seed: SeedOption = 0,
+    drug_features: DrugFeaturesOption = "smiles",
+    epochs_gcn: EpochsGcnOption = None,
+    epochs_attention: EpochsAttentionOption = None,
+    p_neg: PNegOption = None,
+    device: DeviceOption = "cpu",
+    option: ConfigOption = None,
+) -> None:
+    """Train AMMGC on every known association and save it as one model file for `ammgc predict --model`."""
+    from ammgc.io import ensure_writable_dir
+    from ammgc.modelfile import save_model
+
+    ensure_writable_dir(out.parent)
+    model = _train(data, mirbase, _config(option, epochs_gcn, epochs_attention, p_neg, device), seed, drug_features)
+    size = save_model(out, model)
+    typer.echo(f"wrote {out} ({size / 1e6:.1f} MB)")
+
+
+def _parse_top(top: str) -> int | None:
+    if top.strip().lower() == "all":
+        return None
+    try:
+        value = int(top)
+    except ValueError:
+        raise typer.BadParameter(f"expected a positive number or 'all', got {top!r}", param_hint="--top") from None
+    if value < 1:
+        raise typer.BadParameter(f"expected a positive number or 'all', got {top!r}", param_hint="--top")
+    return value
+
+
+def predict(
+    model_file: Annotated[Path | None, typer.Option(
+        "--model", help="A model file from `ammgc train` (otherwise a model is trained here).")] = None,
+    data: DataOption = None,
+    mirbase: MirbaseOption = None,
+    top: Annotated[str, typer.Option("--top", help="How many pairs to rank: a number or 'all'.")] = "20",
+    drug: Annotated[list[str] | None, typer.Option("--drug", help="Rank only these drugs (repeatable).")] = None,
+    mirna: Annotated[list[str] | None, typer.Option("--mirna", help="Rank only these miRNAs (repeatable).")] = None,
+    new_drug: Annotated[list[str] | None, typer.Option(
+        "--new-drug", help="Name of a drug not in the model; give its --smiles (repeatable, in order).")] = None,
+    smiles: Annotated[list[str] | None, typer.Option("--smiles", help="SMILES of each --new-drug.")] = None,
+    new_drugs_file: Annotated[Path | None, typer.Option(
+        "--new-drugs", help="CSV of new drugs with columns name,smiles.")] = None,
+    new_mirna: Annotated[list[str] | None, typer.Option(
+        "--new-mirna", help="Name of a miRNA not in the model; give its --sequence (repeatable).")] = None,
+    sequence: Annotated[list[str] | None, typer.Option(
+        "--sequence", help="Sequence of each --new-mirna: stem-loop (preferred) or mature, A/C/G/U/T.")] = None,
+    new_mirnas_file: Annotated[Path | None, typer.Option(
+        "--new-mirnas", help="CSV of new miRNAs with columns name,sequence.")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Write the ranking to this CSV.")] = None,
+    save: Annotated[Path | None, typer.Option("--save-model", help="Also save the trained model here.")] = None,
+    seed: SeedOption = 0,
+    drug_features: DrugFeaturesOption = "smiles",
+    epochs_gcn: EpochsGcnOption = None,
+    epochs_attention: EpochsAttentionOption = None,
+    p_neg: PNegOption = None,
+    device: DeviceOption = "cpu",
+    option: ConfigOption = None,
+) -> None:
+    """Rank unobserved drug-miRNA pairs by AMMGC score, or every partner of new drugs / miRNAs.
+
+    Trains on every known association, or loads --model. CSV columns: rank, drug_index, drug,
+    mirna_index, mirna, score (0-based indices in the dataset's order; new drugs and miRNAs are
+    numbered after the known ones, in the order given).
+    """
+    from ammgc.errors import AmmgcError
+    from ammgc.io import atomic_open, ensure_writable_dir
+    from ammgc.prediction import new_drugs, new_mirnas, pair_up, rank
+
+    limit = _parse_top(top)
+    if out is not None:
+        ensure_writable_dir(out.parent)
+    drugs_new = new_drugs(pair_up(new_drug or [], smiles or [], name_option="--new-drug", value_option="--smiles"),
+                          new_drugs_file)
+    mirnas_new = new_mirnas(pair_up(new_mirna or [], sequence or [], name_option="--new-mirna",
+                                    value_option="--sequence"), new_mirnas_file)
+    config = _config(option, epochs_gcn, epochs_attention, p_neg, device)
+    if model_file is not None:
+        from ammgc.modelfile import describe, load_model, version_differences
+
+        if config or drug_features != "smiles" or save is not None:
+            raise AmmgcError("training options (--epochs-*, --p-neg, --device, -o, --drug-features, --save-model) "
+                             "do not apply to a saved model (--model); retrain with `ammgc train` to change them")
+        model = load_model(model_file)
+        if data is not None:
+            from ammgc.data import load_dataset
+
+            model.check_dataset(load_dataset(data))
+        summary = describe(model)
+        typer.echo(f"model {model_file}: {summary['drugs']} drugs x {summary['mirnas']} miRNAs, "
+                   f"{summary['associations']} associations ({summary['source']}), seed {summary['seed']}", err=True)
+        changed = version_differences(model)
+        if changed:
+            typer.echo("note: trained with other library versions: " + ", ".join(changed)
+                       + "; known pairs keep their stored scores, features of new drugs/miRNAs may differ slightly",
+                       err=True)
+    else:
+        model = _train(data, mirbase, config, seed, drug_features)
+        if save is not None:
+            from ammgc.modelfile import save_model
+
+            save_model(save, model)
+            typer.echo(f"wrote {save}", err=True)
+    extended = model.extend(drugs_new, mirnas_new, mirbase=mirbase)
+    for note in extended.notes:
+        typer.echo(f"note: {note}", err=True)
+    if drugs_new:
+        typer.echo(NEW_DRUG_CAUTION, err=True)
+    if mirnas_new:
+        typer.echo(NEW_MIRNA_CAUTION, err=True)
+    table = rank(extended.dataset, extended.scores, drugs=drug or [], mirnas=mirna or [],
+                 new_drugs=extended.new_drugs, new_mirnas=extended.new_mirnas, top=limit)
+    if out is not None:
+        with atomic_open(out, "w", encoding="utf-8", newline="") as handle:
+            table.to_csv(handle, index=False)
+    shown = table.head(SHOWN_ROWS)
+    typer.echo(shown.to_string(index=False, formatters={"score": "{:.6f}".format}))
+    if len(table) > len(shown):
+        typer.echo(f"... {len(table) - len(shown)} more rows" + ("" if out else " (write them all with --out)"))
+    if out is not None:
+        typer.echo(f"wrote {len(table)} rows to {out}")

@@ -1,0 +1,231 @@
+"""The model file: a trained AMMGC as data, never code.
+
+Layout (all lengths little-endian)::
+
+    b"AMMGC-MODEL\\n"            12-byte signature
+    uint64                      length H of the header
+    header (H bytes, JSON)      {"format_version", "payload_bytes", "metadata_bytes", "payload_sha256"}
+    payload                     metadata (JSON, UTF-8) followed by the tensors (safetensors)
+
+The payload's SHA-256 is checked before anything in it is parsed, so a truncated, corrupted or
+edited file is refused with a ``ModelFileError`` that says which. Tensors are read with safetensors,
+which holds raw arrays only; nothing is unpickled. The checksum detects damage, not a deliberate
+forgery (whoever edits the payload can rewrite the header too): only load model files you trust
+as much as their source.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import platform
+import struct
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ammgc.errors import ModelFileError
+from ammgc.io import atomic_write_bytes
+from ammgc.models.ammgc import AMMGC
+from ammgc.models.layers import AttentionFusion, GCNEncoder
+from ammgc.prediction import ModalRecord, TrainedModel
+
+SIGNATURE = b"AMMGC-MODEL\n"
+FORMAT_VERSION = 1
+_MAX_HEADER = 1 << 20
+_LIBRARIES = ("ammgc", "torch", "numpy", "scipy", "rdkit", "scikit-fingerprints", "parasail", "safetensors")
+
+
+def library_versions() -> dict[str, str]:
+    """Versions of the libraries that shape a model's numbers (features and training)."""
+    import importlib.metadata
+
+    versions = {"python": platform.python_version()}
+    for name in _LIBRARIES:
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def save_model(path: str | os.PathLike[str], model: TrainedModel) -> int:
+    """Write ``model`` to ``path`` atomically; returns the file size in bytes."""
+    from safetensors.numpy import save
+
+    tensors: dict[str, np.ndarray] = {
+        "associations": np.ascontiguousarray(model.associations, dtype=np.uint8),
+        "scores": np.ascontiguousarray(model.scores, dtype=np.float64),
+        "embeddings": np.ascontiguousarray(model.embeddings, dtype=np.float32),
+        "coefficients": np.ascontiguousarray(model.coefficients, dtype=np.float32),
+    }
+    for u, encoder in enumerate(model.encoders):
+        for k, layer in enumerate(encoder.layers):
+            tensors[f"encoder.{u}.layer.{k}.weight"] = layer.weight.detach().cpu().numpy().astype(np.float32)
+    for name, value in model.fusion.state_dict().items():
+        tensors[f"fusion.{name}"] = value.detach().cpu().numpy().astype(np.float32)
+    for view, row in model.mirna_means.items():
+        tensors[f"mirna_mean.{view}"] = np.ascontiguousarray(row, dtype=np.float64)
+    metadata = {
+        "kind": "ammgc",
+        "config": dataclasses.asdict(model.config),
+        "seed": model.seed,
+        "modals": [dataclasses.asdict(m) for m in model.modals],
+        "views": model.views,
+        "drugs": {c: [str(x) for x in model.drugs[c]] for c in model.drugs.columns},
+        "mirnas": {c: [str(x) for x in model.mirnas[c]] for c in model.mirnas.columns},
+        "info": model.info,
+        "versions": library_versions(),
+    }
+    meta_bytes = json.dumps(metadata, sort_keys=True, default=_json_default).encode("utf-8")
+    payload = meta_bytes + save(tensors)
+    header = json.dumps({"format_version": FORMAT_VERSION, "payload_bytes": len(payload),
+                         "metadata_bytes": len(meta_bytes),
+                         "payload_sha256": hashlib.sha256(payload).hexdigest()}).encode("utf-8")
+    data = SIGNATURE + struct.pack("<Q", len(header)) + header + payload
+    atomic_write_bytes(path, data)
+    return len(data)
+
+
+def _json_default(obj: Any) -> Any:
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, Path):
+        return str(obj)
+    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
+
+
+def read_payload(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """Check the file's signature, format version, length and checksum; return (metadata, tensors)."""
+    from safetensors import SafetensorError
+    from safetensors.numpy import load
+
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise ModelFileError(f"{path}: no such model file (create one with `ammgc train`)") from None
+    except IsADirectoryError:
+        raise ModelFileError(f"{path}: is a directory, not a model file") from None
+    except OSError as exc:
+        raise ModelFileError(f"{path}: cannot read the model file ({exc.strerror or exc})") from None
+    if not data.startswith(SIGNATURE):
+        if SIGNATURE.startswith(data):
+            raise ModelFileError(f"{path}: truncated model file ({len(data)} bytes)")
+        raise ModelFileError(f"{path}: not an ammgc model file (it does not start with the model signature)")
+    offset = len(SIGNATURE) + 8
+    if len(data) < offset:
+        raise ModelFileError(f"{path}: truncated model file ({len(data)} bytes)")
+    (header_len,) = struct.unpack("<Q", data[len(SIGNATURE):offset])
+    if header_len > _MAX_HEADER:
+        raise ModelFileError(f"{path}: corrupted model file (header length {header_len} is implausible)")
+    if len(data) < offset + header_len:
+        raise ModelFileError(f"{path}: truncated model file (the header is cut off)")
+    try:
+        header = json.loads(data[offset:offset + header_len].decode("utf-8"))
+        version = header["format_version"]
+        payload_bytes, meta_bytes = int(header["payload_bytes"]), int(header["metadata_bytes"])
+        digest = str(header["payload_sha256"])
+    except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, ValueError):
+        raise ModelFileError(f"{path}: corrupted model file (unreadable header)") from None
+    if version != FORMAT_VERSION:
+        raise ModelFileError(f"{path}: model file format version {version}; this ammgc reads version "
+                             f"{FORMAT_VERSION}. Retrain with `ammgc train`, or use the ammgc version "
+                             f"that wrote it")
+    payload = data[offset + header_len:]
+    if len(payload) < payload_bytes:
+        raise ModelFileError(f"{path}: truncated model file ({len(payload)} of {payload_bytes} payload bytes)")
+    if len(payload) > payload_bytes:
+        raise ModelFileError(f"{path}: corrupted model file ({len(payload) - payload_bytes} unexpected "
+                             f"bytes after the payload)")
+    if hashlib.sha256(payload).hexdigest() != digest:
+        raise ModelFileError(f"{path}: corrupted or modified model file (SHA-256 checksum mismatch)")
+    try:
+        metadata = json.loads(payload[:meta_bytes].decode("utf-8"))
+        tensors = load(payload[meta_bytes:])
+    except (UnicodeDecodeError, json.JSONDecodeError, SafetensorError) as exc:
+        raise ModelFileError(f"{path}: corrupted model file ({exc})") from None
+    return metadata, tensors
+
+
+def load_model(path: str | os.PathLike[str]) -> TrainedModel:
+    """Read a model file written by ``save_model``; any defect is a ``ModelFileError``."""
+    import torch
+
+    metadata, tensors = read_payload(path)
+    try:
+        if metadata.get("kind") != "ammgc":
+            raise ModelFileError(f"{path}: holds a {metadata.get('kind')!r} model, not an AMMGC model")
+        config = _config(metadata["config"])
+        modals = [ModalRecord(m["name"], tuple(m["drug_views"]), tuple(m["mirna_views"]), int(m["width"]))
+                  for m in metadata["modals"]]
+        embeddings = tensors["embeddings"]
+        encoders = []
+        for u, modal in enumerate(modals):
+            encoder = GCNEncoder(modal.width, tuple(config.hidden), dropout=config.dropout,
+                                 input_dropout=config.input_dropout, last_activation=config.last_activation)
+            encoder.load_state_dict({f"layers.{k}.weight": torch.from_numpy(tensors[f"encoder.{u}.layer.{k}.weight"])
+                                     for k in range(len(config.hidden))})
+            encoders.append(encoder.eval())
+        fusion = AttentionFusion(len(modals), embeddings.shape[1], embeddings.shape[2], mode=config.fusion)
+        fusion.load_state_dict({k[len("fusion."):]: torch.from_numpy(v) for k, v in tensors.items()
+                                if k.startswith("fusion.")})
+        model = TrainedModel(
+            config=config, seed=int(metadata["seed"]), modals=modals, encoders=encoders, fusion=fusion,
+            embeddings=embeddings, coefficients=tensors["coefficients"], scores=tensors["scores"],
+            associations=tensors["associations"], drugs=pd.DataFrame(metadata["drugs"]),
+            mirnas=pd.DataFrame(metadata["mirnas"]), views=metadata["views"],
+            mirna_means={k[len("mirna_mean."):]: v for k, v in tensors.items() if k.startswith("mirna_mean.")},
+            info={**metadata["info"], "versions": metadata["versions"]})
+    except ModelFileError:
+        raise
+    except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+        raise ModelFileError(f"{path}: inconsistent model file ({type(exc).__name__}: {exc})") from None
+    _check_shapes(model, path)
+    return model
+
+
+def _config(stored: dict[str, Any]) -> AMMGC.Config:
+    fields = {f.name: f for f in dataclasses.fields(AMMGC.Config)}
+    unknown = sorted(set(stored) - set(fields))
+    if unknown:
+        raise ModelFileError(f"the model's configuration has options this ammgc does not know: {unknown}")
+    values = {k: tuple(v) if isinstance(v, list) else v for k, v in stored.items()}
+    return AMMGC.Config(**values)
+
+
+def _check_shapes(model: TrainedModel, path: str | os.PathLike[str]) -> None:
+    p, q = model.associations.shape
+    u, n, d = model.embeddings.shape
+    problems = []
+    if model.scores.shape != (p, q):
+        problems.append(f"scores {model.scores.shape} vs associations {(p, q)}")
+    if n != p + q or u != len(model.modals):
+        problems.append(f"embeddings {model.embeddings.shape} vs {len(model.modals)} modals of {p + q} nodes")
+    if model.coefficients.shape != (u, d):
+        problems.append(f"coefficients {model.coefficients.shape} vs {(u, d)}")
+    if len(model.drugs) != p or len(model.mirnas) != q:
+        problems.append(f"{len(model.drugs)} drug / {len(model.mirnas)} miRNA names for a {p} x {q} matrix")
+    if problems:
+        raise ModelFileError(f"{path}: inconsistent model file: {'; '.join(problems)}")
+
+
+def describe(model: TrainedModel) -> dict[str, Any]:
+    """A short summary of a model for printing."""
+    return {"dataset": model.info.get("dataset"), "source": model.info.get("source"), "seed": model.seed,
+            "drugs": model.n_drugs, "mirnas": model.n_mirnas, "associations": int(model.associations.sum()),
+            "modals": [f"{m.name}: {'+'.join(m.drug_views)} x {'+'.join(m.mirna_views)}" for m in model.modals],
+            "ammgc": model.info.get("versions", {}).get("ammgc", model.info.get("ammgc"))}
+
+
+def version_differences(model: TrainedModel) -> list[str]:
+    """Libraries whose version differs from the one that trained the model (worth a warning)."""
+    stored = model.info.get("versions", {})
+    here = library_versions()
+    return [f"{k} {stored[k]} (now {here[k]})" for k in sorted(stored) if k in here and stored[k] != here[k]]
