@@ -1,0 +1,102 @@
+"""GF: graph factorisation (Ahmed et al. 2013) of the drug-miRNA bipartite graph.
+
+Source: A. Ahmed, N. Shervashidze, S. Narayanamurthy, V. Josifovski, A. J. Smola, "Distributed
+large-scale natural graph factorization", WWW 2013, 37-48 (doi:10.1145/2488388.2488393).
+
+Every node (drug or miRNA) gets a factor z in R^dim; the loss over a set of observed pairs E is
+``1/2 sum_{(i,j) in E} (y_ij - <z_i, z_j>)^2 + l2/2 sum_i ||z_i||^2`` (the paper's objective). On a 0/1
+association matrix the observed pairs cannot be the positives alone (all-equal factors would fit them
+exactly), so E is the training positives plus, at every epoch, ``p_neg`` x as many pairs drawn
+afresh from the zeros of the training matrix (y = 0), as for every other method here. Full-batch Adam
+replaces the paper's distributed SGD (the graph has 860 nodes). Score of (drug i, miRNA j) =
+``<z_i, z_{p+j}>``.
+
+Hyper-parameters: dim 32, l2 1.0, p_neg 1, epochs 200, lr 0.01, factors initialised N(0, 0.1^2).
+With l2 = 0.1 the factors overfit the sampled zeros (1 x 5-fold AUC 0.74 vs 0.87).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Self
+
+import numpy as np
+import torch
+
+from ammgc.data.dataset import Dataset
+from ammgc.errors import AmmgcError, TrainingError
+from ammgc.methods import Method
+
+
+class NegativeSampler:
+    """Per-epoch training pairs of the sampled-negative baselines (gf, gcmdr).
+
+    Every positive (label 1) plus ``p_neg`` x as many distinct zeros (label 0), drawn afresh each time
+    and only from pairs that are 0 in the training matrix passed to ``fit`` (SPEC section 3): held-out
+    positives can be drawn, as undiscovered associations would be in real use.
+    """
+
+    def __init__(self, train: np.ndarray, *, p_neg: float, generator: torch.Generator) -> None:
+        b = torch.as_tensor(np.asarray(train) != 0)
+        self.shape = tuple(b.shape)
+        self.positives = torch.nonzero(b.flatten()).squeeze(1)
+        self.zeros = torch.nonzero(~b.flatten()).squeeze(1)
+        if len(self.positives) == 0:
+            raise TrainingError("the training matrix has no positive pair to learn from")
+        self.n_neg = min(len(self.zeros), max(1, round(p_neg * len(self.positives))))
+        self.generator = generator
+
+    def negatives(self) -> torch.Tensor:
+        """Flat indices (row * q + column) of distinct training zeros, drawn afresh."""
+        return self.zeros[torch.randperm(len(self.zeros), generator=self.generator)[: self.n_neg]]
+
+    def batch(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(drug indices, miRNA indices, 0/1 labels) of the positives and fresh negatives."""
+        flat = torch.cat([self.positives, self.negatives()])
+        labels = torch.cat([torch.ones(len(self.positives)), torch.zeros(self.n_neg)])
+        q = self.shape[1]
+        return flat // q, flat % q, labels
+
+    def mask(self) -> torch.Tensor:
+        """A flat p*q 0/1 float mask of the positives and fresh negatives."""
+        mask = torch.zeros(self.shape[0] * self.shape[1])
+        mask[self.positives] = 1.0
+        mask[self.negatives()] = 1.0
+        return mask
+
+
+class GraphFactorization(Method):
+    name = "gf"
+
+    @dataclass
+    class Config:
+        dim: int = 32
+        l2: float = 1.0
+        p_neg: float = 1.0
+        epochs: int = 200
+        lr: float = 0.01
+
+    def fit(self, train: np.ndarray, dataset: Dataset, *, seed: int = 0) -> Self:
+        c = self.config
+        if c.dim < 1 or c.epochs < 1 or c.l2 < 0 or c.p_neg <= 0 or c.lr <= 0:
+            raise AmmgcError("gf needs dim >= 1, epochs >= 1, l2 >= 0, p_neg > 0 and lr > 0")
+        p, q = train.shape
+        generator = torch.Generator().manual_seed(seed)
+        sampler = NegativeSampler(train, p_neg=c.p_neg, generator=generator)
+        factors = torch.nn.Parameter(0.1 * torch.randn(p + q, c.dim, generator=generator))
+        optimiser = torch.optim.Adam([factors], lr=c.lr)
+        for _ in range(c.epochs):
+            drugs, mirnas, labels = sampler.batch()
+            predicted = (factors[drugs] * factors[p + mirnas]).sum(dim=1)
+            loss = 0.5 * ((predicted - labels) ** 2).sum() + 0.5 * c.l2 * (factors**2).sum()
+            optimiser.zero_grad()
+            loss.backward()
+            optimiser.step()
+        if not torch.isfinite(loss):
+            raise TrainingError("gf training diverged (non-finite loss); lower lr")
+        with torch.no_grad():
+            self._scores = (factors[:p] @ factors[p:].T).double().numpy()
+        return self
+
+    def score(self) -> np.ndarray:
+        return self._scores

@@ -1,0 +1,116 @@
+"""`ammgc compare`: every method on identical folds, resumable, with Table 1 outputs."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+import ammgc.evaluation.runner as runner
+from ammgc.cli import app
+from ammgc.data.dataset import Dataset
+from ammgc.errors import AmmgcError
+from ammgc.experiments.compare import ALL_METHODS, fold_plan_digest, run_compare, select_methods
+
+FAST = {"gf": {"epochs": 20}}
+
+
+@pytest.fixture
+def fold_log(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str, str]]:
+    """Records (method, fold key, digest of the fold's training matrix and test pairs) of every fold run."""
+    log: list[tuple[str, str, str]] = []
+    original = runner.run_fold
+
+    def recording(dataset, method, config, fold, seed):
+        digest = hashlib.sha1(fold.train.tobytes() + fold.test_pairs.tobytes() + fold.test_labels.tobytes())
+        log.append((method, fold.key, digest.hexdigest()))
+        return original(dataset, method, config, fold, seed)
+
+    monkeypatch.setattr(runner, "run_fold", recording)
+    return log
+
+
+def test_every_method_sees_the_same_folds(planted: Dataset, tmp_path: Path, fold_log: list) -> None:
+    bodies = run_compare(data=planted, methods="popularity,cf,gf", configs=FAST, n_folds=3, repeats=2, seed=4,
+                         out=tmp_path, progress=False)
+    assert list(bodies) == ["popularity", "cf", "gf"]
+    per_method = {m: sorted((key, digest) for method, key, digest in fold_log if method == m) for m in bodies}
+    assert len(per_method["cf"]) == 6
+    assert per_method["popularity"] == per_method["cf"] == per_method["gf"]
+    # a different seed is a different split plan
+    assert fold_plan_digest(planted.associations, n_folds=3, repeats=2, seed=4) != \
+        fold_plan_digest(planted.associations, n_folds=3, repeats=2, seed=5)
+
+
+def test_writes_table1_and_each_methods_metrics(planted: Dataset, tmp_path: Path) -> None:
+    run_compare(data=planted, methods=["cf", "popularity"], n_folds=3, repeats=1, out=tmp_path, progress=False)
+    for name in ("cf", "popularity"):
+        metrics = json.loads((tmp_path / name / "metrics.json").read_text())
+        assert metrics["method"] == name and len(metrics["folds"]) == 3
+        assert len(list((tmp_path / name / "folds").glob("r*_f*.json"))) == 3
+    table = pd.read_csv(tmp_path / "table1.csv")
+    assert table["method"].tolist() == ["cf", "popularity"]
+    cf, pop = table.iloc[0], table.iloc[1]
+    assert cf["auc_paper"] == pytest.approx(0.8618) and cf["aupr_paper_std"] == pytest.approx(0.0058)
+    assert np.isnan(pop["auc_paper"])
+    assert cf["auc"] > pop["auc"] and "auc" in cf["best"].split(";")
+    assert (table["seconds_per_fold"] > 0).all()
+    text = (tmp_path / "table1.md").read_text()
+    assert f"**{cf['auc']:.4f} ± {cf['auc_std']:.4f}**" in text
+    assert fold_plan_digest(planted.associations, n_folds=3, repeats=1, seed=0) in text
+    assert (tmp_path / "table1.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_rerun_resumes_instead_of_training(planted: Dataset, tmp_path: Path, fold_log: list) -> None:
+    first = run_compare(data=planted, methods="cf,gf", configs=FAST, n_folds=3, repeats=1, out=tmp_path,
+                        progress=False)
+    assert len(fold_log) == 6
+    (tmp_path / "gf" / "folds" / "r00_f01.json").unlink()
+    again = run_compare(data=planted, methods="cf,gf", configs=FAST, n_folds=3, repeats=1, out=tmp_path,
+                        progress=False)
+    assert fold_log[6:] == [("gf", "r00_f01", fold_log[4][2])]
+    assert again["cf"]["mean"] == first["cf"]["mean"]
+    assert again["gf"]["mean"]["auc"] == pytest.approx(first["gf"]["mean"]["auc"])
+
+
+def test_method_selection() -> None:
+    assert select_methods("all") == list(ALL_METHODS) and "ammgc" in ALL_METHODS
+    assert select_methods(" cf, LP,cf ") == ["cf", "lp"]
+    assert select_methods("popularity,all")[:2] == ["popularity", "cf"]
+    with pytest.raises(AmmgcError, match="unknown method 'svd'"):
+        select_methods("cf,svd")
+    with pytest.raises(AmmgcError, match="no method"):
+        select_methods(" , ")
+
+
+def test_options_for_a_method_not_compared_are_an_error(planted: Dataset, tmp_path: Path) -> None:
+    with pytest.raises(AmmgcError, match="sdne"):
+        run_compare(data=planted, methods="cf", configs={"sdne": {"epochs": 5}}, n_folds=3, repeats=1,
+                    out=tmp_path, progress=False)
+
+
+def test_command_line(benchmark_path: Path, tmp_path: Path) -> None:
+    cli = CliRunner()
+    result = cli.invoke(app, ["compare", "--data", str(benchmark_path), "--methods", "popularity,cf", "--folds", "2",
+                              "--repeats", "1", "--jobs", "1", "--out", str(tmp_path), "-o", "cf.neighbours=5"])
+    assert result.exit_code == 0, result.output
+    assert "popularity" in result.output and "table1.md" in result.output
+    assert json.loads((tmp_path / "cf" / "metrics.json").read_text())["config"]["neighbours"] == 5
+    assert {p.name for p in tmp_path.iterdir()} >= {"table1.md", "table1.csv", "table1.png", "cf", "popularity"}
+    bad = cli.invoke(app, ["compare", "--data", str(benchmark_path), "--out", str(tmp_path), "-o", "neighbours=5"])
+    assert bad.exit_code == 2 and "METHOD.KEY=VALUE" in bad.output
+    unknown = cli.invoke(app, ["compare", "--data", str(benchmark_path), "--methods", "cf,nope",
+                               "--out", str(tmp_path)])
+    assert isinstance(unknown.exception, AmmgcError)
+
+
+def test_a_bad_option_fails_before_any_method_runs(planted: Dataset, tmp_path: Path, fold_log: list) -> None:
+    with pytest.raises(AmmgcError, match="no option"):
+        run_compare(data=planted, methods="cf,gf", configs={"gf": {"rank": 3}}, n_folds=3, repeats=1,
+                    out=tmp_path, progress=False)
+    assert fold_log == []
