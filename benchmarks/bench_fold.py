@@ -20,13 +20,13 @@ import resource
 import statistics
 import time
 
+import torch
+
 from ammgc.data import load_dataset
 from ammgc.evaluation.metrics import evaluate_scores
 from ammgc.evaluation.splits import make_folds
 from ammgc.experiments.cv import prepare_dataset
 from ammgc.methods import make_method
-import torch
-
 from ammgc.runtime import fold_threads
 
 

@@ -7,13 +7,17 @@ from __future__ import annotations
 
 import typer
 
-from ammgc.cli import cv, data, features
+from ammgc.cli import compare, cv, data, experiment, features, predict
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
                   help="AMMGC: predict miRNA-drug resistance associations (Niu et al. 2022).")
 app.add_typer(data.app, name="data")
 app.add_typer(features.app, name="features")
+app.add_typer(experiment.app, name="experiment")
 cv.register(app)
+compare.register(app)
+predict.register(app)
+experiment.register(app)
 
 
 def main() -> None:

@@ -1,0 +1,172 @@
+"""`ammgc experiment ...`: the paper's other studies; `ammgc evaluate-ranking`: external validation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from ammgc.cli.common import DataOption, DeviceOption, MirbaseOption, SeedOption, parse_options
+
+app = typer.Typer(no_args_is_help=True, help="The paper's other studies: ablation, sensitivity, attention, "
+                                             "case study.")
+
+OptionOption = Annotated[list[str] | None, typer.Option(
+    "--option", "-o", help="Base AMMGC option as KEY=VALUE (JSON value), e.g. -o epochs_gcn=100.")]
+FoldsOption = Annotated[int, typer.Option("--folds", min=2, help="Folds per repeat.")]
+RepeatsOption = Annotated[int, typer.Option("--repeats", min=1, help="CV repeats (the paper: 10).")]
+JobsOption = Annotated[int, typer.Option("--jobs", min=1, help="Folds run in parallel processes.")]
+ModelsOption = Annotated[int, typer.Option("--models", min=1, help="Models trained (seeds SEED..SEED+N-1).")]
+
+
+def register(root: typer.Typer) -> None:
+    root.command("evaluate-ranking")(evaluate_ranking)
+
+
+def _config(option: list[str] | None, device: str) -> dict[str, Any]:
+    config: dict[str, Any] = parse_options(option)
+    if device != "cpu":
+        config["device"] = device
+    return config
+
+
+def _table(body: dict[str, Any]) -> str:
+    mean, std = body["mean"], body["std"]
+    return f"AUPR {mean['aupr']:.4f} ± {std['aupr']:.4f}, AUC {mean['auc']:.4f} ± {std['auc']:.4f}"
+
+
+@app.command("ablation")
+def ablation(
+    data: DataOption = None,
+    mirbase: MirbaseOption = None,
+    folds: FoldsOption = 5,
+    repeats: RepeatsOption = 10,
+    seed: SeedOption = 0,
+    jobs: JobsOption = 1,
+    variant: Annotated[list[str] | None, typer.Option(
+        "--variant", help="Run only these variants (repeatable): full, no_attention, no_biological, "
+                          "no_multimodal, modal1..modal4.")] = None,
+    device: DeviceOption = "cpu",
+    out: Annotated[Path, typer.Option("--out", help="Output directory (resumable per variant).")
+                   ] = Path("runs/ablation"),
+    option: OptionOption = None,
+) -> None:
+    """The paper's Table 2: eight AMMGC variants and popularity under the same CV; writes OUT/table2.md/.csv."""
+    from ammgc.experiments.ablation import VARIANTS, run_ablation
+
+    bodies = run_ablation(data=data, mirbase=mirbase, config=_config(option, device), variants=variant,
+                          n_folds=folds, repeats=repeats, seed=seed, jobs=jobs, out=out)
+    labels = {v.key: v.label for v in VARIANTS} | {"popularity": "popularity"}
+    for key, body in bodies.items():
+        typer.echo(f"{labels[key]}: {_table(body)}")
+    typer.echo(f"wrote {out / 'table2.md'}, {out / 'table2.csv'}, {out / 'curves.png'}")
+
+
+@app.command("sensitivity")
+def sensitivity(
+    param: Annotated[str, typer.Option("--param", help="layers (GCN depth), width (second-layer width) or p_neg.")],
+    values: Annotated[list[str] | None, typer.Option(
+        "--values", help="Values to try, comma-separated or repeated (default: the paper's).")] = None,
+    data: DataOption = None,
+    mirbase: MirbaseOption = None,
+    folds: FoldsOption = 5,
+    repeats: RepeatsOption = 10,
+    seed: SeedOption = 0,
+    jobs: JobsOption = 1,
+    device: DeviceOption = "cpu",
+    out: Annotated[Path | None, typer.Option("--out", help="Output directory (default runs/sensitivity/PARAM).")
+                   ] = None,
+    option: OptionOption = None,
+) -> None:
+    """Figure 3 / Table 3: AMMGC with one parameter varied; writes sensitivity.md/.csv and figure3.png."""
+    from ammgc.experiments.sensitivity import parse_values, run_sensitivity
+
+    parsed = parse_values(param, values)
+    out = out or Path("runs/sensitivity") / param
+    rows = run_sensitivity(param=param, values=parsed, data=data, mirbase=mirbase, config=_config(option, device),
+                           n_folds=folds, repeats=repeats, seed=seed, jobs=jobs, out=out)
+    for r in rows:
+        if r["source"] == "ours":
+            typer.echo(f"{r['label']}: AUPR {r['aupr']:.4f} ± {r['aupr_std']:.4f}, AUC {r['auc']:.4f} ± "
+                       f"{r['auc_std']:.4f}")
+    typer.echo(f"wrote {out / 'sensitivity.md'}, {out / 'sensitivity.csv'}, {out / 'figure3.png'}")
+
+
+@app.command("attention")
+def attention(
+    data: DataOption = None,
+    mirbase: MirbaseOption = None,
+    seed: SeedOption = 0,
+    models: ModelsOption = 1,
+    device: DeviceOption = "cpu",
+    out: Annotated[Path, typer.Option("--out", help="Output directory.")] = Path("runs/attention"),
+    option: OptionOption = None,
+) -> None:
+    """Figure 2: train on every association and draw the attention coefficients per modal."""
+    from ammgc.experiments.attention import run_attention
+
+    body = run_attention(data=data, mirbase=mirbase, config=_config(option, device), seed=seed, models=models,
+                         out=out)
+    for r in body["summary"]:
+        typer.echo(f"{r['modal']} ({r['drug_views']} x {r['mirna_views']}): mean coefficient {r['mean']:.4f}")
+    if body["claim"]:
+        typer.echo(body["claim"])
+    typer.echo(f"wrote {out / 'figure2.png'}, {out / 'attention.csv'}, {out / 'attention.md'}")
+
+
+@app.command("casestudy")
+def casestudy(
+    data: DataOption = None,
+    mirbase: MirbaseOption = None,
+    top: Annotated[int, typer.Option("--top", min=1, help="How many of our top pairs to list.")] = 10,
+    seed: SeedOption = 0,
+    models: ModelsOption = 1,
+    device: DeviceOption = "cpu",
+    out: Annotated[Path, typer.Option("--out", help="Output directory.")] = Path("runs/casestudy"),
+    option: OptionOption = None,
+) -> None:
+    """Table 4: train on every association; our top pairs beside the paper's top 10."""
+    from ammgc.experiments.casestudy import format_score, run_casestudy
+
+    body = run_casestudy(data=data, mirbase=mirbase, config=_config(option, device), seed=seed, models=models,
+                         top=top, out=out)
+    for r in body["ours"]:
+        mark = f"  (paper's #{r['paper_rank']})" if r["paper_rank"] is not None else ""
+        typer.echo(f"{r['rank']:>4}  {r['drug']} – {r['mirna']}  {format_score(r['score'])}{mark}")
+    typer.echo(f"{body['paper_pairs_in_our_top']} of the paper's top 10 are in our top {top}")
+    typer.echo(f"wrote {out / 'table4.md'}, {out / 'top.csv'}, {out / 'paper_pairs.csv'}")
+
+
+def evaluate_ranking(
+    pairs: Annotated[Path, typer.Option("--pairs", help="CSV of (drug, mirna) pairs: names in columns drug/mirna "
+                                                        "or 0-based indices in drug_index/mirna_index.")],
+    predictions: Annotated[Path | None, typer.Option(
+        "--predictions", help="Ranking written by `ammgc predict` (rank, drug_index, drug, mirna_index, mirna, "
+                              "score); without it or --model a model is trained here.")] = None,
+    model_file: Annotated[Path | None, typer.Option(
+        "--model", help="A model file from `ammgc train`: its stored scores are evaluated.")] = None,
+    data: DataOption = None,
+    mirbase: MirbaseOption = None,
+    method: Annotated[str, typer.Option("--method", help="Method trained when no --predictions is given.")
+                      ] = "ammgc",
+    seed: SeedOption = 0,
+    models: ModelsOption = 1,
+    device: DeviceOption = "cpu",
+    out: Annotated[Path, typer.Option("--out", help="Output directory.")] = Path("runs/evaluate-ranking"),
+    option: OptionOption = None,
+) -> None:
+    """External validation: where given pairs fall in the ranking of unobserved pairs, beside popularity."""
+    from ammgc.experiments.external import HITS_AT, run_evaluate_ranking
+
+    if (predictions is not None or model_file is not None) and (option or method != "ammgc" or models != 1):
+        raise typer.BadParameter("training options (-o, --method, --models) do not apply to a ranking read "
+                                 "from a file", param_hint="--predictions/--model")
+    body = run_evaluate_ranking(pairs=pairs, data=data, mirbase=mirbase, predictions=predictions,
+                                model_file=model_file, method=method, config=_config(option, device), seed=seed,
+                                models=models, out=out)
+    for label, m in body["results"].items():
+        hits = ", ".join(f"hits@{k} {m[f'hits@{k}']}" for k in HITS_AT)
+        typer.echo(f"{label}: AUC {m['auc']:.4f}, AP {m['ap']:.4f}, {hits}, median rank {m['median_rank']:.0f} "
+                   f"of {m['unobserved_pairs']:,} ({m['pairs']} pairs)")
+    typer.echo(f"wrote {out / 'evaluation.md'}, {out / 'pairs.csv'}, {out / 'per_drug.csv'}")

@@ -1,0 +1,171 @@
+"""Parameter sensitivity (the paper's Figure 3 and Table 3): one AMMGC option varied, the rest fixed.
+
+* ``layers`` k (GCN depth, paper 1-6): hidden = (h1,) * (k - 1) + (h2,), keeping the default sizes.
+* ``width`` w (second-layer width, paper 16-512): hidden = (h1, w); the fused embedding is U x w wide.
+* ``p_neg`` (negatives per positive per epoch, paper 1, 5, 10): Table 3 gives the paper's numbers.
+
+Each value's folds are stored under ``OUT/<param>-<value>/folds`` (resumable).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ammgc.data import load_dataset
+from ammgc.data.dataset import Dataset
+from ammgc.errors import AmmgcError
+from ammgc.evaluation.report import payload, views_note
+from ammgc.evaluation.runner import cross_validate
+from ammgc.experiments.ablation import (
+    PAPER_METRICS,
+    config_note,
+    markdown_table,
+    ours,
+    protocol_note,
+    result_row,
+)
+from ammgc.io import atomic_open, atomic_write_json, atomic_write_text, ensure_writable_dir
+from ammgc.methods import make_method
+
+PARAMS: dict[str, tuple[float, ...]] = {
+    "layers": (1, 2, 3, 4, 5, 6),
+    "width": (16, 32, 64, 128, 256, 512),
+    "p_neg": (1, 5, 10),
+}
+AXIS_LABELS = {"layers": "GCN layers", "width": "second-layer width (fused embedding = modals x width)",
+               "p_neg": "negatives per positive (p)"}
+
+#: The paper's Table 3 (5-fold CV, mean ± std) by negative ratio.
+PAPER_TABLE3: dict[float, dict[str, tuple[float, float]]] = {
+    1: dict(zip(PAPER_METRICS, ((0.2399, 0.0018), (0.9467, 0.0007), (0.3184, 0.0022), (0.9867, 0.0008),
+                                (0.3587, 0.0106)), strict=True)),
+    5: dict(zip(PAPER_METRICS, ((0.2415, 0.0029), (0.9476, 0.0009), (0.3196, 0.0024), (0.9875, 0.0006),
+                                (0.3573, 0.0087)), strict=True)),
+    10: dict(zip(PAPER_METRICS, ((0.2404, 0.0036), (0.9481, 0.0015), (0.3203, 0.0027), (0.9881, 0.0009),
+                                 (0.3568, 0.0081)), strict=True)),
+}
+
+
+def parse_values(param: str, raw: Sequence[str] | None) -> list[float]:
+    """Values of ``param`` from the command line (repeated or comma-separated); the paper's by default."""
+    if param not in PARAMS:
+        raise AmmgcError(f"unknown parameter {param!r}; choose one of {', '.join(PARAMS)}")
+    if not raw:
+        return list(PARAMS[param])
+    values: list[float] = []
+    for item in raw:
+        for text in filter(None, (t.strip() for t in item.split(","))):
+            try:
+                value = float(text)
+            except ValueError:
+                raise AmmgcError(f"--values: {text!r} is not a number") from None
+            values.append(_checked(param, int(value) if value == int(value) else value))
+    if not values:
+        raise AmmgcError("--values: no values given")
+    return list(dict.fromkeys(values))
+
+
+def _checked(param: str, value: float) -> float:
+    if param != "p_neg" and (value != int(value) or value < 1):
+        raise AmmgcError(f"{param} must be a positive integer, not {value:g}")
+    if value <= 0:
+        raise AmmgcError(f"p_neg must be positive, not {value:g}")
+    return value
+
+
+def sensitivity_config(base: dict[str, Any], param: str, value: float) -> dict[str, Any]:
+    """The base AMMGC options with ``param`` set to ``value`` (hidden sizes derived from the base ones)."""
+    value = _checked(param, value)
+    hidden = tuple(make_method("ammgc", **base).config.hidden)
+    h1, h2 = hidden[0], hidden[-1]
+    if param == "layers":
+        return {**base, "hidden": (h1,) * (int(value) - 1) + (h2,)}
+    if param == "width":
+        return {**base, "hidden": (*hidden[:-1], int(value))}
+    if param == "p_neg":
+        return {**base, "p_neg": value}
+    raise AmmgcError(f"unknown parameter {param!r}; choose one of {', '.join(PARAMS)}")
+
+
+def plot_sensitivity(rows: list[dict[str, Any]], param: str, path: Path) -> None:
+    """AUPR and AUC against the parameter, error bars = std over folds; the paper's points where known."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    mine = [r for r in rows if r["source"] == "ours"]
+    paper = [r for r in rows if r["source"] == "paper"]
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    for ax, metric in zip(axes, ("aupr", "auc"), strict=True):
+        x = np.array([r["value"] for r in mine], dtype=float)
+        ax.errorbar(x, [r[metric] for r in mine], yerr=[r[f"{metric}_std"] for r in mine], marker="o", capsize=3,
+                    label="ours")
+        if paper:
+            ax.errorbar([r["value"] for r in paper], [r[metric] for r in paper],
+                        yerr=[r[f"{metric}_std"] for r in paper], marker="s", ls="--", capsize=3, label="paper")
+        if param == "width":
+            ax.set_xscale("log", base=2)
+        ax.set_xticks(x, [f"{v:g}" for v in x])
+        ax.set(xlabel=AXIS_LABELS[param], ylabel=metric.upper(), title=f"{metric.upper()} vs {param}")
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    with atomic_open(path, "wb") as handle:
+        fig.savefig(handle, format="png", dpi=120)
+    plt.close(fig)
+
+
+def run_sensitivity(*, param: str, values: Sequence[float] | None = None,
+                    data: str | os.PathLike[str] | Dataset | None = None,
+                    mirbase: str | os.PathLike[str] | None = None, config: dict[str, Any] | None = None,
+                    n_folds: int = 5, repeats: int = 10, seed: int = 0, jobs: int = 1,
+                    out: str | os.PathLike[str] = "runs/sensitivity", progress: bool = True) -> list[dict[str, Any]]:
+    """Cross-validate AMMGC at each value; write OUT/sensitivity.md, sensitivity.csv, figure3.png and
+    OUT/<param>-<value>/metrics.json. Returns the table's rows."""
+    from ammgc.experiments.cv import prepare_dataset
+
+    if param not in PARAMS:
+        raise AmmgcError(f"unknown parameter {param!r}; choose one of {', '.join(PARAMS)}")
+    values = list(values) if values else list(PARAMS[param])
+    base = dict(config or {})
+    if (param == "p_neg" and "p_neg" in base) or (param in ("layers", "width") and "hidden" in base):
+        raise AmmgcError(f"-o {'p_neg' if param == 'p_neg' else 'hidden'} conflicts with the parameter being varied")
+    configs = [sensitivity_config(base, param, v) for v in values]  # validates before any training
+    out = ensure_writable_dir(out)
+    dataset = data if isinstance(data, Dataset) else load_dataset(data)
+    dataset, views = prepare_dataset(dataset, "ammgc", base, mirbase)
+    rows: list[dict[str, Any]] = []
+    for value, cfg in zip(values, configs, strict=True):
+        key = f"{param}-{value:g}"
+        result = cross_validate(dataset, "ammgc", cfg, n_folds=n_folds, repeats=repeats, seed=seed, jobs=jobs,
+                                out=out / key, progress=progress)
+        body = payload(result, views, dataset.source, {"param": param, "value": value})
+        atomic_write_json(out / key / "metrics.json", body)
+        hidden = list(make_method("ammgc", **cfg).config.hidden)
+        extra = {"param": param, "value": value, "hidden": hidden, "embedding_dim": len(views["modals"]) * hidden[-1]}
+        rows.append(result_row(key, f"{param} = {value:g}", "ours", *ours(body), len(body["folds"]), extra))
+        if param == "p_neg" and value in PAPER_TABLE3:
+            paper = PAPER_TABLE3[value]
+            rows.append(result_row(key, f"{param} = {value:g}", "paper", {m: s[0] for m, s in paper.items()},
+                                   {m: s[1] for m, s in paper.items()}, 5, {"param": param, "value": value}))
+    atomic_write_text(out / "sensitivity.csv", pd.DataFrame(rows).to_csv(index=False))
+    title = {"layers": "GCN depth (paper Figure 3A)", "width": "embedding width (paper Figure 3B)",
+             "p_neg": "negative sampling ratio (paper Table 3)"}[param]
+    lines = [f"# Sensitivity: {title}", "", *markdown_table(rows, param), "",
+             protocol_note(repeats, n_folds, seed), config_note(base),
+             f"Each row sets {param} as shown; every other setting is as stated.", views_note(views)]
+    if param == "layers":
+        lines.append(f"Depth k uses hidden = (h1,) x (k-1) + (h2,) with the base sizes "
+                     f"{tuple(make_method('ammgc', **base).config.hidden)}; the paper finds 2 layers best.")
+    elif param == "width":
+        lines.append("Width w uses hidden = (h1, w); the paper (h1 = 128) reports AUPR ≈ 0.235 and AUC ≈ 0.946 "
+                     "across widths, and chose a fused embedding of 256.")
+    atomic_write_text(out / "sensitivity.md", "\n".join(lines) + "\n")
+    plot_sensitivity(rows, param, out / "figure3.png")
+    return rows
