@@ -27,7 +27,7 @@ from ammgc.evaluation.metrics import evaluate_scores
 from ammgc.evaluation.splits import make_folds
 from ammgc.experiments.cv import prepare_dataset
 from ammgc.methods import make_method
-from ammgc.runtime import fold_threads
+from ammgc.runtime import training_threads
 
 
 def gcn_epoch_flops(widths: list[int], hidden: tuple[int, ...], n_nodes: int) -> float:
@@ -50,7 +50,7 @@ def main() -> None:
     parser.add_argument("-o", "--option", action="append", default=[], help="KEY=JSON config override")
     args = parser.parse_args()
     config = {k: json.loads(v) for k, v in (item.split("=", 1) for item in args.option)}
-    threads = fold_threads()  # as in `ammgc cv`: one thread per fold unless AMMGC_THREADS is set
+    threads = training_threads()  # as in `ammgc cv`: one thread per fold unless AMMGC_THREADS is set
     torch.set_num_threads(threads)
     dataset, views = prepare_dataset(load_dataset(args.data), "ammgc", config, args.mirbase)
     fold = make_folds(dataset.associations, n_folds=5, seed=0)[args.fold]

@@ -16,13 +16,14 @@ import json
 import time
 
 import numpy as np
+import torch
 
 from ammgc.data import load_dataset
 from ammgc.evaluation.metrics import evaluate_scores
 from ammgc.evaluation.splits import make_folds
 from ammgc.experiments.cv import prepare_dataset
 from ammgc.methods import make_method
-from ammgc.runtime import configure_threads
+from ammgc.runtime import training_threads
 
 CANDIDATES = [
     {"epochs_gcn": 400, "epochs_attention": 1000, "hidden": [256, 256]},
@@ -56,7 +57,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--candidate", action="append", help="JSON config; repeatable (default: built-in list)")
     args = parser.parse_args()
-    configure_threads(1)
+    torch.set_num_threads(training_threads())
     candidates = [json.loads(c) for c in args.candidate] if args.candidate else CANDIDATES
     dataset, _ = prepare_dataset(load_dataset(args.data), "ammgc", {}, args.mirbase)
     outer = make_folds(dataset.associations, n_folds=5, seed=0)[0]

@@ -3,13 +3,13 @@ drugs and miRNAs."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from ammgc.cli.common import DataOption, DeviceOption, MirbaseOption, SeedOption, parse_options
+from ammgc.runtime import training_threads
 
 DrugFeaturesOption = Annotated[str, typer.Option(
     "--drug-features", help="smiles: drug views computed from SMILES, as new drugs get them (default); "
@@ -44,17 +44,6 @@ def _config(option: list[str] | None, epochs_gcn: int | None, epochs_attention: 
     if device != "cpu":
         config["device"] = device
     return config
-
-
-def training_threads() -> int:
-    """One thread unless AMMGC_THREADS says otherwise: the thread count changes float rounding (scores
-    differ in the 8th decimal between 1 and 2 threads), and a fixed seed must give a fixed ranking."""
-    from ammgc.errors import AmmgcError
-
-    raw = os.environ.get("AMMGC_THREADS") or "1"
-    if not raw.strip().isdigit() or int(raw) < 1:
-        raise AmmgcError(f"AMMGC_THREADS must be a positive whole number, not {raw!r}")
-    return int(raw)
 
 
 def _train(data: Path | None, mirbase: Path | None, config: dict[str, Any], seed: int, drug_features: str) -> Any:

@@ -22,7 +22,7 @@ from ammgc.evaluation.metrics import METRICS, evaluate_scores
 from ammgc.evaluation.splits import Fold, SplitKind, make_folds
 from ammgc.evaluation.store import FoldStore
 from ammgc.methods import make_method
-from ammgc.runtime import fold_threads
+from ammgc.runtime import training_threads
 
 CURVE_POINTS = 201
 
@@ -135,14 +135,14 @@ def cross_validate(dataset: Dataset, method: str, config: dict[str, Any] | None 
 
     try:
         if jobs <= 1 or len(todo) <= 1:
-            _init_worker(fold_threads())
+            _init_worker(training_threads())
             for fold in todo:
                 finish(fold.key, run_fold(dataset, method, config, fold, seed))
         else:
             import multiprocessing as mp
 
             with ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn"),
-                                     initializer=_init_worker, initargs=(fold_threads(),)) as pool:
+                                     initializer=_init_worker, initargs=(training_threads(),)) as pool:
                 futures = {pool.submit(_worker, (dataset, method, config, fold, seed)): fold for fold in todo}
                 try:
                     for future in as_completed(futures):

@@ -47,13 +47,13 @@ def fit_on_all(dataset: Dataset, method: str = "ammgc", config: dict[str, Any] |
     import torch
 
     from ammgc.experiments.cv import prepare_dataset
-    from ammgc.runtime import fold_threads
+    from ammgc.runtime import training_threads
 
     config = dict(config or {})
     dataset, views = prepare_dataset(dataset, method, config, mirbase)
     # One thread (or AMMGC_THREADS), as `ammgc predict`: the thread count changes float rounding, and a
     # fixed seed must give a fixed ranking; on a busy machine more threads were also several times slower.
-    torch.set_num_threads(fold_threads())
+    torch.set_num_threads(training_threads())
     models = []
     for seed in tqdm(list(seeds), desc=f"training {method} on all associations", unit="model",
                      disable=not progress):
