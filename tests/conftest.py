@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 from ammgc.data.dataset import Dataset, FeatureView
 
@@ -26,6 +28,16 @@ def mirbase_dir() -> Path | None:
         return Path(env)
     local = Path(__file__).resolve().parents[2] / "shared" / "data" / "mirbase"
     return local if local.is_dir() else None
+
+
+@pytest.fixture(autouse=True, scope="session")
+def one_torch_thread() -> Iterator[None]:
+    """Every training in the tests on one thread, as the tool does: on a busy machine torch's spinning
+    threads slow small fits tenfold, and the thread count changes float rounding."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="session")

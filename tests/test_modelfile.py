@@ -6,12 +6,10 @@ import hashlib
 import json
 import pickle
 import struct
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 from conftest import make_planted_dataset
 
 from ammgc.errors import ModelFileError
@@ -19,15 +17,6 @@ from ammgc.modelfile import FORMAT_VERSION, SIGNATURE, load_model, read_payload,
 from ammgc.prediction import TrainedModel, train_model
 
 FAST = {"epochs_gcn": 20, "epochs_attention": 20, "hidden": (16, 16)}
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread() -> Iterator[None]:
-    """Training on one thread: on a busy machine torch's spinning threads slow these small fits tenfold."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="module")

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 from conftest import write_tiny_own_dataset
 from typer.testing import CliRunner
 
@@ -19,14 +17,6 @@ from ammgc.ranking import RANKING_COLUMNS
 
 FAST = ["--epochs-gcn", "20", "--epochs-attention", "20", "-o", "hidden=[16,16]", "-o", 'mirna_views=["expression"]']
 ERLOTINIB = "COCCOC1=C(C=C2C(=C1)C(=NC=N2)NC3=CC=CC(=C3)C#C)OCCOC"
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread() -> Iterator[None]:
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="module")
