@@ -141,7 +141,7 @@ def test_diverging_loss_stops_with_stage_and_epoch_and_writes_no_metrics(
         tmp_path: Path) -> None:
     out = tmp_path / "run"
     code, stderr = run_cli(monkeypatch, capsys, "cv", "--data", str(benchmark_path), "--method", "ammgc",
-                           "-o", "lr=1e30", *SHORT, "--out", str(out))
+                           "-o", "lr=1e30", *SHORT, "--jobs", "1", "--out", str(out))
     assert code == 2
     [line] = error_lines(stderr)
     assert line.startswith("error: repeat 0, fold 0: GCN sub-network (modal 1): loss became nan at epoch ")
