@@ -48,7 +48,8 @@ def test_negatives_come_only_from_training_zeros() -> None:
     train[[0, 1, 2, 4], [1, 3, 6, 0]] = 1
     sampler = _PairSampler(train, p_neg=3, seed=0, device=torch.device("cpu"))
     for _ in range(20):
-        drugs, mirnas = sampler.sample()
+        batch = sampler.sample()
+        drugs, mirnas = batch.drugs, batch.mirnas
         labels = sampler.labels.numpy()
         values = train[drugs.numpy(), mirnas.numpy()]
         np.testing.assert_array_equal(values, labels)

@@ -9,6 +9,10 @@ embeddings are frozen; then the attention fusion is trained with weighted BCE
 (pos_weight = (p*q - N_train) / N_train) on positives and freshly sampled negatives, as in the
 authors' code.
 
+Each modal and the attention stage draw negatives and dropout masks from their own seeded streams, so
+the modals train concurrently on ``torch.get_num_threads()`` threads (each running torch on one) and
+the result does not depend on the number of threads.
+
 Ablation variants of the paper's Table 2 are configurations of this one class:
 ``fusion="equal"`` (w/o attention), ``node_features="onehot"`` (w/o biological features),
 ``node_features="concat"`` (w/o multimodal: one GCN on all features concatenated), and
@@ -18,21 +22,32 @@ Ablation variants of the paper's Table 2 are configurations of this one class:
 from __future__ import annotations
 
 import math
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Self
+from typing import Self, TypeVar
 
 import numpy as np
 import torch
-from torch import nn
 from torch.nn import functional as F
 
 from ammgc.data.dataset import Dataset
 from ammgc.errors import AmmgcError, TrainingError
 from ammgc.graph import normalized_adjacency, normalized_adjacency_csr, row_normalize, stack_modal
 from ammgc.methods import Method
-from ammgc.models.layers import AttentionFusion, GCNEncoder, as_operator, inner_product_logits
+from ammgc.models.layers import (
+    AttentionFusion,
+    Features,
+    GCNEncoder,
+    PaddedBlocks,
+    PairBatch,
+    as_operator,
+    inner_product_logits,
+    sampled_inner_products,
+)
 
 
 @dataclass
@@ -112,9 +127,18 @@ class AMMGC(Method):
         """Row-normalised, stacked (p+q) x width node features of one modal."""
         if not spec.drug_views:
             return np.eye(dataset.n_drugs + dataset.n_mirnas, dtype=np.float32)
+        return stack_modal(*self._modal_blocks(dataset, spec))
+
+    def _modal_blocks(self, dataset: Dataset, spec: ModalSpec) -> tuple[np.ndarray, np.ndarray]:
         drug = np.hstack([row_normalize(dataset.view(v).matrix) for v in spec.drug_views])
         mirna = np.hstack([row_normalize(dataset.view(v).matrix) for v in spec.mirna_views])
-        return stack_modal(drug, mirna)
+        return drug, mirna
+
+    def _encoder_input(self, dataset: Dataset, spec: ModalSpec, device: torch.device) -> Features:
+        """``modal_features`` as the encoder takes it: the blocks without their zero padding."""
+        if not spec.drug_views:
+            return torch.from_numpy(self.modal_features(dataset, spec)).to(device)
+        return PaddedBlocks.stack(*self._modal_blocks(dataset, spec), device=device)
 
     def fit(self, train: np.ndarray, dataset: Dataset, *, seed: int = 0) -> Self:
         self._validate_config()
@@ -130,33 +154,47 @@ class AMMGC(Method):
         self._drug_log_degree = np.log1p(train.sum(axis=1))
         self._mirna_log_degree = np.log1p(train.sum(axis=0))
         adjacency = _adjacency_operator(train, device)
-        pairs = _PairSampler(train, p_neg=c.p_neg, seed=seed, device=device)
-        self.embeddings_: list[torch.Tensor] = []
+        streams = [int(s.generate_state(1)[0]) for s in np.random.SeedSequence(seed).spawn(2 * len(specs) + 1)]
         self.encoders_: list[GCNEncoder] = []  # kept to embed new drugs / miRNAs after training
-        self.modal_losses_: list[list[float]] = []
-        self.timings_: dict[str, float] = {}
+        inputs: list[Features] = []
         for k, spec in enumerate(specs):
-            start = time.perf_counter()
-            x = torch.from_numpy(self.modal_features(dataset, spec)).to(device)
+            inputs.append(self._encoder_input(dataset, spec, device))
             torch.manual_seed(seed * 7919 + k)
-            encoder = GCNEncoder(x.shape[1], tuple(c.hidden), dropout=c.dropout, input_dropout=c.input_dropout,
-                                 last_activation=c.last_activation).to(device)
-            losses = _train_encoder(encoder, x, adjacency, pairs, epochs=c.epochs_gcn, lr=c.lr, name=spec.name)
+            self.encoders_.append(GCNEncoder(inputs[-1].shape[1], tuple(c.hidden), dropout=c.dropout,
+                                             input_dropout=c.input_dropout, last_activation=c.last_activation,
+                                             seed=streams[2 * k]).to(device))
+
+        def train_modal(k: int, stop: threading.Event) -> tuple[list[float], torch.Tensor, float]:
+            start = time.perf_counter()
+            pairs = _PairSampler(train, p_neg=c.p_neg, seed=streams[2 * k + 1], device=device)
+            encoder = self.encoders_[k]
+            losses = _train_encoder(encoder, inputs[k], adjacency, pairs, epochs=c.epochs_gcn, lr=c.lr,
+                                    name=specs[k].name, stop=stop)
             encoder.eval()
-            self.encoders_.append(encoder)
             with torch.no_grad():
-                self.embeddings_.append(encoder(x, adjacency).detach())
-            self.modal_losses_.append(losses)
-            self.timings_[spec.name] = time.perf_counter() - start
+                embeddings = encoder(inputs[k], adjacency).detach()
+            return losses, embeddings, time.perf_counter() - start
+
+        # modals train side by side, each on one torch thread; the attention stage's kernels (sampled dot
+        # products, row-parallel sparse products) give the same numbers on any number of threads
+        threads = torch.get_num_threads()
+        with _torch_threads(1):
+            trained = _run_concurrently(train_modal, len(specs), threads,
+                                        order=sorted(range(len(specs)), key=lambda k: -inputs[k].shape[1]))
+        self.modal_losses_ = [losses for losses, _, _ in trained]
+        self.embeddings_ = [embeddings for _, embeddings, _ in trained]
+        self.timings_ = {spec.name: seconds for spec, (_, _, seconds) in zip(specs, trained, strict=True)}
         start = time.perf_counter()
         stacked = torch.stack(self.embeddings_)
         torch.manual_seed(seed * 7919 + 97)
         self.fusion_ = AttentionFusion(len(specs), stacked.shape[1], stacked.shape[2], mode=c.fusion).to(device)
+        pairs = _PairSampler(train, p_neg=c.p_neg, seed=streams[-1], device=device)
         self.attention_losses_ = _train_fusion(self.fusion_, stacked, pairs, epochs=c.epochs_attention, lr=c.lr)
         with torch.no_grad():
             self.coefficients_ = self.fusion_.coefficients(stacked).cpu().numpy()
             self.fused_ = self.fusion_(stacked)
         self.timings_["attention"] = time.perf_counter() - start
+        self.threads_ = threads
         self.modal_names_ = [s.name for s in specs]
         return self
 
@@ -225,6 +263,45 @@ def _device(name: str) -> torch.device:
     return device
 
 
+@contextmanager
+def _torch_threads(n: int) -> Iterator[None]:
+    previous = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
+class _Stopped(Exception):
+    """Raised in a modal's training when another modal failed or the run was interrupted."""
+
+
+_T = TypeVar("_T")
+
+
+def _run_concurrently(task: Callable[[int, threading.Event], _T], n: int, threads: int, *,
+                      order: Sequence[int]) -> list[_T]:
+    """[task(0), ..., task(n - 1)] on up to ``threads`` threads, started in ``order``; the first error
+    (or Ctrl-C) stops the other tasks at their next epoch and is raised."""
+    stop = threading.Event()
+    if threads <= 1 or n <= 1:
+        return [task(k, stop) for k in range(n)]
+    with ThreadPoolExecutor(max_workers=min(threads, n), thread_name_prefix="ammgc-modal") as pool:
+        futures = {k: pool.submit(task, k, stop) for k in order}
+        try:
+            wait(futures.values(), return_when=FIRST_EXCEPTION)
+        finally:
+            if not all(f.done() and f.exception() is None for f in futures.values()):
+                stop.set()
+        failures = [f.exception() for f in futures.values()]
+        # the first real failure, not another modal's reaction to it
+        failure = next((e for e in failures if e is not None and not isinstance(e, _Stopped)), None)
+        if failure is not None:
+            raise failure
+        return [futures[k].result() for k in range(n)]
+
+
 class _PairSampler:
     """Training positives and, per epoch, p_neg x N negatives drawn from the training matrix's zeros.
 
@@ -233,8 +310,7 @@ class _PairSampler:
     """
 
     def __init__(self, train: np.ndarray, *, p_neg: float, seed: int, device: torch.device) -> None:
-        q = train.shape[1]
-        self.q = q
+        self.shape = train.shape
         self.positive = torch.from_numpy(np.flatnonzero(train.ravel() == 1)).to(device)
         # the k-th zero of the flattened matrix is k + #{i : positive[i] - i <= k}: this finds it without a
         # table of every zero (8 bytes a pair, 6 GB at 100x the benchmark), drawing the same pairs
@@ -247,15 +323,11 @@ class _PairSampler:
         self.pos_weight = (train.size - n_pos) / n_pos
         self.labels = torch.cat([torch.ones(n_pos), torch.zeros(self.n_neg)]).to(device)
 
-    def sample(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """(drug index, miRNA index) of this epoch's positives then sampled negatives."""
+    def sample(self) -> PairBatch:
+        """This epoch's positives, then its sampled negatives."""
         pick = torch.randint(self.n_zero, (self.n_neg,), generator=self.generator).to(self.device)
         flat = torch.cat([self.positive, pick + torch.searchsorted(self.zeros_before, pick, right=True)])
-        return flat // self.q, flat % self.q
-
-
-def _pair_logits(embeddings: torch.Tensor, drugs: torch.Tensor, mirnas: torch.Tensor, n_drugs: int) -> torch.Tensor:
-    return (embeddings[drugs] * embeddings[n_drugs + mirnas]).sum(dim=1)
+        return PairBatch.from_flat(flat, self.shape)
 
 
 def _check_loss(loss: torch.Tensor, stage: str, epoch: int) -> float:
@@ -266,39 +338,50 @@ def _check_loss(loss: torch.Tensor, stage: str, epoch: int) -> float:
     return value
 
 
-def _train_encoder(encoder: GCNEncoder, x: torch.Tensor, adjacency: torch.Tensor, pairs: _PairSampler, *,
-                   epochs: int, lr: float, name: str) -> list[float]:
+def _train_encoder(encoder: GCNEncoder, x: Features, adjacency: torch.Tensor, pairs: _PairSampler, *,
+                   epochs: int, lr: float, name: str, stop: threading.Event) -> list[float]:
     """Stage 1 (loss L1): BCE over training positives and this epoch's sampled negatives."""
     optimizer = torch.optim.Adam(encoder.parameters(), lr=lr)
-    n_drugs = x.shape[0] - pairs.q
+    n_drugs = pairs.shape[0]
     losses = []
     encoder.train()
     for epoch in range(epochs):
-        drugs, mirnas = pairs.sample()
+        if stop.is_set():
+            raise _Stopped
+        batch = pairs.sample()
         optimizer.zero_grad(set_to_none=True)
         embeddings = encoder(x, adjacency)
-        loss = F.binary_cross_entropy_with_logits(_pair_logits(embeddings, drugs, mirnas, n_drugs), pairs.labels)
+        logits = sampled_inner_products(embeddings[:n_drugs], embeddings[n_drugs:], batch)
+        loss = F.binary_cross_entropy_with_logits(logits, pairs.labels)
         loss.backward()
         optimizer.step()
         losses.append(_check_loss(loss, f"GCN sub-network ({name})", epoch))
     return losses
 
 
-def _train_fusion(fusion: nn.Module, stacked: torch.Tensor, pairs: _PairSampler, *, epochs: int,
+def _train_fusion(fusion: AttentionFusion, stacked: torch.Tensor, pairs: _PairSampler, *, epochs: int,
                   lr: float) -> list[float]:
-    """Stage 2 (loss L2): weighted BCE, pos_weight = (p*q - N_train) / N_train, embeddings frozen."""
+    """Stage 2 (loss L2): weighted BCE, pos_weight = (p*q - N_train) / N_train, embeddings frozen.
+
+    Z_i . Z_j = sum over modals u and dimensions k of g_uk^2 E^u_ik E^u_jk, so a logit is a sampled inner
+    product of the drug rows scaled by g^2 with the fixed miRNA rows: only g carries a gradient.
+    """
     params = list(fusion.parameters())
     if not params:
         return []
     optimizer = torch.optim.Adam(params, lr=lr)
-    n_drugs = stacked.shape[1] - pairs.q
+    n_drugs = pairs.shape[0]
+    n_modals, n_nodes, dim = stacked.shape
+    drug_rows = stacked[:, :n_drugs]
+    mirna_rows = stacked[:, n_drugs:].permute(1, 0, 2).reshape(n_nodes - n_drugs, n_modals * dim)
     pos_weight = torch.tensor(pairs.pos_weight, device=stacked.device)
     losses = []
     for epoch in range(epochs):
-        drugs, mirnas = pairs.sample()
+        batch = pairs.sample()
         optimizer.zero_grad(set_to_none=True)
-        fused = fusion(stacked)
-        logits = _pair_logits(fused, drugs, mirnas, n_drugs)
+        g = fusion.coefficients(stacked)
+        scaled = (drug_rows * (g * g)[:, None, :]).permute(1, 0, 2).reshape(n_drugs, n_modals * dim)
+        logits = sampled_inner_products(scaled, mirna_rows, batch)
         loss = F.binary_cross_entropy_with_logits(logits, pairs.labels, pos_weight=pos_weight)
         loss.backward()
         optimizer.step()
