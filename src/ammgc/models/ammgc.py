@@ -327,7 +327,7 @@ class _PairSampler:
         """This epoch's positives, then its sampled negatives."""
         pick = torch.randint(self.n_zero, (self.n_neg,), generator=self.generator).to(self.device)
         flat = torch.cat([self.positive, pick + torch.searchsorted(self.zeros_before, pick, right=True)])
-        return PairBatch.from_flat(flat, self.shape)
+        return PairBatch(flat, self.shape)
 
 
 def _check_loss(loss: torch.Tensor, stage: str, epoch: int) -> float:
@@ -341,7 +341,7 @@ def _check_loss(loss: torch.Tensor, stage: str, epoch: int) -> float:
 def _train_encoder(encoder: GCNEncoder, x: Features, adjacency: torch.Tensor, pairs: _PairSampler, *,
                    epochs: int, lr: float, name: str, stop: threading.Event) -> list[float]:
     """Stage 1 (loss L1): BCE over training positives and this epoch's sampled negatives."""
-    optimizer = torch.optim.Adam(encoder.parameters(), lr=lr)
+    optimizer = torch.optim.Adam(encoder.parameters(), lr=lr, fused=True)
     n_drugs = pairs.shape[0]
     losses = []
     encoder.train()
@@ -369,7 +369,7 @@ def _train_fusion(fusion: AttentionFusion, stacked: torch.Tensor, pairs: _PairSa
     params = list(fusion.parameters())
     if not params:
         return []
-    optimizer = torch.optim.Adam(params, lr=lr)
+    optimizer = torch.optim.Adam(params, lr=lr, fused=True)
     n_drugs = pairs.shape[0]
     n_modals, n_nodes, dim = stacked.shape
     drug_rows = stacked[:, :n_drugs]
