@@ -1,13 +1,16 @@
 """Time one AMMGC cross-validation fold on the benchmark and relate it to the machine's limit.
 
 Prints, per run: seconds per fold, per sub-network epoch and per attention epoch; the median over
-runs; peak RSS; the estimated FLOPs of one epoch and the achieved GFLOP/s. Example:
+runs; peak RSS; the estimated FLOPs of one epoch and the achieved GFLOP/s. Examples:
 
-    python benchmarks/bench_fold.py --runs 5                # paper epochs, default config
-    python benchmarks/bench_fold.py --runs 1 -o hidden=[128,256]
+    python benchmarks/bench_fold.py --runs 5                # tool defaults (100 / 200 epochs)
+    python benchmarks/bench_fold.py --runs 5 -o epochs_gcn=400 -o epochs_attention=1000 -o degree_prior=0
 
-The FLOP count covers the dense matrix products of a GCN epoch (forward and the weight gradients of
-backward, 2 FLOPs per multiply-add); sparse adjacency products and the decoder are small beside them.
+The modals train side by side on ``--threads`` threads (default: every usable core; the scores do not
+depend on it). Each run uses seed = run number. The FLOP count covers the dense matrix products of a
+GCN epoch without the zero padding the model skips (forward and the weight gradients of backward,
+2 FLOPs per multiply-add); sparse adjacency products and the decoder are small beside them. GCN
+seconds are summed over the modals (CPU seconds when they overlap); GFLOP/s is per core busy.
 """
 
 from __future__ import annotations
@@ -27,17 +30,18 @@ from ammgc.evaluation.metrics import evaluate_scores
 from ammgc.evaluation.splits import make_folds
 from ammgc.experiments.cv import prepare_dataset
 from ammgc.methods import make_method
-from ammgc.runtime import training_threads
+from ammgc.models.layers import PaddedBlocks
+from ammgc.runtime import usable_cores
 
 
-def gcn_epoch_flops(widths: list[int], hidden: tuple[int, ...], n_nodes: int) -> float:
-    """Forward (H W) plus backward (W gradient, and input gradient for every layer but the first)."""
+def gcn_epoch_flops(first_layer_entries: list[int], hidden: tuple[int, ...], n_nodes: int) -> float:
+    """Forward (H W) plus backward (W gradient, and input gradient for every layer but the first);
+    ``first_layer_entries``: per modal, the node-feature entries the first layer multiplies."""
     total = 0.0
-    for width in widths:
-        sizes = (width, *hidden)
-        for k, (a, b) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
-            products = 2 if k == 0 else 3
-            total += products * 2.0 * n_nodes * a * b
+    for entries in first_layer_entries:
+        total += 2 * 2.0 * entries * hidden[0]
+        for a, b in zip(hidden[:-1], hidden[1:], strict=True):
+            total += 3 * 2.0 * n_nodes * a * b
     return total
 
 
@@ -47,22 +51,26 @@ def main() -> None:
     parser.add_argument("--mirbase", default=None)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--fold", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=usable_cores(), help="threads of one fold")
     parser.add_argument("-o", "--option", action="append", default=[], help="KEY=JSON config override")
     args = parser.parse_args()
     config = {k: json.loads(v) for k, v in (item.split("=", 1) for item in args.option)}
-    threads = training_threads()  # as in `ammgc cv`: one thread per fold unless AMMGC_THREADS is set
+    threads = args.threads
     torch.set_num_threads(threads)
     dataset, views = prepare_dataset(load_dataset(args.data), "ammgc", config, args.mirbase)
     fold = make_folds(dataset.associations, n_folds=5, seed=0)[args.fold]
     model = make_method("ammgc", **config)
     specs = model.modal_specs(dataset)
-    widths = [model.modal_features(dataset, s).shape[1] for s in specs]
+    inputs = [model.encoder_input(dataset, s, torch.device("cpu")) for s in specs]
+    widths = [x.shape[1] for x in inputs]
+    entries = [sum(b.numel() for b in x.blocks) if isinstance(x, PaddedBlocks) else x.numel() for x in inputs]
     hidden = tuple(model.config.hidden)
-    flops = gcn_epoch_flops(widths, hidden, dataset.n_drugs + dataset.n_mirnas)
+    flops = gcn_epoch_flops(entries, hidden, dataset.n_drugs + dataset.n_mirnas)
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch threads {threads}, "
           f"load {os.getloadavg()[0]:.2f}")
     print(f"config: {json.dumps(model.config_dict())}")
-    print(f"modal widths {widths}; GCN FLOPs per epoch (all modals) {flops / 1e9:.2f} GFLOP")
+    print(f"modal widths {widths} ({sum(entries):,} feature entries without padding); "
+          f"GCN FLOPs per epoch (all modals) {flops / 1e9:.2f} GFLOP")
     totals = []
     for run in range(args.runs):
         start = time.perf_counter()

@@ -1,12 +1,14 @@
 """Thread and process settings: use every core without oversubscribing, and stay deterministic.
 
-Torch's CPU results change in the last digits with the number of threads (scores differed in the 8th
-decimal between 1 and 2 threads, enough to swap near-tied ranks), so a thread count is never derived
-from the machine or its load: every training (a cross-validation fold, or a model on all
-associations) runs on one thread, and folds run in parallel processes (``--jobs``, one per core by
-default). ``AMMGC_THREADS`` overrides the thread count. With more threads than free cores torch's
-spinning thread pool slows training severalfold (measured here: one fold 80 s on 2 threads beside a
-busy job, 20 s on 1).
+Torch's CPU results change in the last digits with the number of threads for the baselines (scores
+differed in the 8th decimal between 1 and 2 threads, enough to swap near-tied ranks), so a thread count
+is never derived from the machine or its load: every training (a cross-validation fold, or a model on
+all associations) gets ``training_threads()`` threads, 1 unless ``AMMGC_THREADS`` says otherwise, and
+folds run in parallel processes (``--jobs``, one per core by default). AMMGC uses its threads to train
+its modals side by side, each on one torch thread, so its scores are the same for any thread count
+(``ammgc train`` with ``AMMGC_THREADS=2`` is twice as fast and identical). With more torch threads than
+free cores torch's spinning thread pool slows training severalfold (measured here: one fold 80 s on 2
+threads beside a busy job, 20 s on 1); AMMGC's modal threads do not spin.
 """
 
 from __future__ import annotations

@@ -10,8 +10,8 @@ embeddings are frozen; then the attention fusion is trained with weighted BCE
 authors' code.
 
 Each modal and the attention stage draw negatives and dropout masks from their own seeded streams, so
-the modals train concurrently on ``torch.get_num_threads()`` threads (each running torch on one) and
-the result does not depend on the number of threads.
+the modals train concurrently on ``torch.get_num_threads()`` threads, each running torch on one thread,
+and the scores are the same for any number of threads.
 
 Ablation variants of the paper's Table 2 are configurations of this one class:
 ``fusion="equal"`` (w/o attention), ``node_features="onehot"`` (w/o biological features),
@@ -134,7 +134,7 @@ class AMMGC(Method):
         mirna = np.hstack([row_normalize(dataset.view(v).matrix) for v in spec.mirna_views])
         return drug, mirna
 
-    def _encoder_input(self, dataset: Dataset, spec: ModalSpec, device: torch.device) -> Features:
+    def encoder_input(self, dataset: Dataset, spec: ModalSpec, device: torch.device) -> Features:
         """``modal_features`` as the encoder takes it: the blocks without their zero padding."""
         if not spec.drug_views:
             return torch.from_numpy(self.modal_features(dataset, spec)).to(device)
@@ -158,7 +158,7 @@ class AMMGC(Method):
         self.encoders_: list[GCNEncoder] = []  # kept to embed new drugs / miRNAs after training
         inputs: list[Features] = []
         for k, spec in enumerate(specs):
-            inputs.append(self._encoder_input(dataset, spec, device))
+            inputs.append(self.encoder_input(dataset, spec, device))
             torch.manual_seed(seed * 7919 + k)
             self.encoders_.append(GCNEncoder(inputs[-1].shape[1], tuple(c.hidden), dropout=c.dropout,
                                              input_dropout=c.input_dropout, last_activation=c.last_activation,
@@ -175,25 +175,27 @@ class AMMGC(Method):
                 embeddings = encoder(inputs[k], adjacency).detach()
             return losses, embeddings, time.perf_counter() - start
 
-        # modals train side by side, each on one torch thread; the attention stage's kernels (sampled dot
-        # products, row-parallel sparse products) give the same numbers on any number of threads
+        # modals train side by side, each on one torch thread, and the attention stage runs on one thread
+        # too: some of its kernels round differently on two threads, and the scores must not depend on it
         threads = torch.get_num_threads()
         with _torch_threads(1):
             trained = _run_concurrently(train_modal, len(specs), threads,
                                         order=sorted(range(len(specs)), key=lambda k: -inputs[k].shape[1]))
-        self.modal_losses_ = [losses for losses, _, _ in trained]
-        self.embeddings_ = [embeddings for _, embeddings, _ in trained]
-        self.timings_ = {spec.name: seconds for spec, (_, _, seconds) in zip(specs, trained, strict=True)}
-        start = time.perf_counter()
-        stacked = torch.stack(self.embeddings_)
-        torch.manual_seed(seed * 7919 + 97)
-        self.fusion_ = AttentionFusion(len(specs), stacked.shape[1], stacked.shape[2], mode=c.fusion).to(device)
-        pairs = _PairSampler(train, p_neg=c.p_neg, seed=streams[-1], device=device)
-        self.attention_losses_ = _train_fusion(self.fusion_, stacked, pairs, epochs=c.epochs_attention, lr=c.lr)
-        with torch.no_grad():
-            self.coefficients_ = self.fusion_.coefficients(stacked).cpu().numpy()
-            self.fused_ = self.fusion_(stacked)
-        self.timings_["attention"] = time.perf_counter() - start
+            self.modal_losses_ = [losses for losses, _, _ in trained]
+            self.embeddings_ = [embeddings for _, embeddings, _ in trained]
+            self.timings_ = {spec.name: seconds for spec, (_, _, seconds) in zip(specs, trained, strict=True)}
+            start = time.perf_counter()
+            stacked = torch.stack(self.embeddings_)
+            torch.manual_seed(seed * 7919 + 97)
+            self.fusion_ = AttentionFusion(len(specs), stacked.shape[1], stacked.shape[2],
+                                           mode=c.fusion).to(device)
+            pairs = _PairSampler(train, p_neg=c.p_neg, seed=streams[-1], device=device)
+            self.attention_losses_ = _train_fusion(self.fusion_, stacked, pairs, epochs=c.epochs_attention,
+                                                   lr=c.lr)
+            with torch.no_grad():
+                self.coefficients_ = self.fusion_.coefficients(stacked).cpu().numpy()
+                self.fused_ = self.fusion_(stacked)
+            self.timings_["attention"] = time.perf_counter() - start
         self.threads_ = threads
         self.modal_names_ = [s.name for s in specs]
         return self
