@@ -64,6 +64,12 @@ class Run:
         return self.proc.wait(timeout=EXIT_TIMEOUT_S)
 
 
+def child_processes(pid: int) -> list[int]:
+    """Linux: the processes ``pid`` started (empty where /proc does not say)."""
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(c) for c in children.read_text().split()] if children.exists() else []
+
+
 def fold_files(out: Path) -> dict[str, Path]:
     return {p.name: p for p in (out / "folds").glob("r*_f*.json")}
 
@@ -116,7 +122,13 @@ def test_killed_runs_resume_to_the_uninterrupted_result(benchmark_path: Path, un
     # 2. The rerun resumes; kill it outright (no chance to clean up) once it has stored a fold of its own.
     second = Run(benchmark_path, out, tmp_path / "second")
     second.wait_until(lambda: len(fold_files(out).keys() - kept.keys()) >= 1)
+    workers = child_processes(second.proc.pid)
     assert second.stop(signal.SIGKILL) == -signal.SIGKILL
+    # its fold processes notice and exit instead of waiting for work forever
+    deadline = time.monotonic() + 15
+    while any(Path(f"/proc/{pid}").exists() for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not [pid for pid in workers if Path(f"/proc/{pid}").exists()], "orphaned fold processes"
     assert f"resuming: {len(kept)} of {total} folds already done" in second.output()
     assert not (out / "metrics.json").exists()
     # What a kill during a write leaves: atomic_open's hidden temporary, and (from a careless writer) a

@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -96,6 +97,20 @@ def _init_worker(threads: int) -> None:
     torch.set_num_threads(threads)
 
 
+def _init_fold_process(threads: int, parent: int) -> None:
+    """A fold process: its thread count, and an exit as soon as the run that started it is gone."""
+    _init_worker(threads)
+    threading.Thread(target=_exit_when_orphaned, args=(parent,), daemon=True, name="ammgc-watchdog").start()
+
+
+def _exit_when_orphaned(parent: int, interval: float = 1.0) -> None:
+    # A killed `ammgc cv` (SIGKILL, OOM killer) cannot shut its pool down, and a spawned worker would then
+    # wait on its task queue forever, holding the dataset in memory; it notices by being re-parented.
+    while os.getppid() == parent:
+        time.sleep(interval)
+    os._exit(1)
+
+
 def _worker(args: tuple[Dataset, str, dict[str, Any], Fold, int]) -> dict[str, Any]:
     return run_fold(*args)
 
@@ -142,7 +157,8 @@ def cross_validate(dataset: Dataset, method: str, config: dict[str, Any] | None 
             import multiprocessing as mp
 
             with ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn"),
-                                     initializer=_init_worker, initargs=(training_threads(),)) as pool:
+                                     initializer=_init_fold_process,
+                                     initargs=(training_threads(), os.getpid())) as pool:
                 futures = {pool.submit(_worker, (dataset, method, config, fold, seed)): fold for fold in todo}
                 try:
                     for future in as_completed(futures):
