@@ -332,3 +332,25 @@ def test_cli_check_and_info_on_own_data(tmp_path: Path) -> None:
     broken = make(tmp_path / "b", {"associations.csv": "drug,mirna\ncisplatin,hsa-mir-21\n"})
     failed = runner.invoke(app, ["data", "check", str(broken)])
     assert isinstance(failed.exception, DataError) and "did you mean 'Cisplatin'" in str(failed.exception)
+
+
+def test_cv_on_own_data_without_feature_files_says_which_views_to_use(tmp_path: Path) -> None:
+    import shutil
+
+    from conftest import write_tiny_own_dataset
+
+    from ammgc.cli import app
+
+    root = write_tiny_own_dataset(tmp_path / "own")
+    shutil.rmtree(root / "features")
+    fast = ["-o", "epochs_gcn=2", "-o", "epochs_attention=2", "-o", "hidden=[4,4]"]
+    base = ["cv", "--data", str(root), "--repeats", "1", "--folds", "3", "--jobs", "1", *fast]
+    first = CliRunner().invoke(app, [*base, "--out", str(tmp_path / "a")])
+    # the console script turns the AmmgcError into one line and exit code 2 (tests/test_output_safety.py)
+    assert "-o 'drug_views=[\"fingerprint_smiles\",\"smiles_code_smiles\"]'" in str(first.exception)
+    smiles = ["-o", 'drug_views=["fingerprint_smiles","smiles_code_smiles"]']
+    second = CliRunner().invoke(app, [*base, *smiles, "--out", str(tmp_path / "b")])
+    assert "-o 'mirna_views=[\"go\"]'" in str(second.exception)
+    third = CliRunner().invoke(app, [*base, *smiles, "-o", 'mirna_views=["go"]', "--out", str(tmp_path / "c")])
+    assert third.exit_code == 0, third.output
+    assert json.loads((tmp_path / "c" / "metrics.json").read_text())["views"]["mirna"] == ["sequence"]

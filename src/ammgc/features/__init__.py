@@ -52,7 +52,7 @@ def ensure_views(dataset: Dataset, names: Iterable[str], *, mirbase: Path | None
                 "directory, or use the miRBase 'sequence' view that stands in for it")
         if name in FILE_VIEWS:
             raise AmmgcError(f"feature view {name!r} is read from the dataset's files and is not in "
-                             f"{dataset.source or dataset.name}; it cannot be computed")
+                             f"{dataset.source or dataset.name}; it cannot be computed. {_instead(name)}")
         if name not in COMPUTED_VIEWS:
             known = ", ".join(sorted(set(FILE_VIEWS) | set(COMPUTED_VIEWS)))
             raise AmmgcError(f"unknown feature view {name!r}; known views: {known}")
@@ -63,6 +63,14 @@ def ensure_views(dataset: Dataset, names: Iterable[str], *, mirbase: Path | None
     if "sequence" in missing:
         new.append(_sequence_view(dataset, mirbase)[0])
     return dataset.with_views(*new) if new else dataset
+
+
+def _instead(view: str) -> str:
+    """What to use when a file view is missing (what `ammgc train` chooses by itself)."""
+    if view in _DRUG_VIEW_OF.values():
+        return ("With SMILES in drugs.csv, compute the drug views instead: "
+                "-o 'drug_views=[\"fingerprint_smiles\",\"smiles_code_smiles\"]'")
+    return "Train on the miRNA views that are there, e.g. -o 'mirna_views=[\"go\"]' (the sequence view)"
 
 
 def _dataset_smiles(dataset: Dataset) -> list[str]:
