@@ -5,6 +5,7 @@ runs; peak RSS; the estimated FLOPs of one epoch and the achieved GFLOP/s. Examp
 
     python benchmarks/bench_fold.py --runs 5                # tool defaults (100 / 200 epochs)
     python benchmarks/bench_fold.py --runs 5 -o epochs_gcn=400 -o epochs_attention=1000 -o degree_prior=0
+    python benchmarks/bench_fold.py --runs 5 -o device=cuda    # on a machine with a GPU
 
 The modals train side by side on ``--threads`` threads (default: every usable core; the scores do not
 depend on it). Each run uses seed = run number. The FLOP count covers the dense matrix products of a
@@ -68,6 +69,8 @@ def main() -> None:
     flops = gcn_epoch_flops(entries, hidden, dataset.n_drugs + dataset.n_mirnas)
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch threads {threads}, "
           f"load {os.getloadavg()[0]:.2f}")
+    if model.config.device.startswith("cuda"):
+        print(f"device: {torch.cuda.get_device_name(torch.device(model.config.device))} (-o device=cuda)")
     print(f"config: {json.dumps(model.config_dict())}")
     print(f"modal widths {widths} ({sum(entries):,} feature entries without padding); "
           f"GCN FLOPs per epoch (all modals) {flops / 1e9:.2f} GFLOP")

@@ -173,7 +173,7 @@ class AMMGC(Method):
             encoder.eval()
             with torch.no_grad():
                 embeddings = encoder(inputs[k], adjacency).detach()
-            return losses, embeddings, time.perf_counter() - start
+            return losses, embeddings, _elapsed(start, device)
 
         # modals train side by side, each on one torch thread, and the attention stage runs on one thread
         # too: some of its kernels round differently on two threads, and the scores must not depend on it
@@ -195,7 +195,7 @@ class AMMGC(Method):
             with torch.no_grad():
                 self.coefficients_ = self.fusion_.coefficients(stacked).cpu().numpy()
                 self.fused_ = self.fusion_(stacked)
-            self.timings_["attention"] = time.perf_counter() - start
+            self.timings_["attention"] = _elapsed(start, device)
         self.threads_ = threads
         self.modal_names_ = [s.name for s in specs]
         return self
@@ -256,6 +256,13 @@ def _adjacency_operator(train: np.ndarray, device: torch.device) -> torch.Tensor
                                    torch.from_numpy(matrix.indices.astype(np.int64)),
                                    torch.from_numpy(matrix.data), size=matrix.shape,
                                    check_invariants=True).to(device)
+
+
+def _elapsed(start: float, device: torch.device) -> float:
+    """Seconds since ``start``, after the device's queued work is done (CUDA runs asynchronously)."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    return time.perf_counter() - start
 
 
 def _device(name: str) -> torch.device:
