@@ -160,8 +160,11 @@ def measure(scale: float, width_scale: float, *, epochs_gcn: int, epochs_attenti
     module._train_fusion = timed(module._train_fusion, "attention")
     model = module.AMMGC(epochs_gcn=epochs_gcn, epochs_attention=epochs_attention, modals=modals)
     specs = model.modal_specs(dataset)
-    widths = [max(sum(dataset.view(v).shape[1] for v in s.drug_views), sum(dataset.view(v).shape[1]
-                                                                           for v in s.mirna_views)) for s in specs]
+    drug_widths = [sum(dataset.view(v).shape[1] for v in s.drug_views) for s in specs]
+    mirna_widths = [sum(dataset.view(v).shape[1] for v in s.mirna_views) for s in specs]
+    widths = [max(d, m) for d, m in zip(drug_widths, mirna_widths, strict=True)]
+    # the first layer multiplies each block without its zero padding
+    entries = [dataset.n_drugs * d + dataset.n_mirnas * m for d, m in zip(drug_widths, mirna_widths, strict=True)]
     _reset_peak()
     w0, c0 = _clock()
     model.fit(dataset.associations, dataset, seed=seed)
@@ -174,7 +177,7 @@ def measure(scale: float, width_scale: float, *, epochs_gcn: int, epochs_attenti
     record["attention_epoch_wall"] = att[0][1] / max(1, att[0][0]) if att else 0.0
     record["attention_epoch_cpu"] = att[0][2] / max(1, att[0][0]) if att else 0.0
     record["setup_wall"] = record["fit_wall"] - sum(w for _, w, _ in spans["gcn"]) - sum(w for _, w, _ in att)
-    flops = gcn_epoch_flops(widths, tuple(model.config.hidden), dataset.n_drugs + dataset.n_mirnas)
+    flops = gcn_epoch_flops(entries, tuple(model.config.hidden), dataset.n_drugs + dataset.n_mirnas)
     record["gcn_epoch_gflop"] = flops / 1e9
 
     _reset_peak()

@@ -13,13 +13,9 @@ threads beside a busy job, 20 s on 1); AMMGC's modal threads do not spin.
 
 from __future__ import annotations
 
-import ctypes
 import os
-import sys
 
 from ammgc.errors import AmmgcError
-
-_allocator_tuned = False
 
 
 def usable_cores() -> int:
@@ -38,25 +34,3 @@ def default_jobs() -> int:
     """Parallel fold processes when ``--jobs`` is not given: one per usable core."""
     return usable_cores()
 
-
-def tune_allocator() -> None:
-    """Let glibc keep freed memory for reuse instead of handing it back to the kernel at once.
-
-    Training allocates and frees the same 0.5–6 MB tensors every epoch. With glibc's defaults many of
-    them were unmapped when freed and came back as fresh pages, a page fault per 4 KB: measured here,
-    a third of a GCN epoch's time (modal epochs 112–122 ms -> 78–84 ms summed over the four modals).
-    Results do not change; memory that was used once stays with the process. A no-op on other C
-    libraries and systems.
-    """
-    global _allocator_tuned
-    if _allocator_tuned or not sys.platform.startswith("linux"):
-        return
-    _allocator_tuned = True
-    try:
-        mallopt = ctypes.CDLL("libc.so.6").mallopt
-    except (OSError, AttributeError):
-        return
-    m_trim_threshold, m_top_pad, m_mmap_threshold = -1, -2, -3
-    mallopt(m_mmap_threshold, 32 * 2**20)  # glibc's ceiling for this setting on 64-bit
-    mallopt(m_trim_threshold, 2**30)
-    mallopt(m_top_pad, 64 * 2**20)

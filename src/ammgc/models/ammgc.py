@@ -48,7 +48,6 @@ from ammgc.models.layers import (
     inner_product_logits,
     sampled_inner_products,
 )
-from ammgc.runtime import tune_allocator
 
 
 @dataclass
@@ -143,7 +142,6 @@ class AMMGC(Method):
 
     def fit(self, train: np.ndarray, dataset: Dataset, *, seed: int = 0) -> Self:
         self._validate_config()
-        tune_allocator()
         c = self.config
         from ammgc.features import ensure_views
 
