@@ -128,3 +128,21 @@ def test_encoder_dropout_streams_follow_its_seed() -> None:
     a, b = GCNEncoder(5, (4,), seed=7), GCNEncoder(5, (4,), seed=7)
     b.load_state_dict(a.state_dict())
     torch.testing.assert_close(a.train()(x, torch.eye(6)), b.train()(x, torch.eye(6)))
+
+
+def test_row_split_sparse_products_give_identical_numbers() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    torch.manual_seed(1)
+    a = torch.randn(30, 16, requires_grad=True)
+    b = torch.randn(40, 16)
+    batch = PairBatch(torch.randint(0, 30 * 40, (300,)), (30, 40))
+    weights = torch.randn(300)
+    results = []
+    with ThreadPoolExecutor(1) as pool:
+        for helper in (None, pool):
+            a.grad = None
+            logits = sampled_inner_products(a, b, batch, pool=helper)
+            (logits * weights).sum().backward()
+            results.append((logits.detach(), a.grad.clone()))
+    assert torch.equal(results[0][0], results[1][0]) and torch.equal(results[0][1], results[1][1])

@@ -26,7 +26,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Self, TypeVar
 
@@ -175,8 +175,9 @@ class AMMGC(Method):
                 embeddings = encoder(inputs[k], adjacency).detach()
             return losses, embeddings, _elapsed(start, device)
 
-        # modals train side by side, each on one torch thread, and the attention stage runs on one thread
-        # too: some of its kernels round differently on two threads, and the scores must not depend on it
+        # modals train side by side, each on one torch thread. The attention stage runs torch on one thread
+        # too (some of its kernels round differently on two), and uses the others to sample ahead and to
+        # split its sparse products by rows, which gives the same numbers
         threads = torch.get_num_threads()
         with _torch_threads(1):
             trained = _run_concurrently(train_modal, len(specs), threads,
@@ -191,7 +192,7 @@ class AMMGC(Method):
                                            mode=c.fusion).to(device)
             pairs = _PairSampler(train, p_neg=c.p_neg, seed=streams[-1], device=device)
             self.attention_losses_ = _train_fusion(self.fusion_, stacked, pairs, epochs=c.epochs_attention,
-                                                   lr=c.lr)
+                                                   lr=c.lr, threads=threads)
             with torch.no_grad():
                 self.coefficients_ = self.fusion_.coefficients(stacked).cpu().numpy()
                 self.fused_ = self.fusion_(stacked)
@@ -369,11 +370,13 @@ def _train_encoder(encoder: GCNEncoder, x: Features, adjacency: torch.Tensor, pa
 
 
 def _train_fusion(fusion: AttentionFusion, stacked: torch.Tensor, pairs: _PairSampler, *, epochs: int,
-                  lr: float) -> list[float]:
+                  lr: float, threads: int = 1) -> list[float]:
     """Stage 2 (loss L2): weighted BCE, pos_weight = (p*q - N_train) / N_train, embeddings frozen.
 
     Z_i . Z_j = sum over modals u and dimensions k of g_uk^2 E^u_ik E^u_jk, so a logit is a sampled inner
-    product of the drug rows scaled by g^2 with the fixed miRNA rows: only g carries a gradient.
+    product of the drug rows scaled by g^2 with the fixed miRNA rows: only g carries a gradient. With
+    more than one thread (CPU), a helper samples the next epoch's pairs and computes half of the rows
+    of each sparse product; the sampler is still called in order, so the numbers do not change.
     """
     params = list(fusion.parameters())
     if not params:
@@ -385,14 +388,21 @@ def _train_fusion(fusion: AttentionFusion, stacked: torch.Tensor, pairs: _PairSa
     mirna_rows = stacked[:, n_drugs:].permute(1, 0, 2).reshape(n_nodes - n_drugs, n_modals * dim)
     pos_weight = torch.tensor(pairs.pos_weight, device=stacked.device)
     losses = []
-    for epoch in range(epochs):
-        batch = pairs.sample()
-        optimizer.zero_grad(set_to_none=True)
-        g = fusion.coefficients(stacked)
-        scaled = (drug_rows * (g * g)[:, None, :]).permute(1, 0, 2).reshape(n_drugs, n_modals * dim)
-        logits = sampled_inner_products(scaled, mirna_rows, batch)
-        loss = F.binary_cross_entropy_with_logits(logits, pairs.labels, pos_weight=pos_weight)
-        loss.backward()
-        optimizer.step()
-        losses.append(_check_loss(loss, "attention network", epoch))
+    helpers = threads > 1 and stacked.device.type == "cpu"
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="ammgc-attention") if helpers else nullcontext() as pool:
+        upcoming = pool.submit(pairs.sample) if pool else None
+        for epoch in range(epochs):
+            if upcoming is not None and pool is not None:
+                batch = upcoming.result()
+                upcoming = pool.submit(pairs.sample) if epoch + 1 < epochs else None
+            else:
+                batch = pairs.sample()
+            optimizer.zero_grad(set_to_none=True)
+            g = fusion.coefficients(stacked)
+            scaled = (drug_rows * (g * g)[:, None, :]).permute(1, 0, 2).reshape(n_drugs, n_modals * dim)
+            logits = sampled_inner_products(scaled, mirna_rows, batch, pool=pool)
+            loss = F.binary_cross_entropy_with_logits(logits, pairs.labels, pos_weight=pos_weight)
+            loss.backward()
+            optimizer.step()
+            losses.append(_check_loss(loss, "attention network", epoch))
     return losses
