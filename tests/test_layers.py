@@ -15,6 +15,7 @@ from ammgc.models.layers import (
     GCNLayer,
     PaddedBlocks,
     PairBatch,
+    node_inner_products,
     sampled_inner_products,
 )
 
@@ -146,3 +147,12 @@ def test_row_split_sparse_products_give_identical_numbers() -> None:
             (logits * weights).sum().backward()
             results.append((logits.detach(), a.grad.clone()))
     assert torch.equal(results[0][0], results[1][0]) and torch.equal(results[0][1], results[1][1])
+
+
+def test_node_inner_products_equal_the_two_slices() -> None:
+    torch.manual_seed(2)
+    embeddings = torch.randn(9, 5, dtype=torch.double, requires_grad=True)
+    batch = PairBatch(torch.tensor([0, 5, 5, 11, 17, 3]), (3, 6))
+    torch.testing.assert_close(node_inner_products(embeddings, batch),
+                               sampled_inner_products(embeddings[:3], embeddings[3:], batch))
+    assert torch.autograd.gradcheck(lambda e: node_inner_products(e, batch), (embeddings,))

@@ -46,6 +46,7 @@ from ammgc.models.layers import (
     PairBatch,
     as_operator,
     inner_product_logits,
+    node_inner_products,
     sampled_inner_products,
 )
 
@@ -352,7 +353,6 @@ def _train_encoder(encoder: GCNEncoder, x: Features, adjacency: torch.Tensor, pa
                    epochs: int, lr: float, name: str, stop: threading.Event) -> list[float]:
     """Stage 1 (loss L1): BCE over training positives and this epoch's sampled negatives."""
     optimizer = torch.optim.Adam(encoder.parameters(), lr=lr, fused=True)
-    n_drugs = pairs.shape[0]
     losses = []
     encoder.train()
     for epoch in range(epochs):
@@ -361,7 +361,7 @@ def _train_encoder(encoder: GCNEncoder, x: Features, adjacency: torch.Tensor, pa
         batch = pairs.sample()
         optimizer.zero_grad(set_to_none=True)
         embeddings = encoder(x, adjacency)
-        logits = sampled_inner_products(embeddings[:n_drugs], embeddings[n_drugs:], batch)
+        logits = node_inner_products(embeddings, batch)
         loss = F.binary_cross_entropy_with_logits(logits, pairs.labels)
         loss.backward()
         optimizer.step()

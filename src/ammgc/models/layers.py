@@ -148,7 +148,9 @@ class GCNLayer(nn.Module):
 
     def forward(self, h: Features, adjacency: torch.Tensor) -> torch.Tensor:
         if isinstance(h, PaddedBlocks):
-            hw = torch.cat([b @ self.weight[o:o + b.shape[1]] for b, o in zip(h.blocks, h.offsets, strict=True)])
+            # a block as wide as W uses W itself: a slice would add a zero-filled gradient of W's size
+            hw = torch.cat([b @ (self.weight if b.shape[1] == len(self.weight) else self.weight[o:o + b.shape[1]])
+                            for b, o in zip(h.blocks, h.offsets, strict=True)])
         else:
             hw = h @ self.weight
         return _SymmetricProduct.apply(adjacency, hw)
@@ -249,6 +251,16 @@ def _by_row_halves(pool: Executor | None, batch: PairBatch, values: torch.Tensor
     return torch.cat([work(top, slice(None, middle)), later.result()])
 
 
+def _sampled_values(a: torch.Tensor, b: torch.Tensor, batch: PairBatch, pool: Executor | None) -> torch.Tensor:
+    zeros = torch.zeros(len(batch.col), dtype=a.dtype, device=a.device)
+    return _by_row_halves(pool, batch, zeros, lambda pattern, rows: _sddmm(pattern, a[rows], b))[batch.inverse]
+
+
+def _pair_gradients(batch: PairBatch, grad: torch.Tensor) -> torch.Tensor:
+    # repeated pairs add their gradients, as gathering rows and scattering back would
+    return torch.zeros(len(batch.col), dtype=grad.dtype, device=grad.device).index_add_(0, batch.inverse, grad)
+
+
 class _SampledInnerProducts(torch.autograd.Function):
     """a_i . b_j for the sampled pairs (i, j): an SDDMM forward, two sparse-dense products backward."""
 
@@ -257,20 +269,40 @@ class _SampledInnerProducts(torch.autograd.Function):
                 batch: PairBatch, pool: Executor | None) -> torch.Tensor:
         ctx.save_for_backward(a, b)
         ctx.batch, ctx.pool = batch, pool  # type: ignore[attr-defined]
-        zeros = torch.zeros(len(batch.col), dtype=a.dtype, device=a.device)
-        return _by_row_halves(pool, batch, zeros, lambda pattern, rows: _sddmm(pattern, a[rows], b))[batch.inverse]
+        return _sampled_values(a, b, batch, pool)
 
     @staticmethod
     def backward(ctx: torch.autograd.function.FunctionCtx, grad: torch.Tensor
                  ) -> tuple[torch.Tensor | None, torch.Tensor | None, None, None]:
         a, b = ctx.saved_tensors  # type: ignore[attr-defined]
         batch: PairBatch = ctx.batch  # type: ignore[attr-defined]
-        # repeated pairs add their gradients, as gathering rows and scattering back would
-        values = torch.zeros(len(batch.col), dtype=grad.dtype, device=grad.device).index_add_(0, batch.inverse, grad)
+        values = _pair_gradients(batch, grad)
         grad_a = (_by_row_halves(ctx.pool, batch, values, lambda matrix, _: matrix @ b)  # type: ignore[attr-defined]
                   if ctx.needs_input_grad[0] else None)
         grad_b = batch.csr(values, transposed=True) @ a if ctx.needs_input_grad[1] else None
         return grad_a, grad_b, None, None
+
+
+class _NodeInnerProducts(torch.autograd.Function):
+    """``_SampledInnerProducts`` of the drug rows and the miRNA rows of one embedding matrix, whose
+    gradient is built in one piece (two row slices would each cost a zero-filled full-size gradient)."""
+
+    @staticmethod
+    def forward(ctx: torch.autograd.function.FunctionCtx, embeddings: torch.Tensor, batch: PairBatch
+                ) -> torch.Tensor:
+        ctx.save_for_backward(embeddings)
+        ctx.batch = batch  # type: ignore[attr-defined]
+        n_drugs = batch.shape[0]
+        return _sampled_values(embeddings[:n_drugs], embeddings[n_drugs:], batch, None)
+
+    @staticmethod
+    def backward(ctx: torch.autograd.function.FunctionCtx, grad: torch.Tensor) -> tuple[torch.Tensor, None]:
+        (embeddings,) = ctx.saved_tensors  # type: ignore[attr-defined]
+        batch: PairBatch = ctx.batch  # type: ignore[attr-defined]
+        values = _pair_gradients(batch, grad)
+        n_drugs = batch.shape[0]
+        return torch.cat([batch.csr(values) @ embeddings[n_drugs:],
+                          batch.csr(values, transposed=True) @ embeddings[:n_drugs]]), None
 
 
 def sampled_inner_products(a: torch.Tensor, b: torch.Tensor, batch: PairBatch, *,
@@ -278,6 +310,11 @@ def sampled_inner_products(a: torch.Tensor, b: torch.Tensor, batch: PairBatch, *
     """Logits a[drugs[k]] . b[mirnas[k]] of a batch of pairs, computed sparsely (cost ~ pairs x width).
     With a ``pool`` (one idle worker thread, CPU) the drug rows are split in two halves computed at once."""
     return _SampledInnerProducts.apply(a, b, batch, pool)
+
+
+def node_inner_products(embeddings: torch.Tensor, batch: PairBatch) -> torch.Tensor:
+    """``sampled_inner_products(embeddings[:p], embeddings[p:], batch)`` of stacked (p + q) node rows."""
+    return _NodeInnerProducts.apply(embeddings, batch)
 
 
 class AttentionFusion(nn.Module):
