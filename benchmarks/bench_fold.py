@@ -46,6 +46,21 @@ def gcn_epoch_flops(first_layer_entries: list[int], hidden: tuple[int, ...], n_n
     return total
 
 
+def matmul_gflops(seconds: float = 0.3) -> float:
+    """One thread's speed right now on the model's largest product (754 x 1,917 x 128): a shared or
+    virtual machine's speed drifts, and this shows it beside every run."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    x, w = torch.rand(754, 1917), torch.rand(1917, 128)
+    x @ w
+    count, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        x @ w
+        count += 1
+    torch.set_num_threads(previous)
+    return 2 * 754 * 1917 * 128 * count / (time.perf_counter() - start) / 1e9
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", default=None)
@@ -76,6 +91,7 @@ def main() -> None:
           f"GCN FLOPs per epoch (all modals) {flops / 1e9:.2f} GFLOP")
     totals = []
     for run in range(args.runs):
+        speed = matmul_gflops()
         start = time.perf_counter()
         fitted = make_method("ammgc", **config).fit(fold.train, dataset, seed=run)
         scores = fitted.score()
@@ -87,7 +103,8 @@ def main() -> None:
         att_epoch = fitted.timings_["attention"] / max(1, fitted.config.epochs_attention)
         print(f"run {run}: fold {total:.1f} s | GCN {gcn_seconds:.1f} s ({gcn_epoch * 1e3:.1f} ms/epoch, "
               f"{flops / gcn_epoch / 1e9:.1f} GFLOP/s) | attention {fitted.timings_['attention']:.1f} s "
-              f"({att_epoch * 1e3:.2f} ms/epoch) | AUC {metrics['auc']:.4f} AUPR {metrics['aupr']:.4f}")
+              f"({att_epoch * 1e3:.2f} ms/epoch) | AUC {metrics['auc']:.4f} AUPR {metrics['aupr']:.4f} | "
+              f"machine before the run: {speed:.0f} GFLOP/s on one thread")
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"median fold: {statistics.median(totals):.1f} s over {len(totals)} run(s); "
           f"ratio to the TensorFlow reference (~700 s): {700 / statistics.median(totals):.0f}x; "
