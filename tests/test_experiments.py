@@ -246,7 +246,7 @@ def test_cli_ablation_and_casestudy(planted, tmp_path, monkeypatch) -> None:
     from ammgc.cli import app
 
     monkeypatch.setattr("ammgc.experiments.ablation.load_dataset", lambda data=None, **_: planted)
-    monkeypatch.setattr("ammgc.experiments.casestudy.load_dataset", lambda data=None, **_: planted)
+    monkeypatch.setattr("ammgc.data.load_dataset", lambda data=None, **_: planted)
     tiny = ["-o", "epochs_gcn=3", "-o", "epochs_attention=2", "-o", "hidden=[8,8]"]
     result = CliRunner().invoke(app, ["experiment", "ablation", "--variant", "no_multimodal", "--folds", "2",
                                       "--repeats", "1", "--out", str(tmp_path / "a"), *tiny])

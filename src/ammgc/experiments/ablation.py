@@ -19,13 +19,10 @@ import pandas as pd
 from ammgc.data import load_dataset
 from ammgc.data.dataset import Dataset
 from ammgc.errors import AmmgcError
-from ammgc.evaluation.report import payload, plot_curves
+from ammgc.evaluation.report import TABLE_METRICS, payload, plot_curves
 from ammgc.evaluation.runner import cross_validate, iter_curves
 from ammgc.io import atomic_write_json, atomic_write_text, ensure_writable_dir
 from ammgc.methods import make_method
-
-#: Metrics of the paper's tables, in their column order.
-PAPER_METRICS = ("aupr", "auc", "f1", "acc", "rec")
 
 Stat = tuple[float, float]
 
@@ -38,28 +35,29 @@ class Variant:
     paper: dict[str, Stat] = field(default_factory=dict)
 
 
-def _paper(*cells: Stat) -> dict[str, Stat]:
-    return dict(zip(PAPER_METRICS, cells, strict=True))
+def paper_row(*cells: Stat) -> dict[str, Stat]:
+    """A row of one of the paper's tables: (mean, std) per metric, in the tables' column order."""
+    return dict(zip(TABLE_METRICS, cells, strict=True))
 
 
 #: The paper's Table 2 (10 x 5-fold CV, mean ± std), one entry per variant.
 VARIANTS: tuple[Variant, ...] = (
     Variant("full", "AMMGC", {},
-            _paper((0.2399, 0.0018), (0.9467, 0.0007), (0.3184, 0.0022), (0.9867, 0.0008), (0.3587, 0.0106))),
+            paper_row((0.2399, 0.0018), (0.9467, 0.0007), (0.3184, 0.0022), (0.9867, 0.0008), (0.3587, 0.0106))),
     Variant("no_attention", "w/o attention (equal weights)", {"fusion": "equal"},
-            _paper((0.2167, 0.0023), (0.9446, 0.0004), (0.3049, 0.0044), (0.9863, 0.0009), (0.3469, 0.0184))),
+            paper_row((0.2167, 0.0023), (0.9446, 0.0004), (0.3049, 0.0044), (0.9863, 0.0009), (0.3469, 0.0184))),
     Variant("no_biological", "w/o biological features (one-hot)", {"node_features": "onehot"},
-            _paper((0.1982, 0.0005), (0.9414, 0.0016), (0.2748, 0.0020), (0.9854, 0.0007), (0.3177, 0.0157))),
+            paper_row((0.1982, 0.0005), (0.9414, 0.0016), (0.2748, 0.0020), (0.9854, 0.0007), (0.3177, 0.0157))),
     Variant("no_multimodal", "w/o multimodal (features concatenated)", {"node_features": "concat"},
-            _paper((0.2263, 0.0129), (0.9445, 0.0009), (0.3104, 0.0088), (0.9855, 0.0009), (0.3520, 0.0070))),
+            paper_row((0.2263, 0.0129), (0.9445, 0.0009), (0.3104, 0.0088), (0.9855, 0.0009), (0.3520, 0.0070))),
     Variant("modal1", "modal 1 only", {"modals": (1,)},
-            _paper((0.2236, 0.0028), (0.9442, 0.0005), (0.3048, 0.0028), (0.9862, 0.0004), (0.3478, 0.0101))),
+            paper_row((0.2236, 0.0028), (0.9442, 0.0005), (0.3048, 0.0028), (0.9862, 0.0004), (0.3478, 0.0101))),
     Variant("modal2", "modal 2 only", {"modals": (2,)},
-            _paper((0.2342, 0.0014), (0.9424, 0.0004), (0.3182, 0.0031), (0.9864, 0.0005), (0.3604, 0.0132))),
+            paper_row((0.2342, 0.0014), (0.9424, 0.0004), (0.3182, 0.0031), (0.9864, 0.0005), (0.3604, 0.0132))),
     Variant("modal3", "modal 3 only", {"modals": (3,)},
-            _paper((0.2278, 0.0024), (0.9443, 0.0005), (0.3108, 0.0029), (0.9866, 0.0006), (0.3505, 0.0179))),
+            paper_row((0.2278, 0.0024), (0.9443, 0.0005), (0.3108, 0.0029), (0.9866, 0.0006), (0.3505, 0.0179))),
     Variant("modal4", "modal 4 only", {"modals": (4,)},
-            _paper((0.2193, 0.0020), (0.9409, 0.0006), (0.3093, 0.0035), (0.9860, 0.0009), (0.3581, 0.0157))),
+            paper_row((0.2193, 0.0020), (0.9409, 0.0006), (0.3093, 0.0035), (0.9860, 0.0009), (0.3581, 0.0157))),
 )
 VARIANT_KEYS = tuple(v.key for v in VARIANTS)
 
@@ -95,7 +93,7 @@ def result_row(key: str, label: str, source: str, mean: dict[str, float], std: d
                n_folds: int | None, extra: dict[str, Any] | None = None) -> dict[str, Any]:
     """One CSV row: metric means and standard deviations of ours or the paper."""
     row: dict[str, Any] = {"key": key, "label": label, "source": source, **(extra or {})}
-    for m in PAPER_METRICS:
+    for m in TABLE_METRICS:
         row[m] = mean.get(m)
         row[f"{m}_std"] = std.get(m) if std else None
     row["ap"] = mean.get("ap")
@@ -109,10 +107,10 @@ def ours(body: dict[str, Any]) -> tuple[dict[str, float], dict[str, float]]:
 
 def markdown_table(rows: list[dict[str, Any]], first_column: str) -> list[str]:
     """Rows of ours and the paper's numbers, in the layout of the paper's tables."""
-    lines = [f"| {first_column} | source | " + " | ".join(m.upper() for m in PAPER_METRICS) + " |",
-             "|---|---|" + "---|" * len(PAPER_METRICS)]
+    lines = [f"| {first_column} | source | " + " | ".join(m.upper() for m in TABLE_METRICS) + " |",
+             "|---|---|" + "---|" * len(TABLE_METRICS)]
     for r in rows:
-        cells = " | ".join(cell(r[m], r[f"{m}_std"]) if r[m] is not None else "–" for m in PAPER_METRICS)
+        cells = " | ".join(cell(r[m], r[f"{m}_std"]) if r[m] is not None else "–" for m in TABLE_METRICS)
         lines.append(f"| {r['label']} | {r['source']} | {cells} |")
     return lines
 

@@ -16,9 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ammgc.data import load_dataset
 from ammgc.data.dataset import Dataset
-from ammgc.errors import AmmgcError
 from ammgc.evaluation.report import views_note
 from ammgc.experiments.ablation import config_note
 from ammgc.experiments.external import fit_on_all
@@ -92,12 +90,9 @@ def run_attention(*, data: str | os.PathLike[str] | Dataset | None = None,
                   progress: bool = True) -> dict[str, Any]:
     """Train AMMGC on every association (``models`` seeds from ``seed``); write figure2.png,
     attention.csv (every coefficient), attention_summary.csv and attention.md to ``out``."""
-    if models < 1:
-        raise AmmgcError("--models must be at least 1")
     out = ensure_writable_dir(out)
-    dataset = data if isinstance(data, Dataset) else load_dataset(data)
     seeds = list(range(seed, seed + models))
-    fitted, dataset, views = fit_on_all(dataset, "ammgc", config, seeds=seeds, mirbase=mirbase, progress=progress)
+    fitted, dataset, views = fit_on_all(data, "ammgc", config, seeds=seeds, mirbase=mirbase, progress=progress)
     table = coefficient_table(fitted, seeds, dataset)
     summary = modal_summary(table)
     atomic_write_text(out / "attention.csv", table.to_csv(index=False))

@@ -16,7 +16,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ammgc.data import load_dataset
 from ammgc.data.dataset import Dataset
 from ammgc.errors import AmmgcError
 from ammgc.evaluation.report import views_note
@@ -100,12 +99,9 @@ def run_casestudy(*, data: str | os.PathLike[str] | Dataset | None = None,
     table4.md, top.csv (our top pairs) and paper_pairs.csv (the paper's top 10 in our ranking)."""
     if top < 1:
         raise AmmgcError("--top must be at least 1")
-    if models < 1:
-        raise AmmgcError("--models must be at least 1")
     out = ensure_writable_dir(out)
-    dataset = data if isinstance(data, Dataset) else load_dataset(data)
     seeds = list(range(seed, seed + models))
-    fitted, dataset, views = fit_on_all(dataset, "ammgc", config, seeds=seeds, mirbase=mirbase, progress=progress)
+    fitted, dataset, views = fit_on_all(data, "ammgc", config, seeds=seeds, mirbase=mirbase, progress=progress)
     ranking = rank_unobserved(dataset, mean_scores(fitted))
     popularity_rank, _ = rank_matrix(dataset, popularity_scores(dataset))
     paper = locate_paper_pairs(dataset, ranking, top, popularity_rank)

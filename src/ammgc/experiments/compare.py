@@ -24,7 +24,7 @@ from tqdm.auto import tqdm
 from ammgc.data import load_dataset
 from ammgc.data.dataset import Dataset
 from ammgc.errors import AmmgcError
-from ammgc.evaluation.report import PAPER_TABLE1, TABLE_METRICS, views_note, write_cv_outputs
+from ammgc.evaluation.report import PAPER_TABLE1, PAPER_TABLE1_STD, TABLE_METRICS, views_note, write_cv_outputs
 from ammgc.evaluation.runner import cross_validate
 from ammgc.evaluation.splits import make_folds
 from ammgc.io import atomic_open, atomic_write_text, ensure_writable_dir
@@ -32,17 +32,6 @@ from ammgc.methods import REGISTRY, make_method
 
 #: ``--methods all``, in the paper's Table 1 order after the popularity reference.
 ALL_METHODS = ("popularity", "cf", "lp", "gf", "sdne", "gcmdr", "ammgc")
-
-#: Standard deviations of the paper's Table 1 (10 x 5-fold CV); the means are ``PAPER_TABLE1``.
-PAPER_TABLE1_STD: dict[str, dict[str, float]] = {
-    "ammgc": {"aupr": 0.0018, "auc": 0.0007, "f1": 0.0022, "acc": 0.0008, "rec": 0.0106},
-    "cf": {"aupr": 0.0058, "auc": 0.0058, "f1": 0.0042, "acc": 0.0007, "rec": 0.0157},
-    "lp": {"aupr": 0.0060, "auc": 0.0039, "f1": 0.0059, "acc": 0.0010, "rec": 0.0220},
-    "gf": {"aupr": 0.0045, "auc": 0.0027, "f1": 0.0042, "acc": 0.0010, "rec": 0.0170},
-    "sdne": {"aupr": 0.0074, "auc": 0.0029, "f1": 0.0074, "acc": 0.0010, "rec": 0.0177},
-    "gcmdr": {"aupr": 0.0008, "auc": 0.0002, "f1": 0.0020, "acc": 0.0006, "rec": 0.0155},
-}
-
 
 def select_methods(spec: str | Sequence[str]) -> list[str]:
     """``all`` or comma-separated registered names -> the distinct names, in the order given."""

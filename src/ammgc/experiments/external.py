@@ -36,20 +36,25 @@ HITS_AT = (50, 100, 1000)
 
 # --- training on every known association -------------------------------------------------------------
 
-def fit_on_all(dataset: Dataset, method: str = "ammgc", config: dict[str, Any] | None = None, *,
-               seeds: Sequence[int] = (0,), mirbase: str | os.PathLike[str] | None = None,
+def fit_on_all(data: str | os.PathLike[str] | Dataset | None, method: str = "ammgc",
+               config: dict[str, Any] | None = None, *, seeds: Sequence[int] = (0,),
+               mirbase: str | os.PathLike[str] | None = None,
                progress: bool = True) -> tuple[list[Method], Dataset, dict[str, Any] | None]:
-    """Train ``method`` on all of ``dataset``'s associations once per seed.
+    """Train ``method`` on all associations of ``data`` (a dataset, or where to load one) once per seed.
 
     Returns the fitted models, the dataset with the views they need, and the views record (which says
     whether the ``sequence`` view stood in for GO).
     """
     import torch
 
+    from ammgc.data import load_dataset
     from ammgc.experiments.cv import prepare_dataset
     from ammgc.runtime import training_threads
 
+    if not seeds:
+        raise AmmgcError("--models must be at least 1")
     config = dict(config or {})
+    dataset = data if isinstance(data, Dataset) else load_dataset(data)
     dataset, views = prepare_dataset(dataset, method, config, mirbase)
     # One thread (or AMMGC_THREADS), as `ammgc predict`: the thread count changes float rounding, and a
     # fixed seed must give a fixed ranking; on a busy machine more threads were also several times slower.

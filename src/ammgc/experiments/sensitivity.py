@@ -23,10 +23,10 @@ from ammgc.errors import AmmgcError
 from ammgc.evaluation.report import payload, views_note
 from ammgc.evaluation.runner import cross_validate
 from ammgc.experiments.ablation import (
-    PAPER_METRICS,
     config_note,
     markdown_table,
     ours,
+    paper_row,
     protocol_note,
     result_row,
 )
@@ -43,12 +43,9 @@ AXIS_LABELS = {"layers": "GCN layers", "width": "second-layer width (fused embed
 
 #: The paper's Table 3 (5-fold CV, mean ± std) by negative ratio.
 PAPER_TABLE3: dict[float, dict[str, tuple[float, float]]] = {
-    1: dict(zip(PAPER_METRICS, ((0.2399, 0.0018), (0.9467, 0.0007), (0.3184, 0.0022), (0.9867, 0.0008),
-                                (0.3587, 0.0106)), strict=True)),
-    5: dict(zip(PAPER_METRICS, ((0.2415, 0.0029), (0.9476, 0.0009), (0.3196, 0.0024), (0.9875, 0.0006),
-                                (0.3573, 0.0087)), strict=True)),
-    10: dict(zip(PAPER_METRICS, ((0.2404, 0.0036), (0.9481, 0.0015), (0.3203, 0.0027), (0.9881, 0.0009),
-                                 (0.3568, 0.0081)), strict=True)),
+    1: paper_row((0.2399, 0.0018), (0.9467, 0.0007), (0.3184, 0.0022), (0.9867, 0.0008), (0.3587, 0.0106)),
+    5: paper_row((0.2415, 0.0029), (0.9476, 0.0009), (0.3196, 0.0024), (0.9875, 0.0006), (0.3573, 0.0087)),
+    10: paper_row((0.2404, 0.0036), (0.9481, 0.0015), (0.3203, 0.0027), (0.9881, 0.0009), (0.3568, 0.0081)),
 }
 
 
