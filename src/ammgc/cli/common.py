@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -70,4 +70,14 @@ def parse_options(items: list[str] | None) -> dict[str, object]:
             config[key.strip()] = json.loads(raw)
         except json.JSONDecodeError:
             config[key.strip()] = raw
+    return config
+
+
+def method_config(options: list[str] | None, device: str, **shortcuts: object) -> dict[str, Any]:
+    """A method's configuration from the command line: the ``-o KEY=VALUE`` options, then each shortcut
+    option that was given (``--epochs-gcn`` and the like; None = not given), then ``--device`` unless cpu."""
+    config: dict[str, Any] = parse_options(options)
+    config.update({key: value for key, value in shortcuts.items() if value is not None})
+    if device != "cpu":
+        config["device"] = device
     return config

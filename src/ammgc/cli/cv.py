@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
-from ammgc.cli.common import DataOption, DeviceOption, MirbaseOption, SeedOption, parse_options
+from ammgc.cli.common import DataOption, DeviceOption, MirbaseOption, SeedOption, method_config
 
 
 def register(app: typer.Typer) -> None:
@@ -39,12 +39,7 @@ def cv(
     from ammgc.experiments.cv import run_cv
     from ammgc.runtime import default_jobs
 
-    config: dict[str, Any] = parse_options(option)
-    for key, value in (("p_neg", p_neg), ("epochs_gcn", epochs_gcn), ("epochs_attention", epochs_attention)):
-        if value is not None:
-            config[key] = value
-    if device != "cpu":
-        config["device"] = device
+    config = method_config(option, device, p_neg=p_neg, epochs_gcn=epochs_gcn, epochs_attention=epochs_attention)
     if split not in ("pair", "drug", "mirna"):
         raise typer.BadParameter("must be pair, drug or mirna", param_hint="--split")
     body = run_cv(data=data, mirbase=mirbase, method=method, config=config, n_folds=folds, repeats=repeats,

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from ammgc.cli.common import DataOption, DeviceOption, MirbaseOption, SeedOption, parse_options
+from ammgc.cli.common import DataOption, DeviceOption, MirbaseOption, SeedOption, method_config
 
 app = typer.Typer(no_args_is_help=True, help="The paper's other studies: ablation, sensitivity, attention, "
                                              "case study.")
@@ -22,13 +22,6 @@ ModelsOption = Annotated[int, typer.Option("--models", min=1, help="Models train
 
 def register(root: typer.Typer) -> None:
     root.command("evaluate-ranking")(evaluate_ranking)
-
-
-def _config(option: list[str] | None, device: str) -> dict[str, Any]:
-    config: dict[str, Any] = parse_options(option)
-    if device != "cpu":
-        config["device"] = device
-    return config
 
 
 def _table(body: dict[str, Any]) -> str:
@@ -55,7 +48,7 @@ def ablation(
     """The paper's Table 2: eight AMMGC variants and popularity under the same CV; writes OUT/table2.md/.csv."""
     from ammgc.experiments.ablation import VARIANTS, run_ablation
 
-    bodies = run_ablation(data=data, mirbase=mirbase, config=_config(option, device), variants=variant,
+    bodies = run_ablation(data=data, mirbase=mirbase, config=method_config(option, device), variants=variant,
                           n_folds=folds, repeats=repeats, seed=seed, jobs=jobs, out=out)
     labels = {v.key: v.label for v in VARIANTS} | {"popularity": "popularity"}
     for key, body in bodies.items():
@@ -84,7 +77,7 @@ def sensitivity(
 
     parsed = parse_values(param, values)
     out = out or Path("runs/sensitivity") / param
-    rows = run_sensitivity(param=param, values=parsed, data=data, mirbase=mirbase, config=_config(option, device),
+    rows = run_sensitivity(param=param, values=parsed, data=data, mirbase=mirbase, config=method_config(option, device),
                            n_folds=folds, repeats=repeats, seed=seed, jobs=jobs, out=out)
     for r in rows:
         if r["source"] == "ours":
@@ -106,7 +99,7 @@ def attention(
     """Figure 2: train on every association and draw the attention coefficients per modal."""
     from ammgc.experiments.attention import run_attention
 
-    body = run_attention(data=data, mirbase=mirbase, config=_config(option, device), seed=seed, models=models,
+    body = run_attention(data=data, mirbase=mirbase, config=method_config(option, device), seed=seed, models=models,
                          out=out)
     for r in body["summary"]:
         typer.echo(f"{r['modal']} ({r['drug_views']} x {r['mirna_views']}): mean coefficient {r['mean']:.4f}")
@@ -129,7 +122,7 @@ def casestudy(
     """Table 4: train on every association; our top pairs beside the paper's top 10."""
     from ammgc.experiments.casestudy import format_score, run_casestudy
 
-    body = run_casestudy(data=data, mirbase=mirbase, config=_config(option, device), seed=seed, models=models,
+    body = run_casestudy(data=data, mirbase=mirbase, config=method_config(option, device), seed=seed, models=models,
                          top=top, out=out)
     for r in body["ours"]:
         mark = f"  (paper's #{r['paper_rank']})" if r["paper_rank"] is not None else ""
@@ -163,7 +156,7 @@ def evaluate_ranking(
         raise typer.BadParameter("training options (-o, --method, --models) do not apply to a ranking read "
                                  "from a file", param_hint="--predictions/--model")
     body = run_evaluate_ranking(pairs=pairs, data=data, mirbase=mirbase, predictions=predictions,
-                                model_file=model_file, method=method, config=_config(option, device), seed=seed,
+                                model_file=model_file, method=method, config=method_config(option, device), seed=seed,
                                 models=models, out=out)
     for label, m in body["results"].items():
         hits = ", ".join(f"hits@{k} {m[f'hits@{k}']}" for k in HITS_AT)

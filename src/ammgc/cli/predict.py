@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from ammgc.cli.common import DataOption, DeviceOption, MirbaseOption, SeedOption, parse_options
+from ammgc.cli.common import DataOption, DeviceOption, MirbaseOption, SeedOption, method_config
 from ammgc.runtime import training_threads
 
 DrugFeaturesOption = Annotated[str, typer.Option(
@@ -33,17 +33,6 @@ NEW_MIRNA_CAUTION = ("caution: a new miRNA enters the graph without edges; in mi
 def register(app: typer.Typer) -> None:
     app.command("train")(train)
     app.command("predict")(predict)
-
-
-def _config(option: list[str] | None, epochs_gcn: int | None, epochs_attention: int | None,
-            p_neg: float | None, device: str) -> dict[str, Any]:
-    config: dict[str, Any] = parse_options(option)
-    for key, value in (("epochs_gcn", epochs_gcn), ("epochs_attention", epochs_attention), ("p_neg", p_neg)):
-        if value is not None:
-            config[key] = value
-    if device != "cpu":
-        config["device"] = device
-    return config
 
 
 def _train(data: Path | None, mirbase: Path | None, config: dict[str, Any], seed: int, drug_features: str) -> Any:
@@ -81,7 +70,8 @@ def train(
     from ammgc.modelfile import save_model
 
     ensure_writable_dir(out.parent)
-    model = _train(data, mirbase, _config(option, epochs_gcn, epochs_attention, p_neg, device), seed, drug_features)
+    config = method_config(option, device, epochs_gcn=epochs_gcn, epochs_attention=epochs_attention, p_neg=p_neg)
+    model = _train(data, mirbase, config, seed, drug_features)
     size = save_model(out, model)
     typer.echo(f"wrote {out} ({size / 1e6:.1f} MB)")
 
@@ -144,7 +134,7 @@ def predict(
                           new_drugs_file)
     mirnas_new = new_mirnas(pair_up(new_mirna or [], sequence or [], name_option="--new-mirna",
                                     value_option="--sequence"), new_mirnas_file)
-    config = _config(option, epochs_gcn, epochs_attention, p_neg, device)
+    config = method_config(option, device, epochs_gcn=epochs_gcn, epochs_attention=epochs_attention, p_neg=p_neg)
     if model_file is not None:
         from ammgc.modelfile import describe, load_model, version_differences
 
