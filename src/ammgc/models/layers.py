@@ -1,10 +1,10 @@
 """Small torch modules, each doing one thing: a GCN layer, a per-modal encoder, attention fusion, a decoder.
 
-Three pieces exist for speed (``benchmarks/bench_fold.py``; each is exact, only float rounding differs):
-``PaddedBlocks`` keeps a modal's zero padding implicit, ``Dropout`` draws its masks from its own generator
-a byte per entry (torch's ``bernoulli_`` took 3x the time of the layer's matrix product), and
-``sampled_inner_products`` scores only the sampled pairs with sparse kernels instead of gathering and
-scattering 2N embedding rows.
+The pieces that exist for speed (``benchmarks/bench_fold.py``; each is exact, only float rounding
+differs): ``PaddedBlocks`` keeps a modal's zero padding implicit, ``Dropout`` draws its masks from its
+own generator a byte per entry (torch's ``bernoulli_`` took 3x the time of the layer's matrix product),
+``sampled_inner_products`` / ``node_inner_products`` score only the sampled pairs with sparse kernels
+instead of gathering and scattering 2N embedding rows, and ``_SymmetricProduct`` skips transposing Â.
 """
 
 from __future__ import annotations
