@@ -17,6 +17,42 @@ MirbaseOption = Annotated[Path | None, typer.Option(
     "--mirbase", help="Directory with miRBase FASTA files (default: $AMMGC_MIRBASE, then the user cache).")]
 SeedOption = Annotated[int, typer.Option("--seed", help="Seed of every stochastic step.")]
 DeviceOption = Annotated[str, typer.Option("--device", help="Torch device: cpu, cuda, cuda:1, ...")]
+SplitOption = Annotated[str, typer.Option(
+    "--split", help="pair (the paper's: random pairs), study (whole publications held out), time (train before a "
+                    "cut-off, test after it), drug or mirna (cold start).")]
+RepeatsOption = Annotated[int | None, typer.Option(
+    "--repeats", min=1, help="Repeats (seeds seed..seed+R-1); default 10 (study: 5; time: 1, its cut-offs).")]
+CutoffsOption = Annotated[str | None, typer.Option(
+    "--cutoffs", help="Time split: cut-offs as fractions of the first-report order, e.g. 0.6,0.7,0.8 (the default).")]
+#: Repeats when --repeats is not given: the study split's folds are costlier to vary, time has one plan.
+DEFAULT_REPEATS = {"study": 5, "time": 1}
+
+
+def split_settings(split: str, repeats: int | None, cutoffs: str | None) -> tuple[Any, int, tuple[float, ...]]:
+    """--split, --repeats and --cutoffs checked together: (split, repeats, cut-offs)."""
+    from ammgc.evaluation.splits import DEFAULT_CUTOFFS, SPLITS
+
+    split = split.strip().lower()
+    if split not in SPLITS:
+        raise typer.BadParameter(f"must be one of {', '.join(SPLITS)}, not {split!r}", param_hint="--split")
+    if cutoffs is not None and split != "time":
+        raise typer.BadParameter("only the time split has cut-offs", param_hint="--cutoffs")
+    values = DEFAULT_CUTOFFS
+    if cutoffs is not None:
+        try:
+            values = tuple(float(c) for c in cutoffs.split(","))
+        except ValueError:
+            raise typer.BadParameter(f"expected fractions like 0.6,0.7,0.8, got {cutoffs!r}",
+                                     param_hint="--cutoffs") from None
+        if not values or any(not 0.0 < v < 1.0 for v in values) or len(set(values)) != len(values):
+            raise typer.BadParameter(f"each cut-off must be a distinct fraction strictly between 0 and 1, "
+                                     f"got {cutoffs!r}", param_hint="--cutoffs")
+    if repeats is None:
+        repeats = DEFAULT_REPEATS.get(split, 10)
+    elif split == "time" and repeats != 1:
+        raise typer.BadParameter("the time split has one fold per cut-off and no repeats; use --cutoffs",
+                                 param_hint="--repeats")
+    return split, repeats, values
 
 
 INTERRUPTED = 130

@@ -7,7 +7,17 @@ from typing import Annotated
 
 import typer
 
-from ammgc.cli.common import DataOption, DeviceOption, MirbaseOption, SeedOption, method_config
+from ammgc.cli.common import (
+    CutoffsOption,
+    DataOption,
+    DeviceOption,
+    MirbaseOption,
+    RepeatsOption,
+    SeedOption,
+    SplitOption,
+    method_config,
+    split_settings,
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -20,9 +30,10 @@ def cv(
     method: Annotated[str, typer.Option("--method", help="Method name (ammgc, popularity, cf, lp, gf, sdne, gcmdr).")
                       ] = "ammgc",
     folds: Annotated[int, typer.Option("--folds", min=2, help="Folds per repeat.")] = 5,
-    repeats: Annotated[int, typer.Option("--repeats", min=1, help="Repeats (seeds seed..seed+R-1).")] = 10,
+    repeats: RepeatsOption = None,
     seed: SeedOption = 0,
-    split: Annotated[str, typer.Option("--split", help="pair (the paper's), drug or mirna (cold start).")] = "pair",
+    split: SplitOption = "pair",
+    cutoffs: CutoffsOption = None,
     p_neg: Annotated[float | None, typer.Option("--p-neg", help="AMMGC: negatives per positive per epoch.")] = None,
     epochs_gcn: Annotated[int | None, typer.Option("--epochs-gcn", help="AMMGC: epochs per GCN sub-network.")
                           ] = None,
@@ -36,17 +47,20 @@ def cv(
         "--option", "-o", help="Any method option as KEY=VALUE (JSON value), e.g. -o hidden=[128,256].")] = None,
 ) -> None:
     """Cross-validate a method: writes OUT/metrics.json, OUT/report.md and OUT/curves.png."""
+    from ammgc.evaluation.report import USER_METRIC_LABELS, USER_METRICS
     from ammgc.experiments.cv import run_cv
     from ammgc.runtime import default_jobs
 
     config = method_config(option, device, p_neg=p_neg, epochs_gcn=epochs_gcn, epochs_attention=epochs_attention)
-    if split not in ("pair", "drug", "mirna"):
-        raise typer.BadParameter("must be pair, drug or mirna", param_hint="--split")
+    split, repeats, cutoff_values = split_settings(split, repeats, cutoffs)
     body = run_cv(data=data, mirbase=mirbase, method=method, config=config, n_folds=folds, repeats=repeats,
-                  seed=seed, split=split, jobs=jobs or default_jobs(), out=out)
-    mean, std = body["mean"], body["std"]
-    typer.echo(f"{method} ({split} split, {repeats} x {folds}-fold): "
+                  seed=seed, split=split, cutoffs=cutoff_values, jobs=jobs or default_jobs(), out=out)
+    mean, std, sem = body["mean"], body["std"], body["sem"]
+    plan = f"cut-offs {', '.join(map(str, cutoff_values))}" if split == "time" else f"{repeats} x {folds}-fold"
+    typer.echo(f"{method} ({split} split, {plan}): "
                + ", ".join(f"{m.upper()} {mean[m]:.4f} ± {std[m]:.4f}" for m in ("aupr", "auc", "f1", "acc", "rec")))
+    typer.echo("ranking (mean ± standard error): "
+               + ", ".join(f"{USER_METRIC_LABELS[m]} {mean[m]:.4f} ± {sem[m]:.4f}" for m in USER_METRICS))
     from ammgc.evaluation.report import views_note
 
     typer.echo(views_note(body["views"]))

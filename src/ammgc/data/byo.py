@@ -3,6 +3,8 @@
 Layout of the directory (``.csv``, ``.tsv`` or ``.txt``; comma, tab or semicolon, sniffed)::
 
     associations.csv        required: columns drug, mirna [, label]  (label 1 = association, 0 = none known)
+                            [, pmid | source, year]  (where each association was reported: the study
+                            and time splits need it; an empty cell = not known)
     drugs.csv               optional: columns name [, smiles, cid, mesh]
     mirnas.csv              optional: columns name [, sequence]
     features/drug/<view>.csv    drug feature table: header row, names in the first column, numbers after
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -26,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from ammgc.data.dataset import Dataset, Entity, FeatureView
+from ammgc.data.publications import OrderKind, Publications, build_publications
 from ammgc.data.validation import (
     Table,
     did_you_mean,
@@ -75,7 +79,7 @@ def read_own_dataset(path: str | os.PathLike[str]) -> OwnData:
 
     drugs = _read_entities(drugs_file, "drug", ("smiles", "cid", "mesh"), warnings) if drugs_file else None
     mirnas = _read_entities(mirnas_file, "mirna", ("sequence",), warnings) if mirnas_file else None
-    drug_names, mirna_names, matrix = _read_associations(
+    drug_names, mirna_names, matrix, reports = _read_associations(
         associations_file, list(drugs["name"]) if drugs is not None else None,
         list(mirnas["name"]) if mirnas is not None else None, warnings)
     if drugs is None:
@@ -103,7 +107,8 @@ def read_own_dataset(path: str | os.PathLike[str]) -> OwnData:
         warnings.append(f"{counts} have no known association; they are kept (candidates to predict for)")
     mirna_table = pd.DataFrame({column: list(mirnas[column]) for column in mirnas.columns})
     dataset = Dataset(associations=matrix, drugs=drug_table, mirnas=mirna_table,
-                      views=views, source=str(root), name=root.stem if root.is_file() else root.name)
+                      views=views, source=str(root), name=root.stem if root.is_file() else root.name,
+                      publications=_publications(matrix, reports, associations_file, warnings))
     return OwnData(dataset, warnings)
 
 
@@ -173,17 +178,29 @@ def _check_names(names: list[str], lines: list[int], what: str, path: Path, warn
                             f"they are kept as two {what}s")
 
 
-def _read_associations(path: Path, drugs: list[str] | None, mirnas: list[str] | None,
-                       warnings: list[str]) -> tuple[list[str], list[str], np.ndarray]:
+#: A report as read from the association table: (order key, group label), or None where not given.
+Report = tuple[int, str] | None
+#: What the association table says of its reports: how they are ordered, and each labelled pair's report.
+ReadReports = tuple[OrderKind, dict[tuple[int, int], Report]]
+
+
+def _read_associations(path: Path, drugs: list[str] | None, mirnas: list[str] | None, warnings: list[str]
+                       ) -> tuple[list[str], list[str], np.ndarray, ReadReports | None]:
     table = read_table(path)
     drug_col, mirna_col = _require_columns(table, ("drug", "mirna"), "the association table")
     label_col = table.column("label")
-    _warn_unused_columns(table, ("drug", "mirna", "label"), warnings)
+    reader = _report_reader(table)
+    used = ("drug", "mirna", "label", *(PUBLICATION_COLUMNS if reader is not None else ()))
+    _warn_unused_columns(table, used, warnings)
+    if reader is None and any(table.column(c) is not None for c in ("source", "year")):
+        warnings.append(f"{path}: a publication needs both a source and a year column (or a pmid column); "
+                        f"without them the study and time splits are not available")
     if not table.rows:
         raise DataError("lists no associations", file=path)
     drug_index = _Index(drugs, "drug", path)
     mirna_index = _Index(mirnas, "mirna", path)
     pairs: dict[tuple[int, int], tuple[int, int]] = {}
+    reports: dict[tuple[int, int], Report] = {}
     for row, line in zip(table.rows, table.line_numbers, strict=True):
         label = 1
         if label_col is not None:
@@ -198,12 +215,69 @@ def _read_associations(path: Path, drugs: list[str] | None, mirnas: list[str] | 
             raise DataError(f"duplicate pair ({row[drug_col]}, {row[mirna_col]}), "
                             f"first at row {pairs[key][0]}", file=path, row=line)
         pairs[key] = (line, label)
+        if reader is not None and label == 1:
+            reports[key] = reader[1](row, line)
     matrix = np.zeros((len(drug_index.names), len(mirna_index.names)), dtype=np.uint8)
     for (i, j), (_, label) in pairs.items():
         matrix[i, j] = label
     if not matrix.any():
         raise DataError("no association has label 1", file=path)
-    return drug_index.names, mirna_index.names, matrix
+    return drug_index.names, mirna_index.names, matrix, (reader[0], reports) if reader is not None else None
+
+
+PUBLICATION_COLUMNS = ("pmid", "source", "year")
+_YEARS = (1900, 2100)
+
+
+def _report_reader(table: Table) -> tuple[OrderKind, Callable[[list[str], int], Report]] | None:
+    """How to read a row's report: from ``pmid``, or from ``source`` plus ``year``; None without either."""
+    pmid_col, source_col, year_col = (table.column(c) for c in PUBLICATION_COLUMNS)
+    if pmid_col is not None and (source_col is not None or year_col is not None):
+        raise DataError("give either a pmid column or source and year columns, not both",
+                        file=table.path, row=1)
+    if pmid_col is not None:
+        def read_pmid(row: list[str], line: int) -> Report:
+            cell = row[pmid_col]
+            if not cell:
+                return None
+            if not (cell.isascii() and cell.isdigit()) or int(cell) == 0:
+                raise DataError(f"pmid must be a PubMed id (a positive whole number), found {cell[:30]!r}",
+                                file=table.path, row=line, column=pmid_col + 1)
+            return int(cell), cell.lstrip("0")
+        return "pmid", read_pmid
+    if source_col is None or year_col is None:
+        return None
+
+    def read_source_year(row: list[str], line: int) -> Report:
+        source, year = row[source_col], row[year_col]
+        if not source and not year:
+            return None
+        if not source or not year:
+            missing = "source" if not source else "year"
+            raise DataError(f"{missing} is empty while {'year' if missing == 'source' else 'source'} is given",
+                            file=table.path, row=line)
+        if not (year.isascii() and year.isdigit()) or not _YEARS[0] <= int(year) <= _YEARS[1]:
+            raise DataError(f"year must be a year between {_YEARS[0]} and {_YEARS[1]}, found {year[:30]!r}",
+                            file=table.path, row=line, column=year_col + 1)
+        return int(year), source
+    return "year", read_source_year
+
+
+def _publications(matrix: np.ndarray, read: ReadReports | None, path: Path,
+                  warnings: list[str]) -> Publications | None:
+    if read is None:
+        return None
+    kind, reports = read
+    pairs = np.argwhere(matrix == 1)
+    found = [[r] if (r := reports.get((int(i), int(j)))) is not None else [] for i, j in pairs]
+    unknown = sum(not f for f in found)
+    publications = build_publications(pairs, found, kind=kind, source=str(path),
+                                      unmapped=tuple((int(i), int(j), "no publication given")
+                                                     for (i, j), f in zip(pairs, found, strict=True) if not f))
+    if unknown:
+        warnings.append(f"{path}: {unknown} of {len(pairs)} associations have no publication; the study split "
+                        f"makes each its own group and the time split leaves them out")
+    return publications
 
 
 class _Index:

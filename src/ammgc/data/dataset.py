@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import pandas as pd
 
 from ammgc.errors import DataError
+
+if TYPE_CHECKING:
+    from ammgc.data.publications import Publications
 
 Entity = Literal["drug", "mirna"]
 
@@ -43,6 +46,8 @@ class Dataset:
 
     ``drugs`` has columns ``name``, ``cid``, ``mesh``, ``smiles`` (missing values are empty strings);
     ``mirnas`` has ``name`` and, where known, ``sequence``. Index order is the published order.
+    ``publications``, where known, says where and when each association was reported (the study and
+    time splits need it; see ``ammgc.data.publications``).
     """
 
     associations: np.ndarray
@@ -51,6 +56,7 @@ class Dataset:
     views: dict[str, FeatureView] = field(default_factory=dict)
     source: str = ""
     name: str = "dataset"
+    publications: Publications | None = None
 
     def __post_init__(self) -> None:
         a = self.associations
@@ -59,6 +65,8 @@ class Dataset:
                             f"({len(self.drugs)} drugs, {len(self.mirnas)} miRNAs)", file=self.source)
         if not np.isin(a, (0, 1)).all():
             raise DataError("association matrix must be 0/1", file=self.source)
+        if self.publications is not None and not np.array_equal(self.publications.pairs, np.argwhere(a == 1)):
+            raise DataError("publications do not describe this dataset's associations", file=self.source)
         for view in self.views.values():
             expected = self.n_drugs if view.entity == "drug" else self.n_mirnas
             if view.matrix.shape[0] != expected:
@@ -111,7 +119,8 @@ class Dataset:
         return replace(self, views={**self.views, **{v.name: v for v in views}})
 
     def with_associations(self, associations: np.ndarray) -> Dataset:
-        return replace(self, associations=associations)
+        # publications describe the known associations: a different matrix no longer matches them
+        return replace(self, associations=associations, publications=None)
 
     def summary(self) -> dict[str, object]:
         drug_deg = self.associations.sum(axis=1)

@@ -111,6 +111,27 @@ def fetch_benchmark(dest: str | os.PathLike[str], *, base_url: str | None = None
     return results
 
 
+def fetch_file(spec: BenchmarkFile, dest: Path, *, base_url: str | None = None, force: bool = False,
+               retries: int = DEFAULT_RETRIES, backoff_s: float = DEFAULT_BACKOFF_S,
+               timeout_s: float = DEFAULT_TIMEOUT_S, progress: bool = True) -> FetchResult:
+    """One published file into ``dest`` (``dest / spec.path``), verified by its git blob SHA-1 before it is
+    written; a verified copy already there is kept. A mirror ``base_url`` holds it under ``spec.path``."""
+    base_url = base_url or os.environ.get(BASE_URL_ENV) or None
+    url = mirror_url(base_url, spec) if base_url else spec.url
+    try:
+        dest.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DownloadError(f"cannot create the directory {dest}: {exc.strerror or exc}") from None
+    try:
+        return _fetch_one(spec, url, dest, force=force, retries=retries, backoff_s=backoff_s,
+                          timeout_s=timeout_s, progress=progress)
+    except _NotFound:
+        raise DownloadError(f"{url}: not found (HTTP 404); download it yourself to {dest / spec.path}") from None
+    except _Transient as exc:
+        raise DownloadError(f"could not download {url} after {retries + 1} attempts ({exc}); no network? "
+                            f"download it yourself to {dest / spec.path}") from None
+
+
 def mirror_url(base_url: str, spec: BenchmarkFile) -> str:
     return base_url.rstrip("/") + "/" + urllib.parse.quote(spec.path)
 

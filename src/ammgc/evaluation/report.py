@@ -29,6 +29,10 @@ PAPER_TABLE1_STD: dict[str, dict[str, float]] = {
     "gcmdr": {"aupr": 0.0008, "auc": 0.0002, "f1": 0.0020, "acc": 0.0006, "rec": 0.0155},
 }
 TABLE_METRICS = ("aupr", "auc", "f1", "acc", "rec")
+#: The metrics of a ranking as a lab reads it, shown under every protocol.
+USER_METRICS = ("ap", "auc", "drug_ap", "drug_auc", "prec_at_20", "prec_at_100", "drug_recall_at_20")
+USER_METRIC_LABELS = {"ap": "AP", "auc": "AUC", "drug_ap": "per-drug AP", "drug_auc": "per-drug AUC",
+                      "prec_at_20": "P@20", "prec_at_100": "P@100", "drug_recall_at_20": "per-drug R@20"}
 
 
 def views_note(views: dict[str, Any] | None) -> str:
@@ -48,7 +52,7 @@ def payload(result: CVResult, views: dict[str, Any] | None, dataset_source: str,
     out = {"method": body["method"], "config": body["config"], "split": body["split"],
            "views": views or {"drug": [], "mirna": [], "go_substitute": False},
            "data": dataset_source, **(extra or {}),
-           "folds": body["folds"], "mean": body["mean"], "std": body["std"]}
+           "folds": body["folds"], "mean": body["mean"], "std": body["std"], "sem": body["sem"]}
     return out
 
 
@@ -66,12 +70,21 @@ def report_markdown(results: list[tuple[str, dict[str, Any]]], *, title: str) ->
         paper = PAPER_TABLE1.get(body["method"])
         if paper and body.get("split", "pair") == "pair" and not body["config"].get("modals"):
             lines.append(format_row(f"{label} (paper)", paper, None))
+    lines += ["", "## Ranking metrics (mean ± standard error)", "",
+              "| method | " + " | ".join(USER_METRIC_LABELS[m] for m in USER_METRICS) + " |",
+              "|" + "---|" * (len(USER_METRICS) + 1)]
+    for label, body in results:
+        sem = body.get("sem", {})
+        lines.append(f"| {label} | " + " | ".join(
+            f"{body['mean'].get(m, float('nan')):.4f} ± {sem.get(m, float('nan')):.4f}" for m in USER_METRICS) + " |")
     lines.append("")
     first = results[0][1]
     n_folds = len(first["folds"])
     repeats = len({f["repeat"] for f in first["folds"]})
     lines.append(f"{repeats} repeat(s) x {n_folds // max(1, repeats)} folds, split by {first.get('split', 'pair')}; "
-                 "test set = held-out positives + every unobserved pair. F1/ACC/REC at the max-F1 threshold.")
+                 "test set = held-out positives + every unobserved pair. F1/ACC/REC at the max-F1 threshold. "
+                 "P@K: share of positives among the top K test pairs; per-drug metrics average over drugs with a "
+                 "held-out pair. Standard error over repeat means (over folds where there is one repeat).")
     seen = set()
     for _, body in results:
         note = views_note(body.get("views"))

@@ -8,7 +8,7 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,12 +20,14 @@ from tqdm.auto import tqdm
 from ammgc.data.dataset import Dataset
 from ammgc.errors import AmmgcError, TrainingError
 from ammgc.evaluation.metrics import METRICS, evaluate_scores
-from ammgc.evaluation.splits import Fold, SplitKind, make_folds
+from ammgc.evaluation.splits import DEFAULT_CUTOFFS, PUBLICATION_SPLITS, Fold, SplitKind, make_folds
 from ammgc.evaluation.store import FoldStore
 from ammgc.methods import make_method
 from ammgc.runtime import training_threads
 
 CURVE_POINTS = 201
+#: Bumped whenever a fold record gains or changes a field: older stored folds are then redone, not mixed in.
+RECORD_VERSION = 2
 
 
 @dataclass
@@ -40,6 +42,19 @@ class CVResult:
 
     def std(self) -> dict[str, float]:
         return {m: float(np.std([f[m] for f in self.folds])) for m in (*METRICS, "seconds")}
+
+    def sem(self) -> dict[str, float]:
+        """Standard error of the mean: over repeat means when there are several repeats (the folds of one
+        repeat share their training data), else over folds (e.g. the cut-offs of the time split)."""
+        repeats = sorted({f["repeat"] for f in self.folds})
+        out = {}
+        for m in METRICS:
+            if len(repeats) > 1:
+                values = [np.mean([f[m] for f in self.folds if f["repeat"] == r]) for r in repeats]
+            else:
+                values = [f[m] for f in self.folds]
+            out[m] = float(np.std(values, ddof=1) / np.sqrt(len(values))) if len(values) > 1 else float("nan")
+        return out
 
 
 def fold_seed(seed: int, repeat: int, fold: int) -> int:
@@ -60,7 +75,7 @@ def run_fold(dataset: Dataset, method: str, config: dict[str, Any], fold: Fold, 
     if not np.isfinite(y_score).all():
         raise AmmgcError(f"{method} produced NaN or infinite scores in repeat {fold.repeat}, fold {fold.fold}")
     record: dict[str, Any] = {"repeat": fold.repeat, "fold": fold.fold}
-    metrics = evaluate_scores(fold.test_labels, y_score)
+    metrics = evaluate_scores(fold.test_labels, y_score, drugs=fold.test_pairs[:, 0])
     record.update({m: metrics[m] for m in METRICS})
     record["threshold"] = metrics["threshold"]
     record["seconds"] = time.perf_counter() - start
@@ -82,13 +97,29 @@ def _curves(y_true: np.ndarray, y_score: np.ndarray) -> dict[str, list[float]]:
 
 
 def run_fingerprint(dataset: Dataset, method: str, config: dict[str, Any], *, n_folds: int, seed: int,
-                    split: str) -> str:
+                    split: str, cutoffs: Sequence[float] = DEFAULT_CUTOFFS) -> str:
     """A hash of everything that determines a fold's result; a resumed run must match it."""
-    payload = json.dumps({"method": method, "config": config, "n_folds": n_folds, "seed": seed,
-                          "split": split, "associations": hashlib.sha1(dataset.associations.tobytes()).hexdigest(),
-                          "views": sorted((v.name, v.blob_sha1 or "", v.shape) for v in dataset.views.values())},
-                         sort_keys=True, default=str)
+    fields: dict[str, Any] = {
+        "method": method, "config": config, "n_folds": n_folds, "seed": seed, "split": split,
+        "record": RECORD_VERSION, "associations": hashlib.sha1(dataset.associations.tobytes()).hexdigest(),
+        "views": sorted((v.name, v.blob_sha1 or "", v.shape) for v in dataset.views.values())}
+    if split in PUBLICATION_SPLITS:
+        fields["publications"] = dataset.publications.digest() if dataset.publications is not None else None
+    if split == "time":
+        fields["cutoffs"] = list(cutoffs)
+    payload = json.dumps(fields, sort_keys=True, default=str)
     return hashlib.sha1(payload.encode()).hexdigest()[:16]
+
+
+def plan_folds(dataset: Dataset, *, split: SplitKind = "pair", n_folds: int = 5, repeats: int = 1, seed: int = 0,
+               cutoffs: Sequence[float] = DEFAULT_CUTOFFS) -> list[Fold]:
+    """Every fold of a run, repeat by repeat (the time split has one repeat: its cut-offs)."""
+    if split == "time" and repeats != 1:
+        raise AmmgcError(f"the time split has one fold per cut-off and no repeats (--repeats {repeats}); "
+                         f"choose the cut-offs with --cutoffs")
+    return [f for r in range(repeats)
+            for f in make_folds(dataset.associations, n_folds=n_folds, repeat=r, seed=seed, split=split,
+                                publications=dataset.publications, cutoffs=cutoffs)]
 
 
 def _init_worker(threads: int) -> None:
@@ -116,7 +147,8 @@ def _worker(args: tuple[Dataset, str, dict[str, Any], Fold, int]) -> dict[str, A
 
 
 def cross_validate(dataset: Dataset, method: str, config: dict[str, Any] | None = None, *, n_folds: int = 5,
-                   repeats: int = 10, seed: int = 0, split: SplitKind = "pair", jobs: int = 1,
+                   repeats: int = 10, seed: int = 0, split: SplitKind = "pair",
+                   cutoffs: Sequence[float] = DEFAULT_CUTOFFS, jobs: int = 1,
                    out: str | os.PathLike[str] | None = None, progress: bool = True,
                    on_fold: Callable[[dict[str, Any]], None] | None = None) -> CVResult:
     """Run ``repeats`` x ``n_folds`` CV of a registered method.
@@ -126,9 +158,8 @@ def cross_validate(dataset: Dataset, method: str, config: dict[str, Any] | None 
     """
     config = dict(make_method(method, **(config or {})).config_dict())
     result = CVResult(method=method, config=config, split=split)
-    fingerprint = run_fingerprint(dataset, method, config, n_folds=n_folds, seed=seed, split=split)
-    plan: list[Fold] = [f for r in range(repeats)
-                        for f in make_folds(dataset.associations, n_folds=n_folds, repeat=r, seed=seed, split=split)]
+    fingerprint = run_fingerprint(dataset, method, config, n_folds=n_folds, seed=seed, split=split, cutoffs=cutoffs)
+    plan = plan_folds(dataset, split=split, n_folds=n_folds, repeats=repeats, seed=seed, cutoffs=cutoffs)
     store = FoldStore(Path(out), fingerprint) if out is not None else None
     done = {key: rec for key, rec in (store.load_all() if store else {}).items()}
     todo = [f for f in plan if f.key not in done]
@@ -184,6 +215,7 @@ def summarise(result: CVResult) -> dict[str, Any]:
         "folds": [{k: v for k, v in f.items() if k != "curves"} for f in result.folds],
         "mean": result.mean(),
         "std": result.std(),
+        "sem": result.sem(),
     }
 
 

@@ -1,19 +1,40 @@
-"""Cross-validation split plans: over pairs (the paper's), or over whole drugs / miRNAs (cold start).
+"""Cross-validation split plans, one per protocol.
 
-A plan is deterministic in (seed, repeat): every method evaluated with the same seed sees the
-same folds. Repeat r of seed s shuffles with seed s + r, so ``--seed 0 --repeats 10`` uses the
-seeds 0-9 of the paper's protocol.
+- ``pair`` (the paper's): K folds over the known associations at random.
+- ``drug`` / ``mirna`` (cold start): K folds over whole drugs / miRNAs.
+- ``study``: K folds over publications: every association goes with the publication that first
+  reported it, so no first-report publication has pairs on both sides. Pairs with no known
+  publication are each a group of their own. Groups are dealt largest first to the fold with the
+  fewest pairs (ties broken at random), so folds are of near-equal size and repeats differ.
+- ``time``: one fold per cut-off: training holds the pairs first reported before the cut-off, the
+  test the pairs first reported at or after it. Cut-offs are fractions of the first-report order
+  (default 60%, 70%, 80%); pairs with no known date are left out of both sides.
+
+Every test set holds the held-out positives plus every pair that is 0 in the full matrix (for
+cold-start splits: restricted to the held-out drugs' rows / miRNAs' columns). A plan is deterministic
+in (seed, repeat): every method evaluated with the same seed sees the same folds. Repeat r of seed s
+shuffles with seed s + r, so ``--seed 0 --repeats 10`` uses the seeds 0-9 of the paper's protocol.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 from sklearn.model_selection import KFold
 
-SplitKind = Literal["pair", "drug", "mirna"]
+from ammgc.errors import AmmgcError
+
+if TYPE_CHECKING:
+    from ammgc.data.publications import Publications
+
+SplitKind = Literal["pair", "drug", "mirna", "study", "time"]
+SPLITS: tuple[str, ...] = ("pair", "drug", "mirna", "study", "time")
+#: Splits that need to know where and when each association was reported.
+PUBLICATION_SPLITS = ("study", "time")
+DEFAULT_CUTOFFS = (0.6, 0.7, 0.8)
 
 
 @dataclass(frozen=True)
@@ -37,22 +58,24 @@ class Fold:
 
 
 def make_folds(associations: np.ndarray, *, n_folds: int = 5, repeat: int = 0, seed: int = 0,
-               split: SplitKind = "pair") -> list[Fold]:
-    """The ``n_folds`` folds of one repeat."""
+               split: SplitKind = "pair", publications: Publications | None = None,
+               cutoffs: Sequence[float] = DEFAULT_CUTOFFS) -> list[Fold]:
+    """The folds of one repeat (``n_folds`` of them; for ``time``, one per cut-off)."""
     associations = np.asarray(associations, dtype=np.uint8)
-    kfold = KFold(n_splits=n_folds, shuffle=True, random_state=seed + repeat)
     positives = np.argwhere(associations == 1)
+    if split in PUBLICATION_SPLITS:
+        if publications is None:
+            raise AmmgcError(f"the {split} split needs the publication of each association")
+        if not np.array_equal(publications.pairs, positives):
+            raise AmmgcError("the publications do not describe this association matrix")
+        if split == "study":
+            fold_of = study_fold_of(publications, n_folds=n_folds, seed=seed + repeat)
+            return _held_out_folds(associations, repeat, [positives[fold_of == k] for k in range(n_folds)])
+        return time_folds(associations, publications, cutoffs)
+    kfold = KFold(n_splits=n_folds, shuffle=True, random_state=seed + repeat)
     folds = []
     if split == "pair":
-        negatives = np.argwhere(associations == 0)
-        for k, (_, test_idx) in enumerate(kfold.split(positives)):
-            held = positives[test_idx]
-            train = associations.copy()
-            train[held[:, 0], held[:, 1]] = 0
-            pairs = np.concatenate([held, negatives])
-            labels = np.concatenate([np.ones(len(held), np.int8), np.zeros(len(negatives), np.int8)])
-            folds.append(Fold(repeat, k, train, pairs, labels, held))
-        return folds
+        return _held_out_folds(associations, repeat, [positives[test] for _, test in kfold.split(positives)])
     axis = 0 if split == "drug" else 1
     entities = np.arange(associations.shape[axis])
     for k, (_, test_idx) in enumerate(kfold.split(entities)):
@@ -67,4 +90,80 @@ def make_folds(associations: np.ndarray, *, n_folds: int = 5, repeat: int = 0, s
         pairs = np.stack([rows.ravel(), cols.ravel()], axis=1)
         labels = associations[pairs[:, 0], pairs[:, 1]].astype(np.int8)
         folds.append(Fold(repeat, k, train, pairs, labels, held))
+    return folds
+
+
+def _held_out_folds(associations: np.ndarray, repeat: int, held_out: list[np.ndarray]) -> list[Fold]:
+    """Fold k holds out the positives ``held_out[k]``; its test set adds every unobserved pair."""
+    negatives = np.argwhere(associations == 0)
+    folds = []
+    for k, held in enumerate(held_out):
+        train = associations.copy()
+        train[held[:, 0], held[:, 1]] = 0
+        pairs = np.concatenate([held, negatives])
+        labels = np.concatenate([np.ones(len(held), np.int8), np.zeros(len(negatives), np.int8)])
+        folds.append(Fold(repeat, k, train, pairs, labels, held))
+    return folds
+
+
+def study_groups(publications: Publications) -> np.ndarray:
+    """Each pair's group id: its first-report publication, or a group of its own where unknown."""
+    labels = [str(g) if known else f"unknown:{k}"
+              for k, (g, known) in enumerate(zip(publications.group, publications.known, strict=True))]
+    _, ids = np.unique(np.asarray(labels, dtype=object), return_inverse=True)
+    return ids.astype(np.int64)
+
+
+def study_fold_of(publications: Publications, *, n_folds: int, seed: int) -> np.ndarray:
+    """The fold of every pair under the study split: whole groups, near-equal fold sizes, seeded."""
+    groups = study_groups(publications)
+    n_groups = int(groups.max()) + 1 if len(groups) else 0
+    if n_groups < n_folds:
+        raise AmmgcError(f"the study split needs at least as many publications as folds: {n_groups} "
+                         f"publication group(s) for {n_folds} folds; lower --folds")
+    sizes = np.bincount(groups, minlength=n_groups)
+    rng = np.random.default_rng(seed)
+    # a random order first, then a stable sort by size: equal-sized groups come in a seeded order
+    order = rng.permutation(n_groups)
+    order = order[np.argsort(-sizes[order], kind="stable")]
+    load = np.zeros(n_folds, dtype=np.int64)
+    group_fold = np.empty(n_groups, dtype=np.int64)
+    for g in order:
+        lightest = np.flatnonzero(load == load.min())
+        k = int(rng.choice(lightest))
+        group_fold[g] = k
+        load[k] += sizes[g]
+    return group_fold[groups]
+
+
+def time_cutoffs(publications: Publications, cutoffs: Sequence[float]) -> list[int]:
+    """The first-report key at each fraction of the dated pairs' time order (the first test key)."""
+    keys = np.sort(publications.first_report[publications.known])
+    if len(keys) < 2:
+        raise AmmgcError("the time split needs at least two associations with a known publication")
+    out = []
+    for fraction in cutoffs:
+        if not 0.0 < fraction < 1.0:
+            raise AmmgcError(f"time-split cut-off {fraction} must lie strictly between 0 and 1 (--cutoffs)")
+        key = int(keys[min(len(keys) - 1, int(np.floor(fraction * len(keys))))])
+        if key == keys[0]:
+            raise AmmgcError(f"time-split cut-off {fraction} leaves no association before it (--cutoffs)")
+        out.append(key)
+    return out
+
+
+def time_folds(associations: np.ndarray, publications: Publications, cutoffs: Sequence[float]) -> list[Fold]:
+    """One fold per cut-off: train before it, test from it on; pairs of unknown date on neither side."""
+    positives = publications.pairs
+    known, first = publications.known, publications.first_report
+    negatives = np.argwhere(associations == 0)
+    folds = []
+    for k, key in enumerate(time_cutoffs(publications, cutoffs)):
+        train = np.zeros_like(associations)
+        before = positives[known & (first < key)]
+        train[before[:, 0], before[:, 1]] = 1
+        held = positives[known & (first >= key)]
+        pairs = np.concatenate([held, negatives])
+        labels = np.concatenate([np.ones(len(held), np.int8), np.zeros(len(negatives), np.int8)])
+        folds.append(Fold(0, k, train, pairs, labels, held))
     return folds

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,7 @@ from ammgc.data.dataset import Dataset
 from ammgc.errors import AmmgcError
 from ammgc.evaluation.report import write_cv_outputs
 from ammgc.evaluation.runner import cross_validate
-from ammgc.evaluation.splits import SplitKind
+from ammgc.evaluation.splits import DEFAULT_CUTOFFS, PUBLICATION_SPLITS, SplitKind
 from ammgc.io import ensure_writable_dir
 from ammgc.methods import make_method
 
@@ -30,16 +31,27 @@ def prepare_dataset(dataset: Dataset, method: str, config: dict[str, Any],
     return dataset, views_used(dataset)
 
 
+def load_for_split(data: str | os.PathLike[str] | Dataset | None, split: str) -> Dataset:
+    """The dataset, with the publications of its associations where the split needs them."""
+    dataset = data if isinstance(data, Dataset) else load_dataset(data)
+    if split in PUBLICATION_SPLITS:
+        from ammgc.data.publications import with_publications
+
+        dataset = with_publications(dataset)
+    return dataset
+
+
 def run_cv(*, data: str | os.PathLike[str] | None = None, mirbase: str | os.PathLike[str] | None = None,
            method: str = "ammgc", config: dict[str, Any] | None = None, n_folds: int = 5, repeats: int = 10,
-           seed: int = 0, split: SplitKind = "pair", jobs: int = 1, out: str | os.PathLike[str] = "runs/cv",
-           progress: bool = True) -> dict[str, Any]:
+           seed: int = 0, split: SplitKind = "pair", cutoffs: Sequence[float] = DEFAULT_CUTOFFS, jobs: int = 1,
+           out: str | os.PathLike[str] = "runs/cv", progress: bool = True) -> dict[str, Any]:
     """Load data, cross-validate ``method`` and write metrics.json, report.md and curves.png to ``out``."""
     out = ensure_writable_dir(out)
     config = dict(config or {})
-    dataset, views = prepare_dataset(load_dataset(data), method, config, mirbase)
+    dataset = load_for_split(data, split)
+    dataset, views = prepare_dataset(dataset, method, config, mirbase)
     result = cross_validate(dataset, method, config, n_folds=n_folds, repeats=repeats, seed=seed, split=split,
-                            jobs=jobs, out=out, progress=progress)
+                            cutoffs=cutoffs, jobs=jobs, out=out, progress=progress)
     try:
         return write_cv_outputs(result, out, views=views, dataset_source=dataset.source)
     except OSError as exc:

@@ -1,0 +1,311 @@
+"""Where and when each known association was reported: the input of the study-grouped and time splits.
+
+For the benchmark the publications come from ncDR's curated miRNA table (Dai et al. 2017), the
+database the benchmark was built from: one record per (PMID, miRNA, drug, direction). Each benchmark
+pair is matched to every ncDR record of the same drug and miRNA, over all ``Drug_effect`` values (the
+benchmark counts an association whatever its direction). A drug matches by its name, a synonym given
+in parentheses (``Doxorubicin (Adriamycin)``) or, failing both, its PubChem CID; a miRNA by its
+miRBase id (ignoring case), a family name without copy number (``hsa-mir-125b`` -> ``hsa-mir-125b-1``,
+``-2``) or a miRBase accession. One documented correction: benchmark drug index 23 is labelled
+"Lithocholic Acid" (CID 9903) but its associations are exactly ncDR's trastuzumab set, so it is
+matched as Trastuzumab (only while that still holds). Pairs that match no record are kept and listed
+with the reason, never dropped.
+
+A pair's *first report* is its smallest PMID (PubMed ids rise with time); its *group* for the
+study-grouped split is that first-report PMID. Own datasets give the same information in
+``associations.csv``: a ``pmid`` column, or ``source`` plus ``year`` (the group is the source of the
+earliest year; the time order is the year).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+import pandas as pd
+
+from ammgc.errors import DataError
+
+if TYPE_CHECKING:
+    from ammgc.data.dataset import Dataset
+
+NCDR_ENV = "AMMGC_NCDR"
+NCDR_FILE_NAME = "ncDR_Curated_DRmiRNA.csv"
+NCDR_URL = ("https://raw.githubusercontent.com/grkovicdorothea/miRNA-database/"
+            "777cd7a59996786abf5a97c63bc78cd4ff3fb26c/ncDR_Curated_DRmiRNA.csv")
+NCDR_BLOB_SHA1 = "e18d1e899ab909c2bbc7d39ffd21332fd7e3d3f8"
+NCDR_COLUMNS = ("PMID", "miRNA_ID", "miRBase_acc", "Drug", "CID", "Drug_effect")
+#: Benchmark drugs whose label is not the drug their associations belong to: (name, CID) -> ncDR drug.
+BENCHMARK_DRUG_CORRECTIONS: dict[tuple[str, str], str] = {("Lithocholic Acid", "9903"): "Trastuzumab"}
+#: What a pair's first report is ordered by: a PubMed id, or a publication year.
+OrderKind = Literal["pmid", "year"]
+
+_COPY_NUMBER = re.compile(r"^(.+)-(\d+)$")
+
+
+@dataclass(frozen=True)
+class Publications:
+    """The reports of every known association of a dataset, in ``Dataset.positive_pairs()`` order.
+
+    ``first_report`` orders pairs in time (PMID or year; -1 where unknown); ``group`` is the
+    publication a pair was first reported in (its study-split group; "" where unknown); ``references``
+    lists every report of the pair. ``unmapped`` holds (drug index, miRNA index, reason) of each pair
+    without a known report; ``rules`` counts how drugs and miRNAs were matched.
+    """
+
+    pairs: np.ndarray
+    first_report: np.ndarray
+    group: np.ndarray
+    references: tuple[str, ...]
+    kind: OrderKind
+    source: str
+    unmapped: tuple[tuple[int, int, str], ...] = ()
+    rules: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def known(self) -> np.ndarray:
+        """Boolean mask of pairs with a known first report."""
+        return self.first_report >= 0
+
+    @property
+    def coverage(self) -> float:
+        return float(self.known.mean()) if len(self.pairs) else 0.0
+
+    def digest(self) -> str:
+        """A short hash of the pairs, their groups and order: equal digests mean identical splits."""
+        h = hashlib.sha1()
+        h.update(np.ascontiguousarray(self.pairs, dtype=np.int64).tobytes())
+        h.update(np.ascontiguousarray(self.first_report, dtype=np.int64).tobytes())
+        h.update("\n".join(map(str, self.group)).encode())
+        return h.hexdigest()[:16]
+
+    def group_sizes(self) -> Counter[str]:
+        """Pairs per first-report group (unknown pairs excluded)."""
+        return Counter(str(g) for g, k in zip(self.group, self.known, strict=True) if k)
+
+    def summary(self, drug_names: list[str] | None = None, mirna_names: list[str] | None = None
+                ) -> dict[str, object]:
+        sizes = sorted(self.group_sizes().values(), reverse=True)
+        known = self.first_report[self.known]
+        total = len(self.pairs)
+
+        def name(names: list[str] | None, i: int) -> str:
+            return names[i] if names is not None else str(i)
+
+        return {
+            "source": self.source,
+            "order": self.kind,
+            "pairs": total,
+            "mapped": int(self.known.sum()),
+            "coverage": self.coverage,
+            "groups": len(sizes),
+            "largest_groups": sizes[:10],
+            "groups_of_50_or_more": sum(s >= 50 for s in sizes),
+            "pairs_in_groups_of_50_or_more": int(sum(s for s in sizes if s >= 50)),
+            "singleton_groups": sum(s == 1 for s in sizes),
+            "first_report_range": [int(known.min()), int(known.max())] if len(known) else [],
+            "rules": dict(self.rules),
+            "unmapped": [{"drug": name(drug_names, d), "mirna": name(mirna_names, m), "reason": reason}
+                         for d, m, reason in self.unmapped],
+        }
+
+
+def build_publications(pairs: np.ndarray, reports: list[list[tuple[int, str]]], *, kind: OrderKind, source: str,
+                       unmapped: tuple[tuple[int, int, str], ...] = (), rules: dict[str, int] | None = None
+                       ) -> Publications:
+    """Publications from each pair's reports as (order key, group label); an empty list = unknown."""
+    first = np.full(len(pairs), -1, dtype=np.int64)
+    group = np.full(len(pairs), "", dtype=object)
+    references = []
+    for k, found in enumerate(reports):
+        if found:
+            key, label = min(found)
+            first[k], group[k] = key, label
+        references.append(";".join(sorted({label for _, label in found})))
+    return Publications(np.asarray(pairs, dtype=np.int64).reshape(-1, 2), first, group, tuple(references),
+                        kind, source, unmapped, dict(rules or {}))
+
+
+def _normalise(name: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
+def drug_spellings(name: str) -> list[str]:
+    """A benchmark drug name and its synonyms: ``Doxorubicin (Adriamycin)`` -> the name, both parts."""
+    spellings = [name, re.sub(r"\s*\(.*?\)", "", name), *re.findall(r"\(([^)]*)\)", name)]
+    return [s for s in dict.fromkeys(s.strip() for s in spellings) if s]
+
+
+def read_ncdr(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """ncDR's curated miRNA table, checked for the columns the mapping needs and integer PMIDs."""
+    path = Path(path)
+    try:
+        table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise DataError(f"not a readable ncDR table ({type(exc).__name__}: {exc})", file=path) from None
+    missing = [c for c in NCDR_COLUMNS if c not in table.columns]
+    if missing:
+        raise DataError(f"not ncDR's curated miRNA table: column(s) {', '.join(missing)} missing", file=path)
+    bad = ~table["PMID"].str.fullmatch(r"[0-9]+")
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0]) + 2
+        raise DataError(f"PMID {table['PMID'].iloc[row - 2]!r} is not a PubMed id", file=path, row=row,
+                        column="PMID")
+    return table
+
+
+def map_ncdr(dataset: Dataset, table: pd.DataFrame, *, source: str) -> Publications:
+    """Match every known association of the benchmark (or any dataset with drug names/CIDs and miRBase
+    miRNA ids) to its ncDR records."""
+    by_name: dict[str, set[str]] = defaultdict(set)
+    by_cid: dict[str, set[str]] = defaultdict(set)
+    for drug, cids in table.groupby("Drug")["CID"].agg(";".join).items():
+        by_name[_normalise(str(drug))].add(str(drug))
+        for cid in str(cids).split(";"):
+            if cid.strip():
+                by_cid[cid.strip()].add(str(drug))
+    mirna_ids = {m.lower() for m in table["miRNA_ID"]}
+    by_family: dict[str, set[str]] = defaultdict(set)
+    for mid in mirna_ids:
+        m = _COPY_NUMBER.match(mid)
+        if m:
+            by_family[m.group(1)].add(mid)
+    by_accession = {acc.strip().upper(): mid.lower() for acc, mid in zip(table["miRBase_acc"], table["miRNA_ID"],
+                                                                        strict=True) if acc.strip()}
+    records: dict[tuple[str, str], set[int]] = defaultdict(set)
+    for drug, mid, pmid in zip(table["Drug"], table["miRNA_ID"], table["PMID"], strict=True):
+        records[(str(drug), mid.lower())].add(int(pmid))
+
+    rules: Counter[str] = Counter()
+    drug_match: list[set[str]] = []
+    drug_keys = _drug_keys(dataset)
+    for name, cid in drug_keys:
+        hits, rule = set(), "unmatched"
+        corrected = BENCHMARK_DRUG_CORRECTIONS.get((name, cid))
+        for spelling in drug_spellings(name):
+            hits |= by_name.get(_normalise(spelling), set())
+        if hits:
+            rule = "name" if _normalise(name) in by_name else "synonym"
+        elif corrected and _normalise(corrected) in by_name:
+            hits, rule = by_name[_normalise(corrected)], "correction"
+        elif cid and cid in by_cid:
+            hits, rule = by_cid[cid], "cid"
+        rules[f"drug {rule}"] += 1
+        drug_match.append(hits)
+    mirna_match: list[set[str]] = []
+    for name in dataset.mirna_names:
+        key = name.strip().lower()
+        if key in mirna_ids:
+            hits, rule = {key}, "id"
+        elif key in by_family:
+            hits, rule = by_family[key], "family"
+        elif key.upper() in by_accession:
+            hits, rule = {by_accession[key.upper()]}, "accession"
+        else:
+            hits, rule = set(), "unmatched"
+        rules[f"miRNA {rule}"] += 1
+        mirna_match.append(hits)
+
+    pairs = dataset.positive_pairs()
+    reports: list[list[tuple[int, str]]] = []
+    unmapped: list[tuple[int, int, str]] = []
+    for d, m in pairs:
+        pmids = {p for drug in drug_match[d] for mid in mirna_match[m] for p in records.get((drug, mid), ())}
+        reports.append([(p, str(p)) for p in pmids])
+        if not pmids:
+            if not drug_match[d]:
+                reason = "drug not in ncDR (by name, synonym or CID)"
+            elif not mirna_match[m]:
+                reason = "miRNA not in ncDR (by id, family or accession)"
+            else:
+                reason = "ncDR has both, but no record pairs this drug with this miRNA"
+            unmapped.append((int(d), int(m), reason))
+    # the correction holds only while the corrected drug's pairs all match: otherwise it is not applied
+    corrected_rows = [i for i, key in enumerate(drug_keys) if key in BENCHMARK_DRUG_CORRECTIONS]
+    for i in corrected_rows:
+        rows = [k for k, (d, _) in enumerate(pairs) if d == i]
+        if rows and any(not reports[k] for k in rows):
+            for k in rows:
+                reports[k] = []
+            unmapped = [u for u in unmapped if u[0] != i] + [
+                (int(i), int(pairs[k][1]), "drug label does not match its associations (correction not confirmed)")
+                for k in rows]
+    return build_publications(pairs, reports, kind="pmid", source=source, unmapped=tuple(unmapped),
+                              rules=dict(rules))
+
+
+def _drug_keys(dataset: Dataset) -> list[tuple[str, str]]:
+    cids = dataset.drugs["cid"] if "cid" in dataset.drugs else [""] * dataset.n_drugs
+    return [(str(name), str(cid or "")) for name, cid in zip(dataset.drug_names, cids, strict=True)]
+
+
+def ncdr_cache_path() -> Path:
+    from ammgc.data import cache_dir
+
+    return cache_dir() / "ncdr" / NCDR_FILE_NAME
+
+
+def resolve_ncdr_path(*, fetch: bool = True) -> Path | None:
+    """ncDR's table: ``AMMGC_NCDR`` (the file or a folder holding it), then the cache, then a verified
+    download into the cache (when ``fetch``). None when absent and not fetched."""
+    env = os.environ.get(NCDR_ENV)
+    if env:
+        path = Path(env).expanduser()
+        if path.is_dir():
+            path = path / NCDR_FILE_NAME
+        if not path.is_file():
+            raise DataError(f"ncDR table not found (set by {NCDR_ENV})", file=path)
+        return path
+    cached = ncdr_cache_path()
+    if cached.is_file():
+        return cached
+    if not fetch:
+        return None
+    fetch_ncdr(cached.parent)
+    return cached
+
+
+def fetch_ncdr(dest: str | os.PathLike[str], *, base_url: str | None = None, force: bool = False,
+               progress: bool = True) -> object:
+    """Download ncDR's table into ``dest``, verified by its git blob SHA-1 (see ``ammgc data fetch``)."""
+    from ammgc.data.benchmark import BenchmarkFile
+    from ammgc.data.download import fetch_file
+
+    spec = BenchmarkFile(NCDR_FILE_NAME, NCDR_URL, NCDR_BLOB_SHA1)
+    return fetch_file(spec, Path(dest), base_url=base_url, force=force, progress=progress)
+
+
+def benchmark_publications(dataset: Dataset, *, fetch: bool = True) -> Publications | None:
+    """The benchmark's publications from ncDR (None when ncDR is absent and ``fetch`` is False)."""
+    from ammgc.io import file_blob_sha1
+
+    path = resolve_ncdr_path(fetch=fetch)
+    if path is None:
+        return None
+    actual = file_blob_sha1(path)
+    if actual != NCDR_BLOB_SHA1:
+        raise DataError(f"content does not match the published ncDR table (git blob {actual}, expected "
+                        f"{NCDR_BLOB_SHA1}); fetch it again with `ammgc data fetch --force`", file=path)
+    return map_ncdr(dataset, read_ncdr(path), source=str(path))
+
+
+def with_publications(dataset: Dataset, *, fetch: bool = True) -> Dataset:
+    """``dataset`` with its publications attached: own data carries them; the benchmark's come from ncDR."""
+    if dataset.publications is not None:
+        return dataset
+    from ammgc.data.benchmark import DATASET_NAME
+
+    if dataset.name != DATASET_NAME:
+        raise DataError("this dataset has no publication of its associations, which the study and time "
+                        "splits need: add a `pmid` column (or `source` and `year` columns) to its association "
+                        "table", file=dataset.source)
+    publications = benchmark_publications(dataset, fetch=fetch)
+    if publications is None:
+        raise DataError(f"ncDR's table is not available: run `ammgc data fetch` or set {NCDR_ENV}")
+    return replace(dataset, publications=publications)
