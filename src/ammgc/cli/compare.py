@@ -7,7 +7,16 @@ from typing import Annotated, Any
 
 import typer
 
-from ammgc.cli.common import DataOption, MirbaseOption, SeedOption, parse_options
+from ammgc.cli.common import (
+    CutoffsOption,
+    DataOption,
+    MirbaseOption,
+    RepeatsOption,
+    SeedOption,
+    parse_options,
+    split_settings,
+)
+from ammgc.evaluation.splits import DEFAULT_CUTOFFS
 
 
 def register(app: typer.Typer) -> None:
@@ -29,10 +38,15 @@ def compare(
     data: DataOption = None,
     mirbase: MirbaseOption = None,
     methods: Annotated[str, typer.Option(
-        "--methods", help="all (popularity, cf, lp, gf, sdne, gcmdr, ammgc) or a comma-separated list.")] = "all",
+        "--methods", help="all (popularity, cf, cf-mirna, lp, gf, sdne, gcmdr, ammgc, ammgc-paper) or a "
+                          "comma-separated list.")] = "all",
     folds: Annotated[int, typer.Option("--folds", min=2, help="Folds per repeat.")] = 5,
-    repeats: Annotated[int, typer.Option("--repeats", min=1, help="Repeats (seeds seed..seed+R-1).")] = 10,
+    repeats: RepeatsOption = None,
     seed: SeedOption = 0,
+    split: Annotated[str, typer.Option(
+        "--split", help="Protocol(s), comma-separated: pair (the paper's), study, time, drug, mirna. With several, "
+                        "each goes to OUT/<split>/ and OUT/protocols.md compares them.")] = "pair",
+    cutoffs: CutoffsOption = None,
     jobs: Annotated[int, typer.Option("--jobs", min=0, help="Folds run in parallel processes (0: one per core).")
                     ] = 0,
     out: Annotated[Path, typer.Option("--out", help="Output directory (resumable per method and fold).")
@@ -42,16 +56,39 @@ def compare(
     ] = None,
 ) -> None:
     """Cross-validate the comparison methods on the same folds: writes OUT/table1.md, table1.csv, table1.png
-    and OUT/<method>/metrics.json."""
-    from ammgc.experiments.compare import run_compare
+    and OUT/<method>/metrics.json (with several --split protocols: OUT/<split>/... and OUT/protocols.md)."""
+    from ammgc.experiments.compare import run_compare, run_protocols
     from ammgc.runtime import default_jobs
 
-    bodies = run_compare(data=data, mirbase=mirbase, methods=methods, configs=method_options(option),
-                         n_folds=folds, repeats=repeats, seed=seed, jobs=jobs or default_jobs(), out=out)
-    width = max(len(name) for name in bodies)
-    for name, body in bodies.items():
-        mean, std = body["mean"], body["std"]
-        typer.echo(f"{name:<{width}}  AUPR {mean['aupr']:.4f} ± {std['aupr']:.4f}  AUC {mean['auc']:.4f} ± "
-                   f"{std['auc']:.4f}  {mean['seconds']:.2f} s/fold")
-    typer.echo(f"wrote {out / 'table1.md'}, {out / 'table1.csv'}, {out / 'table1.png'} and "
-               f"{out}/<method>/metrics.json")
+    names = [s.strip() for s in split.split(",") if s.strip()]
+    if not names or len(set(names)) != len(names):
+        raise typer.BadParameter(f"expected distinct protocols like pair,study,time, got {split!r}",
+                                 param_hint="--split")
+    if cutoffs is not None and "time" not in names:
+        raise typer.BadParameter("only the time split has cut-offs", param_hint="--cutoffs")
+    if repeats is not None and len(names) > 1:
+        raise typer.BadParameter("with several protocols each uses its default number of repeats (pair 10, "
+                                 "study 5, time 1); run them one by one to choose", param_hint="--repeats")
+    settings = {name: split_settings(name, repeats, cutoffs if name == "time" else None) for name in names}
+    cutoff_values = settings.get("time", (None, None, DEFAULT_CUTOFFS))[2]
+    common = dict(mirbase=mirbase, methods=methods, configs=method_options(option), n_folds=folds, seed=seed,
+                  cutoffs=cutoff_values, jobs=jobs or default_jobs())
+    if len(names) == 1:
+        (name, n_repeats, _), = settings.values()
+        results = {name: run_compare(data=data, split=name, repeats=n_repeats, out=out, **common)}
+    else:
+        results = run_protocols(splits=names, data=data, out=out,
+                                repeats={name: s[1] for name, s in settings.items()}, **common)
+    for name, bodies in results.items():
+        width = max(len(m) for m in bodies)
+        typer.echo(f"{name} split:")
+        for method, body in bodies.items():
+            mean, sem = body["mean"], body["sem"]
+            typer.echo(f"  {method:<{width}}  AP {mean['ap']:.4f} ± {sem['ap']:.4f}  AUC {mean['auc']:.4f} ± "
+                       f"{sem['auc']:.4f}  per-drug AP {mean['drug_ap']:.4f}  P@100 {mean['prec_at_100']:.4f}  "
+                       f"{mean['seconds']:.2f} s/fold")
+    if len(names) == 1:
+        typer.echo(f"wrote {out / 'table1.md'}, {out / 'table1.csv'}, {out / 'table1.png'} and "
+                   f"{out}/<method>/metrics.json")
+    else:
+        typer.echo(f"wrote {out / 'protocols.md'}, {out / 'protocols.csv'} and {out}/<split>/table1.md")

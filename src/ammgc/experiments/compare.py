@@ -1,10 +1,14 @@
-"""The paper's Table 1: every comparison method cross-validated on identical folds, ours beside the paper's.
+"""The paper's Table 1 under any protocol: every comparison method cross-validated on identical folds.
 
-Each method runs through :func:`ammgc.evaluation.runner.cross_validate` with the same ``n_folds``,
-``repeats`` and ``seed``, so every method sees exactly the same splits (a split plan depends on those
-and on the association matrix only). Each method's folds and metrics.json / report.md / curves.png
-go to ``OUT/<method>/`` as with ``ammgc cv``, so an interrupted comparison resumes per method and fold.
-``OUT/table1.md``, ``table1.csv`` and ``table1.png`` put the methods side by side.
+Each method runs through :func:`ammgc.evaluation.runner.cross_validate` with the same split, ``n_folds``,
+``repeats`` and ``seed``, so every method sees exactly the same folds (a split plan depends on those, on
+the association matrix and, for the study and time splits, on the publications only). Each method's
+folds and metrics.json / report.md / curves.png go to ``OUT/<method>/`` as with ``ammgc cv``, so an
+interrupted comparison resumes per method and fold. ``OUT/table1.md``, ``table1.csv`` and ``table1.png``
+put the methods side by side (beside the paper's numbers under the paper's pair protocol).
+
+With several protocols (``splits``), each goes to ``OUT/<split>/`` and ``OUT/protocols.md`` / ``.csv``
+show every method under every protocol, with how much each one's score drops from random pairs.
 """
 
 from __future__ import annotations
@@ -24,14 +28,23 @@ from tqdm.auto import tqdm
 from ammgc.data import load_dataset
 from ammgc.data.dataset import Dataset
 from ammgc.errors import AmmgcError
-from ammgc.evaluation.report import PAPER_TABLE1, PAPER_TABLE1_STD, TABLE_METRICS, views_note, write_cv_outputs
-from ammgc.evaluation.runner import cross_validate
-from ammgc.evaluation.splits import make_folds
+from ammgc.evaluation.report import (
+    PAPER_TABLE1,
+    PAPER_TABLE1_STD,
+    TABLE_METRICS,
+    USER_METRIC_LABELS,
+    USER_METRICS,
+    views_note,
+    write_cv_outputs,
+)
+from ammgc.evaluation.runner import cross_validate, plan_folds
+from ammgc.evaluation.splits import DEFAULT_CUTOFFS, SplitKind
 from ammgc.io import atomic_open, atomic_write_text, ensure_writable_dir
-from ammgc.methods import REGISTRY, make_method
+from ammgc.methods import PRESETS, REGISTRY, make_method, resolve_method
 
-#: ``--methods all``, in the paper's Table 1 order after the popularity reference.
-ALL_METHODS = ("popularity", "cf", "lp", "gf", "sdne", "gcmdr", "ammgc")
+#: ``--methods all``: the paper's Table 1 order after the popularity reference, then the miRNA-side CF and
+#: the paper-faithful AMMGC (presets) beside our default.
+ALL_METHODS = ("popularity", "cf", "cf-mirna", "lp", "gf", "sdne", "gcmdr", "ammgc", "ammgc-paper")
 
 def select_methods(spec: str | Sequence[str]) -> list[str]:
     """``all`` or comma-separated registered names -> the distinct names, in the order given."""
@@ -41,8 +54,9 @@ def select_methods(spec: str | Sequence[str]) -> list[str]:
         if not item:
             continue
         for name in ALL_METHODS if item == "all" else (item,):
-            if name not in REGISTRY:
-                raise AmmgcError(f"unknown method {name!r} in --methods; choose from all, {', '.join(REGISTRY)}")
+            if name not in REGISTRY and name not in PRESETS:
+                raise AmmgcError(f"unknown method {name!r} in --methods; choose from all, "
+                                 f"{', '.join([*REGISTRY, *PRESETS])}")
             if name not in names:
                 names.append(name)
     if not names:
@@ -50,23 +64,23 @@ def select_methods(spec: str | Sequence[str]) -> list[str]:
     return names
 
 
-def fold_plan_digest(associations: np.ndarray, *, n_folds: int, repeats: int, seed: int) -> str:
+def fold_plan_digest(dataset: Dataset, *, n_folds: int, repeats: int, seed: int, split: SplitKind = "pair",
+                     cutoffs: Sequence[float] = DEFAULT_CUTOFFS) -> str:
     """A short hash of every fold's held-out positives: equal digests mean identical splits."""
     digest = hashlib.sha1()
-    for r in range(repeats):
-        for fold in make_folds(associations, n_folds=n_folds, repeat=r, seed=seed):
-            digest.update(np.ascontiguousarray(fold.held_out, dtype=np.int64).tobytes())
+    for fold in plan_folds(dataset, split=split, n_folds=n_folds, repeats=repeats, seed=seed, cutoffs=cutoffs):
+        digest.update(np.ascontiguousarray(fold.held_out, dtype=np.int64).tobytes())
     return digest.hexdigest()[:12]
 
 
 def run_compare(*, data: str | os.PathLike[str] | Dataset | None = None,
                 mirbase: str | os.PathLike[str] | None = None, methods: str | Sequence[str] = "all",
                 configs: Mapping[str, dict[str, Any]] | None = None, n_folds: int = 5, repeats: int = 10,
-                seed: int = 0, jobs: int = 1, out: str | os.PathLike[str] = "runs/compare",
-                progress: bool = True) -> dict[str, dict[str, Any]]:
+                seed: int = 0, split: SplitKind = "pair", cutoffs: Sequence[float] = DEFAULT_CUTOFFS, jobs: int = 1,
+                out: str | os.PathLike[str] = "runs/compare", progress: bool = True) -> dict[str, dict[str, Any]]:
     """Cross-validate each method on the same folds; write OUT/<method>/metrics.json (and report.md,
     curves.png), OUT/table1.md, OUT/table1.csv and OUT/table1.png. Returns {method: metrics.json payload}."""
-    from ammgc.experiments.cv import prepare_dataset
+    from ammgc.experiments.cv import load_for_split, prepare_dataset
 
     out = ensure_writable_dir(out)
     names = select_methods(methods)
@@ -74,30 +88,101 @@ def run_compare(*, data: str | os.PathLike[str] | Dataset | None = None,
     stray = sorted(set(configs) - set(names))
     if stray:
         raise AmmgcError(f"options given for method(s) {stray} that are not being compared ({', '.join(names)})")
-    for name in names:
-        make_method(name, **configs.get(name, {}))  # a bad option fails now, not after hours of other methods
-    base = data if isinstance(data, Dataset) else load_dataset(data)
+    resolved = {name: resolve_method(name) for name in names}
+    for name, (method, preset) in resolved.items():
+        # a bad option fails now, not after hours of other methods
+        make_method(method, **{**preset, **configs.get(name, {})})
+    base = load_for_split(data, split)
+    digest = fold_plan_digest(base, n_folds=n_folds, repeats=repeats, seed=seed, split=split, cutoffs=cutoffs)
     bodies: dict[str, dict[str, Any]] = {}
     for k, name in enumerate(names, start=1):
         if progress:
-            tqdm.write(f"[{k}/{len(names)}] {name}", file=sys.stderr)
-        config = dict(configs.get(name, {}))
+            tqdm.write(f"[{k}/{len(names)}] {name} ({split} split)", file=sys.stderr)
+        method, preset = resolved[name]
+        config = {**preset, **configs.get(name, {})}
         # each method gets the base views plus only its own, so its resumable run does not depend on
         # which other methods are compared alongside it
-        dataset, views = prepare_dataset(base, name, config, mirbase)
+        dataset, views = prepare_dataset(base, method, config, mirbase)
         start = time.perf_counter()
-        result = cross_validate(dataset, name, config, n_folds=n_folds, repeats=repeats, seed=seed, jobs=jobs,
-                                out=out / name, progress=progress)
+        result = cross_validate(dataset, method, config, n_folds=n_folds, repeats=repeats, seed=seed, split=split,
+                                cutoffs=cutoffs, jobs=jobs, out=out / name, progress=progress)
         wall = time.perf_counter() - start
         bodies[name] = write_cv_outputs(result, out / name, views=views, dataset_source=base.source,
-                                        extra={"wall_seconds_this_run": wall})
-    digest = fold_plan_digest(base.associations, n_folds=n_folds, repeats=repeats, seed=seed)
+                                        extra={"wall_seconds_this_run": wall, "label": name})
     rows = table_rows(bodies)
     atomic_write_text(out / "table1.csv", pd.DataFrame(rows).to_csv(index=False))
     atomic_write_text(out / "table1.md", table_markdown(rows, bodies, n_folds=n_folds, repeats=repeats, seed=seed,
-                                                        digest=digest, source=base.source))
+                                                        digest=digest, source=base.source, split=split))
     plot_table(rows, out / "table1.png")
     return bodies
+
+
+def run_protocols(*, splits: Sequence[str], data: str | os.PathLike[str] | Dataset | None = None,
+                  out: str | os.PathLike[str] = "runs/compare", repeats: Mapping[str, int] | None = None,
+                  **kwargs: Any) -> dict[str, dict[str, dict[str, Any]]]:
+    """``run_compare`` under each protocol into OUT/<split>/, then OUT/protocols.md and protocols.csv."""
+    out = ensure_writable_dir(out)
+    base = data if isinstance(data, Dataset) else load_dataset(data)
+    results = {}
+    for split in splits:
+        results[split] = run_compare(data=base, split=split, out=out / split,  # type: ignore[arg-type]
+                                     repeats=(repeats or {}).get(split, 10), **kwargs)
+    rows = protocol_rows(results)
+    atomic_write_text(out / "protocols.csv", pd.DataFrame(rows).to_csv(index=False))
+    atomic_write_text(out / "protocols.md", protocols_markdown(rows, results))
+    return results
+
+
+#: The metrics of the protocol summary: how a ranking reads overall, per drug and at the top.
+PROTOCOL_METRICS = ("ap", "auc", "drug_ap", "prec_at_100")
+
+
+def protocol_rows(results: Mapping[str, Mapping[str, dict[str, Any]]]) -> list[dict[str, Any]]:
+    """One row per method: each protocol's mean and standard error of the summary metrics."""
+    methods = list(dict.fromkeys(name for bodies in results.values() for name in bodies))
+    rows = []
+    for name in methods:
+        row: dict[str, Any] = {"method": name}
+        for split, bodies in results.items():
+            body = bodies.get(name)
+            for m in PROTOCOL_METRICS:
+                row[f"{split}_{m}"] = body["mean"][m] if body else None
+                row[f"{split}_{m}_sem"] = body["sem"][m] if body else None
+        rows.append(row)
+    return rows
+
+
+def protocols_markdown(rows: list[dict[str, Any]], results: Mapping[str, Mapping[str, dict[str, Any]]]) -> str:
+    splits = list(results)
+    lines = ["# Every method under every protocol", ""]
+    for m in PROTOCOL_METRICS:
+        lines += [f"## {USER_METRIC_LABELS[m]}", "",
+                  "| method | " + " | ".join(splits) + (" | drop pair -> " + " | drop pair -> ".join(
+                      s for s in splits if s != "pair") + " |" if "pair" in splits and len(splits) > 1 else " |"),
+                  "|---|" + "---|" * len(splits) + ("---|" * (len(splits) - 1) if "pair" in splits else "")]
+        best = {s: max((r[f"{s}_{m}"] for r in rows if r[f"{s}_{m}"] is not None), default=None) for s in splits}
+        for r in rows:
+            cells = []
+            for s in splits:
+                value = r[f"{s}_{m}"]
+                text = "–" if value is None else f"{value:.4f} ± {r[f'{s}_{m}_sem']:.4f}"
+                cells.append(f"**{text}**" if value is not None and value == best[s] else text)
+            if "pair" in splits and len(splits) > 1:
+                for s in splits:
+                    if s == "pair":
+                        continue
+                    pair, other = r[f"pair_{m}"], r[f"{s}_{m}"]
+                    cells.append("–" if pair is None or other is None or pair == 0
+                                 else f"{100 * (other - pair) / pair:+.0f}%")
+            lines.append(f"| {r['method']} | " + " | ".join(cells) + " |")
+        lines.append("")
+    lines += ["Mean ± standard error (over repeat means; over cut-offs for the time split). Bold: best under the "
+              "protocol. Drop: relative change from random pairs to the protocol.", ""]
+    for split, bodies in results.items():
+        first = next(iter(bodies.values()))
+        repeats = len({f["repeat"] for f in first["folds"]})
+        lines.append(f"- {split}: {repeats} repeat(s), {len(first['folds'])} folds in all")
+    return "\n".join(lines) + "\n"
 
 
 def table_rows(bodies: Mapping[str, dict[str, Any]]) -> list[dict[str, Any]]:
@@ -106,14 +191,19 @@ def table_rows(bodies: Mapping[str, dict[str, Any]]) -> list[dict[str, Any]]:
     rows = []
     for name, body in bodies.items():
         mean, std = body["mean"], body["std"]
-        paper, paper_std = PAPER_TABLE1.get(name, {}), PAPER_TABLE1_STD.get(name, {})
+        # the paper's numbers are of its own protocol and benchmark only
+        on_paper = body.get("split", "pair") == "pair"
+        paper = PAPER_TABLE1.get(name, {}) if on_paper else {}
+        paper_std = PAPER_TABLE1_STD.get(name, {}) if on_paper else {}
         row: dict[str, Any] = {"method": name}
         for m in TABLE_METRICS:
             row[m] = mean[m]
             row[f"{m}_std"] = std[m]
             row[f"{m}_paper"] = paper.get(m)
             row[f"{m}_paper_std"] = paper_std.get(m)
-        row["ap"] = mean["ap"]
+        for m in USER_METRICS:
+            row[m] = mean[m]
+            row[f"{m}_sem"] = body["sem"][m]
         row["seconds_per_fold"] = mean["seconds"]
         row["seconds_per_fold_std"] = std["seconds"]
         row["folds"] = len(body["folds"])
@@ -130,11 +220,11 @@ def _cell(mean: float | None, std: float | None, bold: bool) -> str:
 
 
 def table_markdown(rows: list[dict[str, Any]], bodies: Mapping[str, dict[str, Any]], *, n_folds: int,
-                   repeats: int, seed: int, digest: str, source: str) -> str:
+                   repeats: int, seed: int, digest: str, source: str, split: str = "pair") -> str:
     paper_best = {m: max((r[f"{m}_paper"] for r in rows if r[f"{m}_paper"] is not None), default=None)
                   for m in TABLE_METRICS}
     header = "| method | " + " | ".join(f"{m.upper()} ours | {m.upper()} paper" for m in TABLE_METRICS) + " |"
-    lines = ["# Comparison with the paper's Table 1", "", header, "|---|" + "---|---|" * len(TABLE_METRICS)]
+    lines = [f"# Table 1 under the {split} protocol", "", header, "|---|" + "---|---|" * len(TABLE_METRICS)]
     for r in rows:
         best = set(r["best"].split(";"))
         cells = []
@@ -143,11 +233,22 @@ def table_markdown(rows: list[dict[str, Any]], bodies: Mapping[str, dict[str, An
             paper = r[f"{m}_paper"]
             cells.append(_cell(paper, r[f"{m}_paper_std"], paper is not None and paper == paper_best[m]))
         lines.append(f"| {r['method']} | " + " | ".join(cells) + " |")
+    plan = (f"{repeats} repeat(s) x {n_folds}-fold CV (seed {seed})" if split != "time"
+            else f"one fold per time cut-off ({len(next(iter(bodies.values()))['folds'])} cut-offs)")
     lines += ["", "Bold: best in the column (ours and the paper's marked separately).",
-              f"Ours: {repeats} repeat(s) x {n_folds}-fold CV (seed {seed}) on {source}, mean ± std over folds; "
-              "the paper: 10 x 5-fold CV. Test set = held-out positives + every unobserved pair; "
-              "F1/ACC/REC at the max-F1 threshold.",
+              f"Ours: {split} split, {plan} on {source}, mean ± std over folds; "
+              + ("the paper: 10 x 5-fold CV over random pairs. " if split == "pair" else
+                 "the paper's numbers belong to its random-pair protocol and are not shown here. ")
+              + "Test set = held-out positives + every unobserved pair; F1/ACC/REC at the max-F1 threshold.",
               f"Every method ran on the same folds (split plan digest {digest}).", "",
+              "## Ranking metrics (mean ± standard error)", "",
+              "| method | " + " | ".join(USER_METRIC_LABELS[m] for m in USER_METRICS) + " |",
+              "|---|" + "---|" * len(USER_METRICS)]
+    user_best = {m: max(r[m] for r in rows) for m in USER_METRICS}
+    for r in rows:
+        lines.append(f"| {r['method']} | " + " | ".join(
+            _cell(r[m], r[f"{m}_sem"], r[m] == user_best[m]) for m in USER_METRICS) + " |")
+    lines += ["", "Standard error over repeat means (over cut-offs for the time split).", "",
               "## Time per fold", "", "| method | seconds per fold | folds | wall time of this run (s) |",
               "|---|---|---|---|"]
     for r in rows:

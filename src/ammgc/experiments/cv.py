@@ -14,7 +14,7 @@ from ammgc.evaluation.report import write_cv_outputs
 from ammgc.evaluation.runner import cross_validate
 from ammgc.evaluation.splits import DEFAULT_CUTOFFS, PUBLICATION_SPLITS, SplitKind
 from ammgc.io import ensure_writable_dir
-from ammgc.methods import make_method
+from ammgc.methods import make_method, resolve_method
 
 
 def prepare_dataset(dataset: Dataset, method: str, config: dict[str, Any],
@@ -47,7 +47,8 @@ def run_cv(*, data: str | os.PathLike[str] | None = None, mirbase: str | os.Path
            out: str | os.PathLike[str] = "runs/cv", progress: bool = True) -> dict[str, Any]:
     """Load data, cross-validate ``method`` and write metrics.json, report.md and curves.png to ``out``."""
     out = ensure_writable_dir(out)
-    config = dict(config or {})
+    method, preset = resolve_method(method)
+    config = {**preset, **(config or {})}
     dataset = load_for_split(data, split)
     dataset, views = prepare_dataset(dataset, method, config, mirbase)
     result = cross_validate(dataset, method, config, n_folds=n_folds, repeats=repeats, seed=seed, split=split,
