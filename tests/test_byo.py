@@ -354,3 +354,47 @@ def test_cv_on_own_data_without_feature_files_says_which_views_to_use(tmp_path: 
     third = CliRunner().invoke(app, [*base, *smiles, "-o", 'mirna_views=["go"]', "--out", str(tmp_path / "c")])
     assert third.exit_code == 0, third.output
     assert json.loads((tmp_path / "c" / "metrics.json").read_text())["views"]["mirna"] == ["sequence"]
+
+
+def test_publication_columns_enable_the_study_and_time_splits(tiny_own_data: Path) -> None:
+    from ammgc.evaluation.runner import plan_folds
+
+    table = (tiny_own_data / "associations.csv").read_text().splitlines()
+    # two pairs per publication, and the last pair with no publication given
+    pmids = [str(10 + k // 2) for k in range(len(table) - 2)] + [""]
+    rows = [f"{row},{pmid}" for row, pmid in zip(table[1:], pmids, strict=True)]
+    (tiny_own_data / "associations.csv").write_text("drug,mirna,pmid\n" + "\n".join(rows) + "\n")
+    dataset = load_own_dataset(tiny_own_data)
+    pub = dataset.publications
+    assert pub is not None and pub.kind == "pmid" and int((~pub.known).sum()) == 1
+    study = plan_folds(dataset, split="study", n_folds=3)
+    assert sum(len(f.held_out) for f in study) == dataset.n_associations
+    time = plan_folds(dataset, split="time", cutoffs=(0.5,))
+    assert len(time) == 1 and 0 < len(time[0].held_out) < dataset.n_associations
+
+    by_year = ["drug,mirna,source,year"] + [f"{row},lab{k % 4},{2010 + k % 5}" for k, row in enumerate(table[1:])]
+    (tiny_own_data / "associations.csv").write_text("\n".join(by_year) + "\n")
+    pub = load_own_dataset(tiny_own_data).publications
+    assert pub is not None and pub.kind == "year" and pub.known.all()
+    assert set(pub.group) <= {"lab0", "lab1", "lab2", "lab3"}
+
+
+@pytest.mark.parametrize(("header", "cell", "problem"), [
+    ("pmid", "12a", "PubMed id"), ("pmid", "٣", "PubMed id"), ("pmid", "0", "PubMed id"),
+    ("source,year", "lab,19x", "year must be a year"), ("source,year", "lab,1700", "year must be a year"),
+    ("source,year", ",2001", "source is empty"), ("pmid,source,year", "1,lab,2001", "not both"),
+])
+def test_bad_publication_cells_name_file_row_and_problem(tmp_path: Path, header: str, cell: str,
+                                                         problem: str) -> None:
+    root = make(tmp_path, {"associations.csv": f"drug,mirna,{header}\nCisplatin,hsa-mir-21,{cell}\n"})
+    with pytest.raises(DataError, match=problem) as info:
+        load_own_dataset(root)
+    assert "associations.csv" in str(info.value)
+
+
+def test_study_split_on_own_data_without_publications_says_what_to_add(tiny_own_data: Path) -> None:
+    from ammgc.experiments.cv import run_cv
+
+    with pytest.raises(DataError, match="add a `pmid` column"):
+        run_cv(data=tiny_own_data, method="popularity", split="study", out=tiny_own_data.parent / "out",
+               progress=False)

@@ -57,3 +57,35 @@ def test_quantile_thresholds_follow_reference_rule() -> None:
 def test_rejects_nan_scores() -> None:
     with pytest.raises(ValueError, match="NaN"):
         evaluate_scores(np.array([1, 0]), np.array([np.nan, 0.1]))
+
+
+def test_top_k_counts_tied_pairs_by_their_expected_share() -> None:
+    from ammgc.evaluation.metrics import expected_hits_at
+
+    y = np.array([1, 0, 1, 0, 0, 1])
+    s = np.array([0.9, 0.8, 0.5, 0.5, 0.5, 0.5])
+    assert expected_hits_at(y, s, 1) == 1.0
+    assert expected_hits_at(y, s, 2) == 1.0
+    # the third slot goes to one of four tied pairs, two of them positive: half a hit expected
+    assert expected_hits_at(y, s, 3) == 1.5
+    assert expected_hits_at(y, s, 6) == 3.0
+    assert expected_hits_at(y, s, 100) == 3.0
+    # any order of the ties gives the same number
+    perm = np.array([5, 4, 3, 2, 1, 0])
+    assert expected_hits_at(y[perm], s[perm], 3) == 1.5
+
+
+def test_ranking_metrics_by_hand() -> None:
+    from sklearn.metrics import average_precision_score, roc_auc_score
+
+    from ammgc.evaluation.metrics import evaluate_scores
+
+    y = np.array([1, 0, 0, 1, 0, 0, 0])
+    s = np.array([0.9, 0.1, 0.8, 0.3, 0.7, 0.2, 0.05])
+    drugs = np.array([0, 0, 0, 1, 1, 1, 2])   # drug 2 has no held-out pair: not averaged
+    m = evaluate_scores(y, s, drugs=drugs)
+    assert m["prec_at_20"] == 2 / 7 and m["hits_at_20"] == 2.0
+    assert m["drug_ap"] == pytest.approx((1.0 + average_precision_score([1, 0, 0], [0.3, 0.7, 0.2])) / 2)
+    assert m["drug_auc"] == pytest.approx((1.0 + roc_auc_score([1, 0, 0], [0.3, 0.7, 0.2])) / 2)
+    assert m["drug_recall_at_20"] == 1.0
+    assert "drug_ap" not in evaluate_scores(y, s)

@@ -24,7 +24,7 @@ def info(data: DataOption = None, as_json: bool = typer.Option(False, "--json", 
 
     dataset = load_dataset(data)
     notes = benchmark_notes(dataset) if dataset.name == DATASET_NAME else []
-    _show(dataset, notes, [], as_json)
+    _show(dataset, notes, [], as_json, publications=_publications_summary(dataset))
 
 
 @app.command("check")
@@ -53,7 +53,7 @@ def check(
     else:
         own = read_own_dataset(path)
         dataset, notes, warnings = own.dataset, [], own.warnings
-    _show(dataset, notes, warnings, as_json)
+    _show(dataset, notes, warnings, as_json, publications=_publications_summary(dataset))
     if not as_json:
         typer.echo(f"check: ok ({len(warnings)} warning{'s' if len(warnings) != 1 else ''})")
     if strict and warnings:
@@ -72,6 +72,8 @@ def fetch(
                                      help="Also fetch the optional GO similarity file.")] = True,
     archive: Annotated[bool, typer.Option(
         "--archive", help="Also fetch and unpack the authors' 'miRNA-drug data.zip'.")] = False,
+    ncdr: Annotated[bool, typer.Option("--ncdr/--no-ncdr", help="Also fetch ncDR's curated table (the "
+                                       "publication of each association, for --split study/time).")] = True,
     force: Annotated[bool, typer.Option("--force",
                                         help="Download again even if cached and verified.")] = False,
     retries: Annotated[int, typer.Option("--retries", min=0, max=10,
@@ -90,16 +92,38 @@ def fetch(
 
     results = fetch_benchmark(target, base_url=base_url, include_go=go, with_archive=archive, force=force,
                               retries=retries, timeout_s=timeout, report=report)
+    if ncdr:
+        from ammgc.data.publications import fetch_ncdr, ncdr_cache_path
+
+        report(fetch_ncdr(ncdr_cache_path().parent, base_url=base_url, force=force))
     if any(r.path.endswith("ncrna_GOsimilarity_full.txt") and r.status == "absent" for r in results):
         typer.echo("GO similarity file not available: the miRNA `sequence` view (miRBase) "
                    "will stand in for it")
     typer.echo(f"benchmark ready in {target}")
 
 
-def _show(dataset: Dataset, notes: list[str], warnings: list[str], as_json: bool) -> None:
+def _publications_summary(dataset: Dataset) -> dict[str, object]:
+    """Where and when the associations were reported, as far as known without a download."""
+    from ammgc.data.benchmark import DATASET_NAME
+    from ammgc.data.publications import NCDR_ENV, benchmark_publications
+
+    publications = dataset.publications
+    if publications is None and dataset.name == DATASET_NAME:
+        publications = benchmark_publications(dataset, fetch=False)
+        if publications is None:
+            return {"status": f"ncDR's table is not in the cache: `ammgc data fetch` gets it (or set {NCDR_ENV})"}
+    if publications is None:
+        return {"status": "none: add a pmid column (or source and year) to the association table for the "
+                          "study and time splits"}
+    return {"status": "ok", **publications.summary(dataset.drug_names, dataset.mirna_names)}
+
+
+def _show(dataset: Dataset, notes: list[str], warnings: list[str], as_json: bool,
+          publications: dict[str, object] | None = None) -> None:
     summary = dataset.summary()
     if as_json:
-        typer.echo(json.dumps({**summary, "notes": notes, "warnings": warnings}, indent=2))
+        typer.echo(json.dumps({**summary, "publications": publications, "notes": notes, "warnings": warnings},
+                              indent=2))
         return
     typer.echo(f"source:       {summary['source']}")
     typer.echo(f"drugs:        {summary['drugs']}")
@@ -118,6 +142,8 @@ def _show(dataset: Dataset, notes: list[str], warnings: list[str], as_json: bool
         typer.echo("GO similarity view: present")
     else:
         typer.echo("GO similarity view: absent -> the miRNA `sequence` view (miRBase) stands in for it")
+    if publications is not None:
+        _show_publications(publications)
     if notes:
         typer.echo("notes on this benchmark:")
         for note in notes:
@@ -126,3 +152,20 @@ def _show(dataset: Dataset, notes: list[str], warnings: list[str], as_json: bool
         typer.echo("warnings:")
         for warning in warnings:
             typer.echo(f"  - {warning}")
+
+
+def _show_publications(p: dict[str, object]) -> None:
+    if p["status"] != "ok":
+        typer.echo(f"publications: {p['status']}")
+        return
+    typer.echo(f"publications: {p['mapped']:,} of {p['pairs']:,} associations mapped ({100 * p['coverage']:.2f}%) "
+               f"from {p['source']}")
+    typer.echo(f"  first reports in {p['groups']} publications; largest: "
+               f"{', '.join(map(str, p['largest_groups']))} pairs; {p['groups_of_50_or_more']} publications of 50+ "
+               f"pairs hold {p['pairs_in_groups_of_50_or_more']:,}; {p['singleton_groups']} report one pair")
+    typer.echo(f"  matched by: {', '.join(f'{k} {v}' for k, v in p['rules'].items())}")
+    unmapped = p["unmapped"]
+    if unmapped:
+        typer.echo(f"  unmapped ({len(unmapped)}; study split: a group each; time split: left out):")
+        for u in unmapped:
+            typer.echo(f"    {u['drug']} - {u['mirna']}: {u['reason']}")
