@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import typer
 
-from ammgc.cli import compare, cv, data, experiment, features, predict
+from ammgc.cli import compare, cv, data, experiment, features, predict, tune
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
                   help="AMMGC: predict miRNA-drug resistance associations (Niu et al. 2022).")
@@ -18,6 +18,7 @@ cv.register(app)
 compare.register(app)
 predict.register(app)
 experiment.register(app)
+tune.register(app)
 
 
 def main() -> None:

@@ -85,6 +85,16 @@ class Publications:
         h.update("\n".join(map(str, self.group)).encode())
         return h.hexdigest()[:16]
 
+    def restricted_to(self, associations: np.ndarray) -> Publications:
+        """The publications of the pairs that are 1 in ``associations`` (a training matrix of this dataset)."""
+        keep = np.asarray(associations)[self.pairs[:, 0], self.pairs[:, 1]] == 1
+        if int(keep.sum()) != int(np.asarray(associations).sum()):
+            raise ValueError("the matrix holds pairs these publications do not describe")
+        kept = {(int(d), int(m)) for d, m in self.pairs[keep]}
+        return replace(self, pairs=self.pairs[keep], first_report=self.first_report[keep], group=self.group[keep],
+                       references=tuple(r for r, k in zip(self.references, keep, strict=True) if k),
+                       unmapped=tuple(u for u in self.unmapped if (u[0], u[1]) in kept))
+
     def group_sizes(self) -> Counter[str]:
         """Pairs per first-report group (unknown pairs excluded)."""
         return Counter(str(g) for g, k in zip(self.group, self.known, strict=True) if k)

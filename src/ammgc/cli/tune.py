@@ -1,0 +1,76 @@
+"""`ammgc tune`: choose a method's defaults by an inner split of training data only."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from ammgc.cli.common import (
+    CutoffsOption,
+    DataOption,
+    MirbaseOption,
+    SeedOption,
+    SplitOption,
+    parse_options,
+    split_settings,
+)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("tune")(tune)
+
+
+def grid_options(items: list[str] | None) -> list[dict[str, Any]] | None:
+    """``KEY=[v1,v2]`` options -> every combination; None when no --grid was given (the method's own grid)."""
+    from ammgc.experiments.tune import expand_grid
+
+    if not items:
+        return None
+    axes: dict[str, list[Any]] = {}
+    for key, values in parse_options(items).items():
+        if not isinstance(values, list) or not values:
+            raise typer.BadParameter(f"expected KEY=[value, ...] (a JSON list), got {key}={values!r}",
+                                     param_hint="--grid")
+        axes[key] = values
+    return expand_grid(axes)
+
+
+def tune(
+    data: DataOption = None,
+    mirbase: MirbaseOption = None,
+    method: Annotated[str, typer.Option("--method", help="Method or preset to tune.")] = "ammgc",
+    split: SplitOption = "study",
+    cutoffs: CutoffsOption = None,
+    folds: Annotated[int, typer.Option("--folds", min=2, help="Outer folds (study, pair): tuning looks at the "
+                                                              "training part of fold 0 only.")] = 5,
+    inner_folds: Annotated[int, typer.Option("--inner-folds", min=2, help="Inner folds (study, pair).")] = 3,
+    seed: SeedOption = 0,
+    jobs: Annotated[int, typer.Option("--jobs", min=0, help="Folds run in parallel processes (0: one per core).")
+                    ] = 0,
+    grid: Annotated[list[str] | None, typer.Option(
+        "--grid", "-g", help="Values to try as KEY=[v1,v2] (JSON list); several multiply. Default: the method's "
+                             "own grid (ammgc.experiments.tune.DEFAULT_GRIDS).")] = None,
+    option: Annotated[list[str] | None, typer.Option(
+        "--option", "-o", help="A fixed method option as KEY=VALUE (JSON value) under every grid point.")] = None,
+    out: Annotated[Path, typer.Option("--out", help="Output directory (resumable per grid point and fold).")
+                   ] = Path("runs/tune"),
+) -> None:
+    """Grid search on an inner split of one outer fold's training data (no outer test pair): writes
+    OUT/tune.md, OUT/tune.csv and OUT/best.json."""
+    from ammgc.experiments.cv import load_for_split
+    from ammgc.experiments.tune import run_tune
+    from ammgc.runtime import default_jobs
+
+    split, _, cutoff_values = split_settings(split, None, cutoffs)
+    if split not in ("pair", "study", "time"):
+        raise typer.BadParameter("tuning supports pair, study and time", param_hint="--split")
+    points = grid_options(grid)
+    chosen = run_tune(load_for_split(data, split), method, split=split, grid=points, base=parse_options(option),
+                      inner_folds=inner_folds, seed=seed, n_folds=folds, cutoffs=cutoff_values,
+                      jobs=jobs or default_jobs(), out=out, mirbase=mirbase)
+    typer.echo(f"chosen for {method} under the {split} protocol: {json.dumps(chosen['point'], sort_keys=True)} "
+               f"(inner AP {chosen['inner_ap']:.4f})")
+    typer.echo(f"wrote {out / 'tune.md'}, {out / 'tune.csv'}, {out / 'best.json'}")
