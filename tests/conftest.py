@@ -95,6 +95,27 @@ def planted() -> Dataset:
     return make_planted_dataset()
 
 
+def with_synthetic_publications(dataset: Dataset, n_publications: int = 12, seed: int = 0) -> Dataset:
+    """``dataset`` with each association reported by one of ``n_publications`` studies (PMIDs 1000, 1001, ...,
+    so later studies have larger ids), two of them large, as on the benchmark."""
+    from dataclasses import replace
+
+    from ammgc.data.publications import build_publications
+
+    rng = np.random.default_rng(seed)
+    pairs = dataset.positive_pairs()
+    weights = np.ones(n_publications)
+    weights[:2] = n_publications / 2
+    study = rng.choice(n_publications, size=len(pairs), p=weights / weights.sum())
+    reports = [[(1000 + int(s), str(1000 + int(s)))] for s in study]
+    return replace(dataset, publications=build_publications(pairs, reports, kind="pmid", source="synthetic"))
+
+
+@pytest.fixture
+def planted_with_publications() -> Dataset:
+    return with_synthetic_publications(make_planted_dataset())
+
+
 # A small own dataset built from scratch: real SMILES (PubChem) and real miRBase stem-loop sequences.
 TINY_DRUGS = {
     "cisplatin": "N.N.Cl[Pt]Cl",

@@ -15,7 +15,7 @@ import ammgc.evaluation.runner as runner
 from ammgc.cli import app
 from ammgc.data.dataset import Dataset
 from ammgc.errors import AmmgcError
-from ammgc.experiments.compare import ALL_METHODS, fold_plan_digest, run_compare, select_methods
+from ammgc.experiments.compare import ALL_METHODS, fold_plan_digest, run_compare, run_protocols, select_methods
 
 FAST = {"gf": {"epochs": 20}}
 
@@ -43,8 +43,8 @@ def test_every_method_sees_the_same_folds(planted: Dataset, tmp_path: Path, fold
     assert len(per_method["cf"]) == 6
     assert per_method["popularity"] == per_method["cf"] == per_method["gf"]
     # a different seed is a different split plan
-    assert fold_plan_digest(planted.associations, n_folds=3, repeats=2, seed=4) != \
-        fold_plan_digest(planted.associations, n_folds=3, repeats=2, seed=5)
+    assert fold_plan_digest(planted, n_folds=3, repeats=2, seed=4) != \
+        fold_plan_digest(planted, n_folds=3, repeats=2, seed=5)
 
 
 def test_writes_table1_and_each_methods_metrics(planted: Dataset, tmp_path: Path) -> None:
@@ -62,7 +62,7 @@ def test_writes_table1_and_each_methods_metrics(planted: Dataset, tmp_path: Path
     assert (table["seconds_per_fold"] > 0).all()
     text = (tmp_path / "table1.md").read_text()
     assert f"**{cf['auc']:.4f} ± {cf['auc_std']:.4f}**" in text
-    assert fold_plan_digest(planted.associations, n_folds=3, repeats=1, seed=0) in text
+    assert fold_plan_digest(planted, n_folds=3, repeats=1, seed=0) in text
     assert (tmp_path / "table1.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
@@ -114,3 +114,34 @@ def test_a_bad_option_fails_before_any_method_runs(planted: Dataset, tmp_path: P
         run_compare(data=planted, methods="cf,gf", configs={"gf": {"rank": 3}}, n_folds=3, repeats=1,
                     out=tmp_path, progress=False)
     assert fold_log == []
+
+
+def test_every_protocol_side_by_side(planted_with_publications: Dataset, tmp_path: Path) -> None:
+    results = run_protocols(splits=["pair", "study", "time"], data=planted_with_publications,
+                            methods="popularity,cf-mirna", n_folds=3, repeats={"pair": 1, "study": 2, "time": 1},
+                            cutoffs=(0.5, 0.7), out=tmp_path, progress=False)
+    assert list(results) == ["pair", "study", "time"]
+    assert len(results["study"]["cf-mirna"]["folds"]) == 6 and len(results["time"]["popularity"]["folds"]) == 2
+    # a preset runs its registered method with the preset's configuration
+    assert results["pair"]["cf-mirna"]["config"]["side"] == "mirna"
+    table = pd.read_csv(tmp_path / "protocols.csv")
+    assert table["method"].tolist() == ["popularity", "cf-mirna"]
+    assert table.loc[0, "time_ap"] == pytest.approx(results["time"]["popularity"]["mean"]["ap"])
+    page = (tmp_path / "protocols.md").read_text()
+    assert "drop pair -> study" in page and "| popularity |" in page
+    # the paper's numbers belong to its own random-pair protocol only
+    time_table = pd.read_csv(tmp_path / "time" / "table1.csv")
+    assert time_table["auc_paper"].isna().all()
+    assert "P@100" in (tmp_path / "time" / "table1.md").read_text()
+
+
+def test_cli_split_options_are_checked_before_any_work(planted: Dataset, tmp_path: Path) -> None:
+    cases = [(["cv", "--split", "time", "--repeats", "3"], "--repeats"),
+             (["cv", "--split", "pair", "--cutoffs", "0.5"], "--cutoffs"),
+             (["cv", "--split", "time", "--cutoffs", "0.5,1.2"], "--cutoffs"),
+             (["cv", "--split", "weekly"], "--split"),
+             (["compare", "--split", "pair,study", "--repeats", "2"], "--repeats")]
+    for args, option in cases:
+        result = CliRunner().invoke(app, [*args, "--out", str(tmp_path / "never")])
+        assert result.exit_code == 2 and option in result.output, (args, result.output)
+        assert not (tmp_path / "never").exists()
