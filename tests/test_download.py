@@ -231,7 +231,29 @@ def test_cli_fetch_uses_the_mirror_from_the_environment(mirror: Mirror, tmp_path
     assert result.exit_code == 0, result.output
     assert "downloaded drug-miRNA.txt" in result.output.replace("  ", " ").replace("  ", " ")
     assert "GO similarity file not available" in result.output
+    assert "ncDR table not available" in result.output   # optional: the mirror does not hold it
     assert is_benchmark_dir(dest)
+
+
+def test_cli_fetch_gets_the_ncdr_table_into_the_cache_verified(mirror: Mirror, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    from ammgc.cli import app
+    from ammgc.data.publications import NCDR_BLOB_SHA1, NCDR_FILE_NAME, ncdr_cache_path
+
+    table = Path(__file__).resolve().parents[2] / "shared" / "data" / "ncdr" / NCDR_FILE_NAME
+    if not table.is_file():
+        pytest.skip("ncDR table not available")
+    monkeypatch.setenv("AMMGC_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("AMMGC_BASE_URL", mirror.url)
+    mirror.files[NCDR_FILE_NAME] = table.read_bytes()
+    result = CliRunner().invoke(app, ["data", "fetch", "--dest", str(tmp_path / "bench"), "--retries", "0"])
+    assert result.exit_code == 0, result.output
+    assert file_blob_sha1(ncdr_cache_path()) == NCDR_BLOB_SHA1
+    mirror.files[NCDR_FILE_NAME] = b"PMID\n1\n"
+    result = CliRunner().invoke(app, ["data", "fetch", "--dest", str(tmp_path / "bench"), "--retries", "0",
+                                      "--force"])
+    assert isinstance(result.exception, DownloadError) and "does not match" in str(result.exception)
+    assert file_blob_sha1(ncdr_cache_path()) == NCDR_BLOB_SHA1   # the verified copy is kept
 
 
 # --- where the data comes from -------------------------------------------------------------------

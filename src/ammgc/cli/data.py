@@ -95,7 +95,12 @@ def fetch(
     if ncdr:
         from ammgc.data.publications import fetch_ncdr, ncdr_cache_path
 
-        report(fetch_ncdr(ncdr_cache_path().parent, base_url=base_url, force=force))
+        ncdr_result = fetch_ncdr(ncdr_cache_path().parent, base_url=base_url, force=force, required=False)
+        report(ncdr_result)
+        if ncdr_result.status == "absent":
+            typer.echo("ncDR table not available: the study and time splits of the benchmark need it")
+        else:
+            typer.echo(f"ncDR table ready in {ncdr_cache_path()}")
     if any(r.path.endswith("ncrna_GOsimilarity_full.txt") and r.status == "absent" for r in results):
         typer.echo("GO similarity file not available: the miRNA `sequence` view (miRBase) "
                    "will stand in for it")

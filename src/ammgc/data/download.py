@@ -115,7 +115,9 @@ def fetch_file(spec: BenchmarkFile, dest: Path, *, base_url: str | None = None, 
                retries: int = DEFAULT_RETRIES, backoff_s: float = DEFAULT_BACKOFF_S,
                timeout_s: float = DEFAULT_TIMEOUT_S, progress: bool = True) -> FetchResult:
     """One published file into ``dest`` (``dest / spec.path``), verified by its git blob SHA-1 before it is
-    written; a verified copy already there is kept. A mirror ``base_url`` holds it under ``spec.path``."""
+    written; a verified copy already there is kept. A mirror ``base_url`` holds it under ``spec.path``.
+    An optional file (``spec.required`` False) that is not found or not reachable is reported ``absent``;
+    content that fails verification is always an error."""
     base_url = base_url or os.environ.get(BASE_URL_ENV) or None
     url = mirror_url(base_url, spec) if base_url else spec.url
     try:
@@ -126,10 +128,12 @@ def fetch_file(spec: BenchmarkFile, dest: Path, *, base_url: str | None = None, 
         return _fetch_one(spec, url, dest, force=force, retries=retries, backoff_s=backoff_s,
                           timeout_s=timeout_s, progress=progress)
     except _NotFound:
-        raise DownloadError(f"{url}: not found (HTTP 404); download it yourself to {dest / spec.path}") from None
+        problem = "not found (HTTP 404)"
     except _Transient as exc:
-        raise DownloadError(f"could not download {url} after {retries + 1} attempts ({exc}); no network? "
-                            f"download it yourself to {dest / spec.path}") from None
+        problem = f"unreachable after {retries + 1} attempts ({exc})"
+    if not spec.required:
+        return FetchResult(spec.path, url, "absent", problem)
+    raise DownloadError(f"{url}: {problem}; no network? download it yourself to {dest / spec.path}")
 
 
 def mirror_url(base_url: str, spec: BenchmarkFile) -> str:

@@ -34,6 +34,7 @@ from ammgc.errors import DataError
 
 if TYPE_CHECKING:
     from ammgc.data.dataset import Dataset
+    from ammgc.data.download import FetchResult
 
 NCDR_ENV = "AMMGC_NCDR"
 NCDR_FILE_NAME = "ncDR_Curated_DRmiRNA.csv"
@@ -282,12 +283,13 @@ def resolve_ncdr_path(*, fetch: bool = True) -> Path | None:
 
 
 def fetch_ncdr(dest: str | os.PathLike[str], *, base_url: str | None = None, force: bool = False,
-               progress: bool = True) -> object:
-    """Download ncDR's table into ``dest``, verified by its git blob SHA-1 (see ``ammgc data fetch``)."""
+               required: bool = True, progress: bool = True) -> FetchResult:
+    """Download ncDR's table into ``dest``, verified by its git blob SHA-1 (see ``ammgc data fetch``).
+    With ``required`` False a table that cannot be reached is reported ``absent`` instead of an error."""
     from ammgc.data.benchmark import BenchmarkFile
     from ammgc.data.download import fetch_file
 
-    spec = BenchmarkFile(NCDR_FILE_NAME, NCDR_URL, NCDR_BLOB_SHA1)
+    spec = BenchmarkFile(NCDR_FILE_NAME, NCDR_URL, NCDR_BLOB_SHA1, required=required)
     return fetch_file(spec, Path(dest), base_url=base_url, force=force, progress=progress)
 
 
