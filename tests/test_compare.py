@@ -81,7 +81,7 @@ def test_a_rerun_resumes_instead_of_training(planted: Dataset, tmp_path: Path, f
 def test_method_selection() -> None:
     assert select_methods("all") == list(ALL_METHODS) and "ammgc" in ALL_METHODS
     assert select_methods(" cf, LP,cf ") == ["cf", "lp"]
-    assert select_methods("popularity,all")[:2] == ["popularity", "cf"]
+    assert select_methods("popularity,all")[:3] == ["popularity", "popularity-studies", "cf"]
     with pytest.raises(AmmgcError, match="unknown method 'svd'"):
         select_methods("cf,svd")
     with pytest.raises(AmmgcError, match="no method"):
@@ -145,3 +145,20 @@ def test_cli_split_options_are_checked_before_any_work(planted: Dataset, tmp_pat
         result = CliRunner().invoke(app, [*args, "--out", str(tmp_path / "never")])
         assert result.exit_code == 2 and option in result.output, (args, result.output)
         assert not (tmp_path / "never").exists()
+
+
+def test_all_on_own_data_without_publications_leaves_out_what_needs_them(
+        planted: Dataset, planted_with_publications: Dataset, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import ammgc.experiments.compare as compare
+
+    monkeypatch.setattr(compare, "ALL_METHODS", ("popularity", "popularity-studies"))
+    assert list(run_compare(data=planted, methods="all", n_folds=2, repeats=1, out=tmp_path / "a",
+                            progress=False)) == ["popularity"]
+    # asked for by name, it is an error that says what the data lacks
+    with pytest.raises(AmmgcError, match="pmid"):
+        run_compare(data=planted, methods="popularity-studies", n_folds=2, repeats=1, out=tmp_path / "b",
+                    progress=False)
+    both = run_compare(data=planted_with_publications, methods="all", n_folds=2, repeats=1, out=tmp_path / "c",
+                       progress=False)
+    assert list(both) == ["popularity", "popularity-studies"]
+    assert both["popularity-studies"]["config"] == {"counts": "studies", "smoothing": 1.0}

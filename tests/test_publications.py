@@ -225,3 +225,20 @@ def test_popularity_collapses_without_random_pairs(real: Dataset) -> None:
 def test_publication_splits_refuse_without_publications(planted: Dataset) -> None:
     with pytest.raises(AmmgcError, match="publication"):
         make_folds(planted.associations, split="study")
+
+
+def test_report_counts_use_first_reports_of_training_pairs_only() -> None:
+    from ammgc.data.publications import build_publications, report_counts
+
+    train = np.array([[1, 1, 1, 0], [0, 1, 0, 1]], dtype=np.uint8)
+    full = train.copy()
+    full[1, 0] = 1                                  # a held-out pair: its publication must not count
+    pairs = np.argwhere(full == 1)
+    reports = {(0, 0): [(10, "10")], (0, 1): [(10, "10"), (30, "30")], (0, 2): [(20, "20")],
+               (1, 0): [(40, "40")], (1, 1): [(10, "10")], (1, 3): []}
+    pub = build_publications(pairs, [reports[tuple(p)] for p in pairs], kind="pmid", source="t")
+    drugs, mirnas = report_counts(pub, train)
+    # drug 0: first reports 10, 10, 20 -> 2 publications (the later report 30 of pair (0, 1) does not count);
+    # drug 1: 10 and an undated pair (a publication of its own) -> 2
+    assert drugs.tolist() == [2.0, 2.0]
+    assert mirnas.tolist() == [1.0, 1.0, 1.0, 1.0]

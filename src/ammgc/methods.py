@@ -41,6 +41,10 @@ class Method(ABC):
     def score(self) -> np.ndarray:
         """Scores for every drug x miRNA pair, shape (p, q)."""
 
+    def needs_publications(self) -> bool:
+        """Whether ``fit`` reads the publications of the training pairs (``dataset.publications``)."""
+        return False
+
     def config_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self.config)
 
@@ -63,6 +67,8 @@ PRESETS: dict[str, tuple[str, dict[str, Any]]] = {
     "ammgc-paper": ("ammgc", {"epochs_gcn": 400, "epochs_attention": 1000, "degree_prior": 0.0}),
     # CF over miRNAs: co-reported miRNAs vote; strong on random pair folds, the memoriser to watch
     "cf-mirna": ("cf", {"side": "mirna", "neighbours": 50}),
+    # popularity by how many publications reported each drug and miRNA: the strongest prior found
+    "popularity-studies": ("popularity", {"counts": "studies", "smoothing": 1.0}),
 }
 
 

@@ -103,7 +103,7 @@ def run_fingerprint(dataset: Dataset, method: str, config: dict[str, Any], *, n_
         "method": method, "config": config, "n_folds": n_folds, "seed": seed, "split": split,
         "record": RECORD_VERSION, "associations": hashlib.sha1(dataset.associations.tobytes()).hexdigest(),
         "views": sorted((v.name, v.blob_sha1 or "", v.shape) for v in dataset.views.values())}
-    if split in PUBLICATION_SPLITS:
+    if split in PUBLICATION_SPLITS or dataset.publications is not None:
         fields["publications"] = dataset.publications.digest() if dataset.publications is not None else None
     if split == "time":
         fields["cutoffs"] = list(cutoffs)

@@ -26,6 +26,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from ammgc.data import load_dataset
+from ammgc.data.benchmark import DATASET_NAME
 from ammgc.data.dataset import Dataset
 from ammgc.errors import AmmgcError
 from ammgc.evaluation.report import (
@@ -42,9 +43,10 @@ from ammgc.evaluation.splits import DEFAULT_CUTOFFS, SplitKind
 from ammgc.io import atomic_open, atomic_write_text, ensure_writable_dir
 from ammgc.methods import PRESETS, REGISTRY, make_method, resolve_method
 
-#: ``--methods all``: the paper's Table 1 order after the popularity reference, then the miRNA-side CF and
-#: the paper-faithful AMMGC (presets) beside our default.
-ALL_METHODS = ("popularity", "cf", "cf-mirna", "lp", "gf", "sdne", "gcmdr", "ammgc", "ammgc-paper")
+#: ``--methods all``: the paper's Table 1 order after the two popularity references (by degree and by
+#: publications), with the miRNA-side CF and the paper-faithful AMMGC (presets) beside the defaults.
+ALL_METHODS = ("popularity", "popularity-studies", "cf", "cf-mirna", "lp", "gf", "sdne", "gcmdr", "ammgc",
+               "ammgc-paper")
 
 def select_methods(spec: str | Sequence[str]) -> list[str]:
     """``all`` or comma-separated registered names -> the distinct names, in the order given."""
@@ -89,10 +91,16 @@ def run_compare(*, data: str | os.PathLike[str] | Dataset | None = None,
     if stray:
         raise AmmgcError(f"options given for method(s) {stray} that are not being compared ({', '.join(names)})")
     resolved = {name: resolve_method(name) for name in names}
-    for name, (method, preset) in resolved.items():
-        # a bad option fails now, not after hours of other methods
-        make_method(method, **{**preset, **configs.get(name, {})})
+    models = {name: make_method(method, **{**preset, **configs.get(name, {})})  # a bad option fails now
+              for name, (method, preset) in resolved.items()}
     base = load_for_split(data, split)
+    if base.publications is None and base.name != DATASET_NAME:
+        # `all` on own data without publications: the methods that need them are left out, with a note
+        asked = {n.strip().lower() for n in (methods.split(",") if isinstance(methods, str) else methods)}
+        dropped = [n for n in names if models[n].needs_publications() and n not in asked]
+        if dropped and progress:
+            tqdm.write(f"left out {', '.join(dropped)}: this dataset has no publication column", file=sys.stderr)
+        names = [n for n in names if n not in dropped]
     digest = fold_plan_digest(base, n_folds=n_folds, repeats=repeats, seed=seed, split=split, cutoffs=cutoffs)
     bodies: dict[str, dict[str, Any]] = {}
     for k, name in enumerate(names, start=1):

@@ -19,8 +19,13 @@ from ammgc.methods import make_method, resolve_method
 
 def prepare_dataset(dataset: Dataset, method: str, config: dict[str, Any],
                     mirbase: str | os.PathLike[str] | None = None) -> tuple[Dataset, dict[str, Any] | None]:
-    """Compute once, before any fold, the views the method needs; return them with the views record."""
+    """Compute once, before any fold, the views (and publications) the method needs; return them with the
+    views record."""
     model = make_method(method, **config)
+    if model.needs_publications():
+        from ammgc.data.publications import with_publications
+
+        dataset = with_publications(dataset)
     views_used = getattr(model, "views_used", None)
     if views_used is None:
         return dataset, None
