@@ -11,12 +11,14 @@ from __future__ import annotations
 import dataclasses
 import importlib
 from abc import ABC, abstractmethod
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar, Literal, Self
 
 import numpy as np
 
 from ammgc.data.dataset import Dataset
 from ammgc.errors import AmmgcError
+
+PublicationsUse = Literal["required", "optional", "unused"]
 
 
 class Method(ABC):
@@ -41,9 +43,10 @@ class Method(ABC):
     def score(self) -> np.ndarray:
         """Scores for every drug x miRNA pair, shape (p, q)."""
 
-    def needs_publications(self) -> bool:
-        """Whether ``fit`` reads the publications of the training pairs (``dataset.publications``)."""
-        return False
+    def publications_use(self) -> PublicationsUse:
+        """Whether ``fit`` reads the publications of the training pairs (``dataset.publications``):
+        ``required``, ``optional`` (used where the dataset has them) or ``unused``."""
+        return "unused"
 
     def config_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self.config)

@@ -62,6 +62,8 @@ def save_model(path: str | os.PathLike[str], model: TrainedModel) -> int:
         "scores": np.ascontiguousarray(model.scores, dtype=np.float64),
         "embeddings": np.ascontiguousarray(model.embeddings, dtype=np.float32),
         "coefficients": np.ascontiguousarray(model.coefficients, dtype=np.float32),
+        "prior.drug": np.ascontiguousarray(model.drug_prior, dtype=np.float64),
+        "prior.mirna": np.ascontiguousarray(model.mirna_prior, dtype=np.float64),
     }
     for u, encoder in enumerate(model.encoders):
         for k, layer in enumerate(encoder.layers):
@@ -182,6 +184,9 @@ def load_model(path: str | os.PathLike[str]) -> TrainedModel:
             associations=tensors["associations"], drugs=pd.DataFrame(metadata["drugs"]),
             mirnas=pd.DataFrame(metadata["mirnas"]), views=metadata["views"],
             mirna_means={k[len("mirna_mean."):]: v for k, v in tensors.items() if k.startswith("mirna_mean.")},
+            # files written before the prior was stored always used training degrees
+            drug_prior=tensors.get("prior.drug", np.log1p(tensors["associations"].sum(axis=1).astype(np.float64))),
+            mirna_prior=tensors.get("prior.mirna", np.log1p(tensors["associations"].sum(axis=0).astype(np.float64))),
             info={**metadata["info"], "versions": metadata["versions"]})
     except ModelFileError:
         raise
@@ -212,6 +217,10 @@ def _check_shapes(model: TrainedModel, path: str | os.PathLike[str]) -> None:
         problems.append(f"coefficients {model.coefficients.shape} vs {(u, d)}")
     if len(model.drugs) != p or len(model.mirnas) != q:
         problems.append(f"{len(model.drugs)} drug / {len(model.mirnas)} miRNA names for a {p} x {q} matrix")
+    if model.drug_prior.shape != (p,) or model.mirna_prior.shape != (q,):
+        problems.append(f"prior terms {model.drug_prior.shape} / {model.mirna_prior.shape} for a {p} x {q} matrix")
+    elif not (np.isfinite(model.drug_prior).all() and np.isfinite(model.mirna_prior).all()):
+        problems.append("prior terms are not finite")
     if problems:
         raise ModelFileError(f"{path}: inconsistent model file: {'; '.join(problems)}")
 

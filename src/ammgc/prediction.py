@@ -103,6 +103,9 @@ class TrainedModel:
     mirnas: pd.DataFrame
     views: dict[str, dict[str, Any]]
     mirna_means: dict[str, np.ndarray]
+    # log(1 + activity) of each training drug and miRNA: the degree prior's terms (AMMGC.drug_prior_)
+    drug_prior: np.ndarray
+    mirna_prior: np.ndarray
     info: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -165,13 +168,13 @@ class TrainedModel:
         return self._pair_scores(z[:self.n_drugs], z[self.n_drugs:])
 
     def _pair_scores(self, drug_z: np.ndarray, mirna_z: np.ndarray) -> np.ndarray:
-        """Scores as ``AMMGC.score`` computes them: sigma(Z_i . Z_j + degree_prior * (log(1 + deg_i) +
-        log(1 + deg_j))) with float32 products, float64 from there on. Degrees are those of the training
-        graph; a new drug or miRNA has degree 0, so its prior term is its partner's alone."""
+        """Scores as ``AMMGC.score`` computes them: sigma(Z_i . Z_j + degree_prior * (log(1 + a_i) +
+        log(1 + a_j))) with float32 products, float64 from there on. Activities are those of the training
+        graph; a new drug or miRNA has activity 0, so its prior term is its partner's alone."""
         logits = (torch.from_numpy(drug_z) @ torch.from_numpy(mirna_z).T).numpy().astype(np.float64)
         if self.config.degree_prior:
-            drug_log = _padded(np.log1p(self.associations.sum(axis=1)), drug_z.shape[0])
-            mirna_log = _padded(np.log1p(self.associations.sum(axis=0)), mirna_z.shape[0])
+            drug_log = _padded(self.drug_prior, drug_z.shape[0])
+            mirna_log = _padded(self.mirna_prior, mirna_z.shape[0])
             logits = logits + self.config.degree_prior * (drug_log[:, None] + mirna_log[None, :])
         return 1.0 / (1.0 + np.exp(-logits))
 
@@ -288,8 +291,9 @@ class TrainedModel:
                    fusion=model.fusion_, embeddings=torch.stack(model.embeddings_).cpu().numpy().astype(np.float32),
                    coefficients=np.asarray(model.coefficients_, dtype=np.float32), scores=model.score(),
                    associations=np.asarray(dataset.associations, dtype=np.uint8), drugs=drugs, mirnas=mirnas,
-                   views=views, mirna_means=means,
-                   info={"dataset": dataset.name, "source": str(dataset.source),
+                   views=views, mirna_means=means, drug_prior=np.asarray(model.drug_prior_, dtype=np.float64),
+                   mirna_prior=np.asarray(model.mirna_prior_, dtype=np.float64),
+                   info={"dataset": dataset.name, "prior_counts": model.prior_counts_, "source": str(dataset.source),
                          "associations": dataset.n_associations, **(info or {})})
 
 
@@ -463,10 +467,12 @@ def train_model(dataset: Dataset, config: dict[str, Any] | None = None, *, seed:
     """Train AMMGC on every known association of ``dataset`` and collect it for saving and prediction."""
     import importlib.metadata
 
+    from ammgc.experiments.cv import attach_publications
     from ammgc.features import ensure_views
 
     cfg, notes = training_config(dataset, config, drug_features=drug_features)
     model = AMMGC(cfg)
+    dataset = attach_publications(dataset, model.publications_use())
     specs = model.modal_specs(dataset)
     dataset = ensure_views(dataset, [v for s in specs for v in (*s.drug_views, *s.mirna_views)], mirbase=mirbase)
     start = time.perf_counter()

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 import pandas as pd
 
-from ammgc.errors import DataError
+from ammgc.errors import AmmgcError, DataError
 
 if TYPE_CHECKING:
     from ammgc.data.dataset import Dataset
@@ -145,6 +145,28 @@ def report_counts(publications: Publications, train: np.ndarray) -> tuple[np.nda
         return np.bincount(np.array([e for e, _ in pairs], dtype=np.int64), minlength=n).astype(np.float64)
 
     return distinct(known.pairs[:, 0], p), distinct(known.pairs[:, 1], q)
+
+
+#: What a node's activity counts: its training pairs (degree), or the publications that first reported them.
+ACTIVITY_COUNTS = ("pairs", "studies", "auto")
+
+
+def node_activity(train: np.ndarray, publications: Publications | None, counts: str
+                  ) -> tuple[np.ndarray, np.ndarray, str]:
+    """Per drug and per miRNA activity in ``train``, and which count it is (``pairs`` or ``studies``).
+
+    ``auto`` counts studies where the publications are known and pairs otherwise.
+    """
+    if counts not in ACTIVITY_COUNTS:
+        raise AmmgcError(f"counts must be one of {', '.join(ACTIVITY_COUNTS)}, not {counts!r}")
+    train = np.asarray(train, dtype=np.float64)
+    if counts == "pairs" or (counts == "auto" and publications is None):
+        return train.sum(axis=1), train.sum(axis=0), "pairs"
+    if publications is None:
+        raise AmmgcError("counting studies needs the publication of each association: the benchmark's come "
+                         "from ncDR (`ammgc data fetch`), own data needs a pmid (or source and year) column")
+    drugs, mirnas = report_counts(publications, train)
+    return drugs, mirnas, "studies"
 
 
 def build_publications(pairs: np.ndarray, reports: list[list[tuple[int, str]]], *, kind: OrderKind, source: str,

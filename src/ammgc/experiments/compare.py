@@ -97,7 +97,7 @@ def run_compare(*, data: str | os.PathLike[str] | Dataset | None = None,
     if base.publications is None and base.name != DATASET_NAME:
         # `all` on own data without publications: the methods that need them are left out, with a note
         asked = {n.strip().lower() for n in (methods.split(",") if isinstance(methods, str) else methods)}
-        dropped = [n for n in names if models[n].needs_publications() and n not in asked]
+        dropped = [n for n in names if models[n].publications_use() == "required" and n not in asked]
         if dropped and progress:
             tqdm.write(f"left out {', '.join(dropped)}: this dataset has no publication column", file=sys.stderr)
         names = [n for n in names if n not in dropped]

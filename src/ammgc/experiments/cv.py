@@ -22,10 +22,7 @@ def prepare_dataset(dataset: Dataset, method: str, config: dict[str, Any],
     """Compute once, before any fold, the views (and publications) the method needs; return them with the
     views record."""
     model = make_method(method, **config)
-    if model.needs_publications():
-        from ammgc.data.publications import with_publications
-
-        dataset = with_publications(dataset)
+    dataset = attach_publications(dataset, model.publications_use())
     views_used = getattr(model, "views_used", None)
     if views_used is None:
         return dataset, None
@@ -34,6 +31,25 @@ def prepare_dataset(dataset: Dataset, method: str, config: dict[str, Any],
     views = views_used(dataset)
     dataset = ensure_views(dataset, [*views["drug"], *views["mirna"]], mirbase=Path(mirbase) if mirbase else None)
     return dataset, views_used(dataset)
+
+
+def attach_publications(dataset: Dataset, use: str) -> Dataset:
+    """The dataset with its publications where the method requires them (an error if they cannot be had)
+    or can use them (a note on stderr if they cannot be had: the method then counts pairs)."""
+    if use == "unused" or dataset.publications is not None:
+        return dataset
+    from ammgc.data.publications import with_publications
+    from ammgc.errors import DataError, DownloadError
+
+    try:
+        return with_publications(dataset)
+    except (DataError, DownloadError) as exc:
+        if use == "required":
+            raise
+        import sys
+
+        print(f"note: no publications ({exc}); study counts fall back to pair counts", file=sys.stderr)
+        return dataset
 
 
 def load_for_split(data: str | os.PathLike[str] | Dataset | None, split: str) -> Dataset:

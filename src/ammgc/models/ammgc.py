@@ -35,9 +35,10 @@ import torch
 from torch.nn import functional as F
 
 from ammgc.data.dataset import Dataset
+from ammgc.data.publications import ACTIVITY_COUNTS, node_activity
 from ammgc.errors import AmmgcError, TrainingError
 from ammgc.graph import normalized_adjacency, normalized_adjacency_csr, row_normalize, stack_modal
-from ammgc.methods import Method
+from ammgc.methods import Method, PublicationsUse
 from ammgc.models.layers import (
     AttentionFusion,
     Features,
@@ -85,6 +86,8 @@ class AMMGC(Method):
         epochs_gcn: int = 100
         epochs_attention: int = 200
         degree_prior: float = 2.0
+        prior_counts: str = "pairs"
+        prior_in_training: float = 0.0
         lr: float = 0.01
         device: str = "cpu"
 
@@ -96,6 +99,17 @@ class AMMGC(Method):
             raise AmmgcError("p_neg must be positive")
         if not c.hidden or min(c.hidden) < 1:
             raise AmmgcError("hidden sizes must be positive integers")
+        if c.prior_counts not in ACTIVITY_COUNTS:
+            raise AmmgcError(f"prior_counts must be one of {', '.join(ACTIVITY_COUNTS)}, not {c.prior_counts!r}")
+        for name in ("degree_prior", "prior_in_training"):
+            value = getattr(c, name)
+            if not (isinstance(value, int | float) and math.isfinite(value) and value >= 0):
+                raise AmmgcError(f"{name} must be a finite number >= 0, not {value!r}")
+
+    def publications_use(self) -> PublicationsUse:
+        if not (self.config.degree_prior or self.config.prior_in_training):
+            return "unused"
+        return {"studies": "required", "auto": "optional"}.get(self.config.prior_counts, "unused")  # type: ignore
 
     def modal_specs(self, dataset: Dataset) -> list[ModalSpec]:
         """The modals this configuration trains, with the GO view resolved to what is present."""
@@ -120,9 +134,16 @@ class AMMGC(Method):
         specs = self.modal_specs(dataset)
         drug = sorted({v for s in specs for v in s.drug_views})
         mirna = sorted({v for s in specs for v in s.mirna_views})
+        c = self.config
+        if not (c.degree_prior or c.prior_in_training):
+            counts = "none"
+        elif c.prior_counts == "studies" or (c.prior_counts == "auto" and dataset.publications is not None):
+            counts = "studies"
+        else:
+            counts = "pairs"
         return {"drug": drug, "mirna": mirna, "go_substitute": "sequence" in mirna and "go" not in dataset.views,
                 "modals": [{"name": s.name, "drug": list(s.drug_views), "mirna": list(s.mirna_views)}
-                           for s in specs]}
+                           for s in specs], "prior_counts": counts}
 
     def modal_features(self, dataset: Dataset, spec: ModalSpec) -> np.ndarray:
         """Row-normalised, stacked (p+q) x width node features of one modal."""
@@ -151,9 +172,11 @@ class AMMGC(Method):
         device = _device(c.device)
         train = np.asarray(train, dtype=np.float32)
         self.n_drugs = train.shape[0]
-        # log(1 + degree) per drug and per miRNA; score() adds their outer sum block by block, never all p x q
-        self._drug_log_degree = np.log1p(train.sum(axis=1))
-        self._mirna_log_degree = np.log1p(train.sum(axis=0))
+        # log(1 + activity) per drug and per miRNA; score() adds their outer sum block by block, never all p x q
+        drug_activity, mirna_activity, self.prior_counts_ = node_activity(train, dataset.publications,
+                                                                          c.prior_counts)
+        self.drug_prior_, self.mirna_prior_ = np.log1p(drug_activity), np.log1p(mirna_activity)
+        offset = self._training_offset()
         adjacency = _adjacency_operator(train, device)
         streams = [int(s.generate_state(1)[0]) for s in np.random.SeedSequence(seed).spawn(2 * len(specs) + 1)]
         self.encoders_: list[GCNEncoder] = []  # kept to embed new drugs / miRNAs after training
@@ -167,7 +190,7 @@ class AMMGC(Method):
 
         def train_modal(k: int, stop: threading.Event) -> tuple[list[float], torch.Tensor, float]:
             start = time.perf_counter()
-            pairs = _PairSampler(train, p_neg=c.p_neg, seed=streams[2 * k + 1], device=device)
+            pairs = _PairSampler(train, p_neg=c.p_neg, seed=streams[2 * k + 1], device=device, offset=offset)
             encoder = self.encoders_[k]
             losses = _train_encoder(encoder, inputs[k], adjacency, pairs, epochs=c.epochs_gcn, lr=c.lr,
                                     name=specs[k].name, stop=stop)
@@ -191,7 +214,7 @@ class AMMGC(Method):
             torch.manual_seed(seed * 7919 + 97)
             self.fusion_ = AttentionFusion(len(specs), stacked.shape[1], stacked.shape[2],
                                            mode=c.fusion).to(device)
-            pairs = _PairSampler(train, p_neg=c.p_neg, seed=streams[-1], device=device)
+            pairs = _PairSampler(train, p_neg=c.p_neg, seed=streams[-1], device=device, offset=offset)
             self.attention_losses_ = _train_fusion(self.fusion_, stacked, pairs, epochs=c.epochs_attention,
                                                    lr=c.lr, threads=threads)
             with torch.no_grad():
@@ -202,12 +225,23 @@ class AMMGC(Method):
         self.modal_names_ = [s.name for s in specs]
         return self
 
-    def score(self) -> np.ndarray:
-        """sigma(Z_i . Z_{p+j} + degree_prior * (log(1 + deg_i) + log(1 + deg_j))), degrees of the training graph.
+    def _training_offset(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """Per-drug and per-miRNA terms added to every training logit (``prior_in_training``), centred so the
+        mean pair's offset is 0: the embeddings then learn what the activity prior does not explain."""
+        weight = self.config.prior_in_training
+        if not weight:
+            return None
+        return (weight * (self.drug_prior_ - self.drug_prior_.mean()),
+                weight * (self.mirna_prior_ - self.mirna_prior_.mean()))
 
-        With ``degree_prior = 0`` this is the paper's eq. 5. A positive weight adds a fixed log-degree
+    def score(self) -> np.ndarray:
+        """sigma(Z_i . Z_{p+j} + degree_prior * (log(1 + a_i) + log(1 + a_j))), a = activity in the training graph.
+
+        With ``degree_prior = 0`` this is the paper's eq. 5. A positive weight adds a fixed log-activity
         term: the benchmark's associations concentrate on a few drugs, which the inner-product decoder
-        under-weights after negative sampling (sampling makes every drug look equally active).
+        under-weights after negative sampling (sampling makes every drug look equally active). Activity
+        counts training pairs (the degree) or, with ``prior_counts`` ``studies`` / ``auto``, the
+        publications that first reported them, which one high-throughput study does not inflate.
         """
         return self._block_scores(0, self.n_drugs)
 
@@ -234,8 +268,8 @@ class AMMGC(Method):
     def _block_scores(self, start: int, stop: int) -> np.ndarray:
         logits = self._block_logits(start, stop)
         if self.config.degree_prior:
-            log_degrees = self._drug_log_degree[start:stop, None] + self._mirna_log_degree[None, :]
-            logits = logits + self.config.degree_prior * log_degrees
+            log_activity = self.drug_prior_[start:stop, None] + self.mirna_prior_[None, :]
+            logits = logits + self.config.degree_prior * log_activity
         return 1.0 / (1.0 + np.exp(-logits))
 
     def modal_scores(self) -> list[np.ndarray]:
@@ -320,8 +354,11 @@ class _PairSampler:
     would be in real use; nothing else about the test fold is visible here.
     """
 
-    def __init__(self, train: np.ndarray, *, p_neg: float, seed: int, device: torch.device) -> None:
+    def __init__(self, train: np.ndarray, *, p_neg: float, seed: int, device: torch.device,
+                 offset: tuple[np.ndarray, np.ndarray] | None = None) -> None:
         self.shape = train.shape
+        self.offset = None if offset is None else tuple(torch.from_numpy(np.asarray(o, dtype=np.float32)).to(device)
+                                                        for o in offset)
         self.positive = torch.from_numpy(np.flatnonzero(train.ravel() == 1)).to(device)
         # the k-th zero of the flattened matrix is k + #{i : positive[i] - i <= k}: this finds it without a
         # table of every zero (8 bytes a pair, 6 GB at 100x the benchmark), drawing the same pairs
@@ -339,6 +376,12 @@ class _PairSampler:
         pick = torch.randint(self.n_zero, (self.n_neg,), generator=self.generator).to(self.device)
         flat = torch.cat([self.positive, pick + torch.searchsorted(self.zeros_before, pick, right=True)])
         return PairBatch(flat, self.shape)
+
+    def with_offset(self, logits: torch.Tensor, batch: PairBatch) -> torch.Tensor:
+        """The batch's logits plus each pair's fixed prior offset, where there is one."""
+        if self.offset is None:
+            return logits
+        return logits + self.offset[0][batch.drugs] + self.offset[1][batch.mirnas]
 
 
 def _check_loss(loss: torch.Tensor, stage: str, epoch: int) -> float:
@@ -361,7 +404,7 @@ def _train_encoder(encoder: GCNEncoder, x: Features, adjacency: torch.Tensor, pa
         batch = pairs.sample()
         optimizer.zero_grad(set_to_none=True)
         embeddings = encoder(x, adjacency)
-        logits = node_inner_products(embeddings, batch)
+        logits = pairs.with_offset(node_inner_products(embeddings, batch), batch)
         loss = F.binary_cross_entropy_with_logits(logits, pairs.labels)
         loss.backward()
         optimizer.step()
@@ -400,7 +443,7 @@ def _train_fusion(fusion: AttentionFusion, stacked: torch.Tensor, pairs: _PairSa
             optimizer.zero_grad(set_to_none=True)
             g = fusion.coefficients(stacked)
             scaled = (drug_rows * (g * g)[:, None, :]).permute(1, 0, 2).reshape(n_drugs, n_modals * dim)
-            logits = sampled_inner_products(scaled, mirna_rows, batch, pool=pool)
+            logits = pairs.with_offset(sampled_inner_products(scaled, mirna_rows, batch, pool=pool), batch)
             loss = F.binary_cross_entropy_with_logits(logits, pairs.labels, pos_weight=pos_weight)
             loss.backward()
             optimizer.step()
