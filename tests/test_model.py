@@ -1,9 +1,14 @@
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import torch
 
+from ammgc.data.dataset import Dataset
+from ammgc.errors import AmmgcError
 from ammgc.evaluation.metrics import evaluate_scores
 from ammgc.evaluation.splits import make_folds
+from ammgc.methods import make_method
 from ammgc.models.ammgc import AMMGC, _PairSampler
 from ammgc.models.layers import AttentionFusion, GCNEncoder
 
@@ -124,3 +129,33 @@ def test_degree_prior_adds_log_degree_term(planted) -> None:
     expected = plain._logits + 1.5 * (np.log1p(deg_d)[:, None] + np.log1p(deg_m)[None, :])
     np.testing.assert_allclose(prior.score(), 1 / (1 + np.exp(-expected)), rtol=1e-6)
     np.testing.assert_allclose(plain.score(), 1 / (1 + np.exp(-plain._logits)), rtol=1e-6)
+
+
+@pytest.mark.parametrize(("option", "value", "problem"), [
+    ("prior_counts", "bogus", "prior_counts must be one of"), ("degree_prior", float("nan"), "degree_prior must be"),
+    ("prior_in_training", -1.0, "prior_in_training must be"),
+])
+def test_prior_options_are_checked(planted: Dataset, option: str, value: object, problem: str) -> None:
+    with pytest.raises(AmmgcError, match=problem):
+        make_method("ammgc", **{option: value}).fit(planted.associations, planted)
+
+
+def test_auto_prior_counts_studies_where_publications_are_known(planted_with_publications: Dataset) -> None:
+    from ammgc.data.publications import report_counts
+
+    fast = {"epochs_gcn": 3, "epochs_attention": 3, "hidden": (8, 8), "prior_counts": "auto"}
+    train = planted_with_publications.associations
+    with_pubs = make_method("ammgc", **fast).fit(train, planted_with_publications)
+    drugs, _ = report_counts(planted_with_publications.publications, train)
+    assert with_pubs.prior_counts_ == "studies" and np.array_equal(with_pubs.drug_prior_, np.log1p(drugs))
+    without = make_method("ammgc", **fast).fit(train, replace(planted_with_publications, publications=None))
+    assert without.prior_counts_ == "pairs" and np.array_equal(without.drug_prior_, np.log1p(train.sum(axis=1)))
+
+
+def test_training_offset_moves_the_embeddings_but_not_the_prior(planted_with_publications: Dataset) -> None:
+    fast = {"epochs_gcn": 5, "epochs_attention": 5, "hidden": (8, 8), "prior_counts": "studies"}
+    train = planted_with_publications.associations
+    plain = make_method("ammgc", **fast).fit(train, planted_with_publications, seed=2)
+    residual = make_method("ammgc", **fast, prior_in_training=2.0).fit(train, planted_with_publications, seed=2)
+    assert not np.allclose(plain.embeddings_[0].numpy(), residual.embeddings_[0].numpy())
+    np.testing.assert_array_equal(plain.drug_prior_, residual.drug_prior_)

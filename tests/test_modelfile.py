@@ -143,3 +143,23 @@ def test_write_is_atomic_and_replaces(trained: TrainedModel, saved: Path) -> Non
     assert load_model(saved).seed == 3
     assert len(saved.read_bytes()) == len(before)
     assert [p.name for p in saved.parent.iterdir()] == [saved.name]  # no temporary file left behind
+
+
+def test_a_publication_prior_is_stored_and_used_when_scoring(tmp_path: Path) -> None:
+    from conftest import with_synthetic_publications
+
+    from ammgc.data.publications import report_counts
+
+    dataset = with_synthetic_publications(make_planted_dataset())
+    config = {**FAST, "prior_counts": "studies", "degree_prior": 3.0, "prior_in_training": 1.0}
+    model = train_model(dataset, config, seed=1, drug_features="files")
+    drugs, mirnas = report_counts(dataset.publications, dataset.associations)
+    np.testing.assert_array_equal(model.drug_prior, np.log1p(drugs))
+    # study counts differ from degrees here, so a scorer that fell back to degrees would be caught
+    assert not np.array_equal(model.drug_prior, np.log1p(dataset.associations.sum(axis=1)))
+    assert model.info["prior_counts"] == "studies"
+    path = tmp_path / "prior.ammgc"
+    save_model(path, model)
+    loaded = load_model(path)
+    np.testing.assert_array_equal(loaded.mirna_prior, model.mirna_prior)
+    np.testing.assert_allclose(loaded.recomputed_scores(), loaded.scores, rtol=1e-5, atol=1e-7)

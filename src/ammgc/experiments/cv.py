@@ -35,9 +35,14 @@ def prepare_dataset(dataset: Dataset, method: str, config: dict[str, Any],
 
 def attach_publications(dataset: Dataset, use: str) -> Dataset:
     """The dataset with its publications where the method requires them (an error if they cannot be had)
-    or can use them (a note on stderr if they cannot be had: the method then counts pairs)."""
+    or can use them (own data: only if it has them; the benchmark: from ncDR, with a note on stderr if it
+    cannot be had; the method then counts pairs)."""
+    from ammgc.data.benchmark import DATASET_NAME
+
     if use == "unused" or dataset.publications is not None:
         return dataset
+    if use == "optional" and dataset.name != DATASET_NAME:
+        return dataset  # own data without a publication column: the record says pair counts were used
     from ammgc.data.publications import with_publications
     from ammgc.errors import DataError, DownloadError
 
