@@ -19,7 +19,10 @@ def test_fit_score_shapes_and_attention_normalised(planted) -> None:
     model = AMMGC(**FAST).fit(planted.associations, planted, seed=0)
     scores = model.score()
     assert scores.shape == (planted.n_drugs, planted.n_mirnas)
-    assert np.isfinite(scores).all() and (scores > 0).all() and (scores < 1).all()
+    assert np.isfinite(scores).all()
+    # logits: the sigmoid of the score is the paper's eq. 5, without its float rounding to 1.0 at the top
+    logits = model._logits + model.config.degree_prior * (model.drug_prior_[:, None] + model.mirna_prior_[None, :])
+    np.testing.assert_array_equal(scores, logits)
     assert len(model.embeddings_) == 4
     assert model.coefficients_.shape == (4, 8)
     np.testing.assert_allclose(model.coefficients_.sum(axis=0), 1.0, rtol=1e-5)
@@ -127,8 +130,8 @@ def test_degree_prior_adds_log_degree_term(planted) -> None:
     deg_d = planted.associations.sum(axis=1)
     deg_m = planted.associations.sum(axis=0)
     expected = plain._logits + 1.5 * (np.log1p(deg_d)[:, None] + np.log1p(deg_m)[None, :])
-    np.testing.assert_allclose(prior.score(), 1 / (1 + np.exp(-expected)), rtol=1e-6)
-    np.testing.assert_allclose(plain.score(), 1 / (1 + np.exp(-plain._logits)), rtol=1e-6)
+    np.testing.assert_allclose(prior.score(), expected, rtol=1e-6)
+    np.testing.assert_allclose(plain.score(), plain._logits, rtol=1e-6)
 
 
 @pytest.mark.parametrize(("option", "value", "problem"), [
@@ -159,3 +162,12 @@ def test_training_offset_moves_the_embeddings_but_not_the_prior(planted_with_pub
     residual = make_method("ammgc", **fast, prior_in_training=2.0).fit(train, planted_with_publications, seed=2)
     assert not np.allclose(plain.embeddings_[0].numpy(), residual.embeddings_[0].numpy())
     np.testing.assert_array_equal(plain.drug_prior_, residual.drug_prior_)
+
+
+def test_a_strong_prior_does_not_tie_the_top_of_the_ranking(planted: Dataset) -> None:
+    """sigma(x) is exactly 1.0 in float64 for x above ~37; the score is the logit so the top stays ordered."""
+    model = AMMGC(**FAST, degree_prior=40.0).fit(planted.associations, planted, seed=0)
+    scores = model.score()
+    top = np.sort(scores.ravel())[-50:]
+    assert (1.0 / (1.0 + np.exp(-top)) == 1.0).all()      # the sigmoid would tie all of them
+    assert len(np.unique(top)) > 40

@@ -168,15 +168,15 @@ class TrainedModel:
         return self._pair_scores(z[:self.n_drugs], z[self.n_drugs:])
 
     def _pair_scores(self, drug_z: np.ndarray, mirna_z: np.ndarray) -> np.ndarray:
-        """Scores as ``AMMGC.score`` computes them: sigma(Z_i . Z_j + degree_prior * (log(1 + a_i) +
-        log(1 + a_j))) with float32 products, float64 from there on. Activities are those of the training
+        """Scores as ``AMMGC.score`` computes them: Z_i . Z_j + degree_prior * (log(1 + a_i) + log(1 + a_j)),
+        a logit (ranking key), with float32 products, float64 from there on. Activities are those of the training
         graph; a new drug or miRNA has activity 0, so its prior term is its partner's alone."""
         logits = (torch.from_numpy(drug_z) @ torch.from_numpy(mirna_z).T).numpy().astype(np.float64)
         if self.config.degree_prior:
             drug_log = _padded(self.drug_prior, drug_z.shape[0])
             mirna_log = _padded(self.mirna_prior, mirna_z.shape[0])
             logits = logits + self.config.degree_prior * (drug_log[:, None] + mirna_log[None, :])
-        return 1.0 / (1.0 + np.exp(-logits))
+        return logits
 
     def new_drug_rows(self, drugs: Sequence[NewDrug]) -> dict[str, np.ndarray]:
         """Raw drug view rows of new drugs, computed from their SMILES like the training drugs' views."""

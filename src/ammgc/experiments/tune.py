@@ -41,8 +41,12 @@ INNER_CUTOFFS = (0.7, 0.8, 0.9)
 #: What each method's defaults were chosen from (``ammgc tune`` without --grid). Lists of
 #: configurations rather than products where options belong together (AMMGC's two epoch counts).
 DEFAULT_GRIDS: dict[str, list[dict[str, Any]]] = {
-    "ammgc": [{"epochs_gcn": e, "epochs_attention": 2 * e, "degree_prior": w}
-              for e in (50, 100, 200) for w in (0.0, 2.0, 4.0)],
+    # the activity prior first (counts, weight at scoring, offset in training), then the epochs at the
+    # candidate prior; the widths stay the paper's (the sensitivity sweep is flat from 64 up)
+    "ammgc": [*({"prior_counts": c, "prior_in_training": t, "degree_prior": w}
+                for c in ("pairs", "auto") for t in (0.0, 2.0) for w in (2.0, 4.0, 6.0, 8.0)),
+              *({"prior_counts": "auto", "prior_in_training": 2.0, "degree_prior": 4.0, "epochs_gcn": e,
+                 "epochs_attention": 2 * e} for e in (50, 200))],
     "cf": [{"side": side, "neighbours": k} for side in ("drug", "mirna", "both") for k in (10, 50)],
     "lp": [{"alpha": a, "drug_weight": w} for a in (0.3, 0.5, 0.7, 0.9) for w in (0.25, 0.5, 0.75)],
     "gf": [{"dim": d, "l2": l2} for d in (16, 32, 64) for l2 in (0.1, 1.0)],

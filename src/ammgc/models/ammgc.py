@@ -235,13 +235,16 @@ class AMMGC(Method):
                 weight * (self.mirna_prior_ - self.mirna_prior_.mean()))
 
     def score(self) -> np.ndarray:
-        """sigma(Z_i . Z_{p+j} + degree_prior * (log(1 + a_i) + log(1 + a_j))), a = activity in the training graph.
+        """Z_i . Z_{p+j} + degree_prior * (log(1 + a_i) + log(1 + a_j)), a = activity in the training graph.
 
-        With ``degree_prior = 0`` this is the paper's eq. 5. A positive weight adds a fixed log-activity
-        term: the benchmark's associations concentrate on a few drugs, which the inner-product decoder
-        under-weights after negative sampling (sampling makes every drug look equally active). Activity
-        counts training pairs (the degree) or, with ``prior_counts`` ``studies`` / ``auto``, the
-        publications that first reported them, which one high-throughput study does not inflate.
+        The logit of the paper's eq. 5 (its sigmoid, with ``degree_prior = 0``): a ranking key, not a
+        probability. The sigmoid itself is not returned because it rounds every logit above ~37 to
+        exactly 1.0 in float64, which ties the top of the ranking. A positive weight adds a fixed
+        log-activity term: the benchmark's associations concentrate on a few drugs, which the
+        inner-product decoder under-weights after negative sampling (sampling makes every drug look
+        equally active). Activity counts training pairs (the degree) or, with ``prior_counts``
+        ``studies`` / ``auto``, the publications that first reported them, which one high-throughput
+        study does not inflate.
         """
         return self._block_scores(0, self.n_drugs)
 
@@ -270,11 +273,11 @@ class AMMGC(Method):
         if self.config.degree_prior:
             log_activity = self.drug_prior_[start:stop, None] + self.mirna_prior_[None, :]
             logits = logits + self.config.degree_prior * log_activity
-        return 1.0 / (1.0 + np.exp(-logits))
+        return logits
 
     def modal_scores(self) -> list[np.ndarray]:
-        """Each modal's own score matrix sigma(E_i . E_{p+j}) (paper eq. 3)."""
-        return [torch.sigmoid(inner_product_logits(e, self.n_drugs)).cpu().numpy() for e in self.embeddings_]
+        """Each modal's own logits E_i . E_{p+j} (paper eq. 3 before its sigmoid; ranking keys, see ``score``)."""
+        return [inner_product_logits(e, self.n_drugs).cpu().numpy().astype(np.float64) for e in self.embeddings_]
 
 
 # Above this many nodes the dense (p+q)^2 adjacency is not built: its float32 temporaries alone would take
