@@ -121,7 +121,8 @@ def predict(
 
     Trains on every known association, or loads --model. CSV columns: rank, drug_index, drug,
     mirna_index, mirna, score (0-based indices in the dataset's order; new drugs and miRNAs are
-    numbered after the known ones, in the order given).
+    numbered after the known ones, in the order given). The score is the model's logit: a ranking key
+    (higher = more likely associated), not a probability.
     """
     from ammgc.errors import AmmgcError
     from ammgc.io import atomic_open, ensure_writable_dir
@@ -174,7 +175,8 @@ def predict(
         with atomic_open(out, "w", encoding="utf-8", newline="") as handle:
             table.to_csv(handle, index=False)
     shown = table.head(SHOWN_ROWS)
-    typer.echo(shown.to_string(index=False, formatters={"score": "{:.6f}".format}))
+    typer.echo(shown.to_string(index=False, formatters={"score": "{:.4f}".format}))
+    typer.echo("score: the model's logit, a ranking key (higher = more likely), not a probability", err=True)
     if len(table) > len(shown):
         typer.echo(f"... {len(table) - len(shown)} more rows" + ("" if out else " (write them all with --out)"))
     if out is not None:
