@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import time
 from pathlib import Path
 
 import pandas as pd
@@ -38,14 +37,15 @@ def main() -> None:
     splits, methods = args.splits.split(","), args.methods.split(",")
     for split in splits:
         for method in methods:
-            start = time.perf_counter()
             folder = args.out / split / method
             chosen = run_tune(dataset, method, split=split, jobs=args.jobs or default_jobs(), out=folder)
-            wall = time.perf_counter() - start
+            table = pd.read_csv(folder / "tune.csv")
+            # seconds of training summed over every point and fold (a resumed run keeps the first run's)
+            training = float((table["seconds_per_fold"] * table["folds"]).sum())
             print(f"{split:<6} {method:<8} chosen {json.dumps(chosen['point'], sort_keys=True)} "
-                  f"inner AP {chosen['inner_ap']:.4f} ({wall:.0f} s)", flush=True)
+                  f"inner AP {chosen['inner_ap']:.4f} ({training:.0f} s of training)", flush=True)
             choices.append(f"| {method} | {split} | `{json.dumps(chosen['point'], sort_keys=True)}` | "
-                           f"{chosen['inner_ap']:.4f} | {len(DEFAULT_GRIDS.get(method, [{}]))} | {wall:.0f} |")
+                           f"{chosen['inner_ap']:.4f} | {len(DEFAULT_GRIDS.get(method, [{}]))} | {training:.0f} |")
             body = (folder / "tune.md").read_text().split("\n", 1)[1]
             sections.append(f"## {method}, {split} protocol\n{body}")
     defaults = ["| method | default (best mean relative inner AP over " + ", ".join(splits) + ") | "
@@ -59,7 +59,7 @@ def main() -> None:
                         + " | ".join(f"{relative[s][best]:.3f}" for s in splits) + " |")
     page = ["# Defaults chosen by inner validation", "",
             "`python benchmarks/tune_defaults.py` (each row: `ammgc tune --method M --split S`).", "",
-            "| method | protocol | chosen | inner AP | grid points | wall s |", "|---|---|---|---|---|---|",
+            "| method | protocol | chosen | inner AP | grid points | training s |", "|---|---|---|---|---|---|",
             *choices, "", "## One default for both protocols", "", *defaults, "", *sections]
     atomic_write_text(args.out / "TUNING.md", "\n".join(page) + "\n")
     print(f"wrote {args.out / 'TUNING.md'}")

@@ -110,7 +110,8 @@ def run_tune(dataset: Dataset, method: str, *, split: str = "study", grid: list[
                                 out=out / "points" / point_id(config), progress=progress)
         mean, sem = result.mean(), result.sem()
         rows.append({"point": json.dumps(point, sort_keys=True), **{m: mean[m] for m in SHOWN},
-                     **{f"{m}_sem": sem[m] for m in SHOWN}, "seconds_per_fold": mean["seconds"]})
+                     **{f"{m}_sem": sem[m] for m in SHOWN}, "seconds_per_fold": mean["seconds"],
+                     "folds": len(result.folds)})
     best = max(range(len(rows)), key=lambda i: rows[i][RANKED_BY])
     chosen = {"method": method, "split": split, "ranked_by": RANKED_BY, "point": points[best],
               "config": configs[best], "inner": describe_inner(split, inner_folds, inner),
