@@ -38,8 +38,8 @@ def compare(
     data: DataOption = None,
     mirbase: MirbaseOption = None,
     methods: Annotated[str, typer.Option(
-        "--methods", help="all (popularity, cf, cf-mirna, lp, gf, sdne, gcmdr, ammgc, ammgc-paper) or a "
-                          "comma-separated list.")] = "all",
+        "--methods", help="all (popularity, popularity-studies, cf, cf-mirna, lp, gf, sdne, gcmdr, ammgc, "
+                          "ammgc-pairs, ammgc-paper) or a comma-separated list.")] = "all",
     folds: Annotated[int, typer.Option("--folds", min=2, help="Folds per repeat.")] = 5,
     repeats: RepeatsOption = None,
     seed: SeedOption = 0,

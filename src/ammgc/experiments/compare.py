@@ -44,9 +44,10 @@ from ammgc.io import atomic_open, atomic_write_text, ensure_writable_dir
 from ammgc.methods import PRESETS, REGISTRY, make_method, resolve_method
 
 #: ``--methods all``: the paper's Table 1 order after the two popularity references (by degree and by
-#: publications), with the miRNA-side CF and the paper-faithful AMMGC (presets) beside the defaults.
+#: publications), with the miRNA-side CF, AMMGC's 0.1 default and the paper-faithful AMMGC (presets)
+#: beside the defaults.
 ALL_METHODS = ("popularity", "popularity-studies", "cf", "cf-mirna", "lp", "gf", "sdne", "gcmdr", "ammgc",
-               "ammgc-paper")
+               "ammgc-pairs", "ammgc-paper")
 
 def select_methods(spec: str | Sequence[str]) -> list[str]:
     """``all`` or comma-separated registered names -> the distinct names, in the order given."""
