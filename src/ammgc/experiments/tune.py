@@ -43,8 +43,8 @@ INNER_CUTOFFS = (0.7, 0.8, 0.9)
 DEFAULT_GRIDS: dict[str, list[dict[str, Any]]] = {
     # the activity prior first (counts, weight at scoring, offset in training), then the epochs at the
     # candidate prior; the widths stay the paper's (the sensitivity sweep is flat from 64 up)
-    "ammgc": [*({"prior_counts": c, "prior_in_training": t, "degree_prior": w}
-                for c in ("pairs", "auto") for t in (0.0, 2.0) for w in (2.0, 4.0, 6.0, 8.0)),
+    "ammgc": [*({"prior_counts": c, "prior_in_training": t, "degree_prior": w, "epochs_gcn": 100,
+                 "epochs_attention": 200} for c in ("pairs", "auto") for t in (0.0, 2.0) for w in (2.0, 4.0, 6.0, 8.0)),
               *({"prior_counts": "auto", "prior_in_training": 2.0, "degree_prior": 4.0, "epochs_gcn": e,
                  "epochs_attention": 2 * e} for e in (50, 200))],
     "cf": [{"side": side, "neighbours": k} for side in ("drug", "mirna", "both") for k in (10, 50)],
@@ -96,18 +96,18 @@ def run_tune(dataset: Dataset, method: str, *, split: str = "study", grid: list[
     if not points:
         raise AmmgcError("the grid has no point to try")
     configs = [{**preset, **(base or {}), **point} for point in points]
-    for config in configs:
-        make_method(registered, **config)  # a bad value fails now, before any training
+    # every value, defaults included: a point's folder changes with any setting it trains with
+    resolved = [make_method(registered, **config).config_dict() for config in configs]  # a bad value fails now
     inner = tuning_data(dataset, split, n_folds=n_folds, seed=seed, cutoffs=cutoffs)
     inner_split = split
     rows = []
-    for k, (point, config) in enumerate(zip(points, configs, strict=True), start=1):
+    for k, (point, config, full) in enumerate(zip(points, configs, resolved, strict=True), start=1):
         if progress:
             tqdm.write(f"[{k}/{len(points)}] {method} {json.dumps(point)}", file=sys.stderr)
         data, _ = prepare_dataset(inner, registered, config, mirbase)
         result = cross_validate(data, registered, config, n_folds=inner_folds, repeats=1, seed=seed,
                                 split=inner_split, cutoffs=INNER_CUTOFFS, jobs=jobs,  # type: ignore[arg-type]
-                                out=out / "points" / point_id(config), progress=progress)
+                                out=out / "points" / point_id(full), progress=progress)
         mean, sem = result.mean(), result.sem()
         rows.append({"point": json.dumps(point, sort_keys=True), **{m: mean[m] for m in SHOWN},
                      **{f"{m}_sem": sem[m] for m in SHOWN}, "seconds_per_fold": mean["seconds"],
