@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ammgc.calibration import GRID, Calibration
 from ammgc.errors import ModelFileError
 from ammgc.io import atomic_write_bytes
 from ammgc.models.ammgc import AMMGC
@@ -72,6 +73,9 @@ def save_model(path: str | os.PathLike[str], model: TrainedModel) -> int:
         tensors[f"fusion.{name}"] = value.detach().cpu().numpy().astype(np.float32)
     for view, row in model.mirna_means.items():
         tensors[f"mirna_mean.{view}"] = np.ascontiguousarray(row, dtype=np.float64)
+    if model.calibration is not None:
+        for name in ("probability_knots", "precision_knots", "reliability"):
+            tensors[f"calibration.{name}"] = np.ascontiguousarray(getattr(model.calibration, name), dtype=np.float64)
     metadata = {
         "kind": "ammgc",
         "config": dataclasses.asdict(model.config),
@@ -81,6 +85,7 @@ def save_model(path: str | os.PathLike[str], model: TrainedModel) -> int:
         "drugs": {c: [str(x) for x in model.drugs[c]] for c in model.drugs.columns},
         "mirnas": {c: [str(x) for x in model.mirnas[c]] for c in model.mirnas.columns},
         "info": model.info,
+        "calibration": model.calibration.describe() if model.calibration is not None else None,
         "versions": library_versions(),
     }
     meta_bytes = json.dumps(metadata, sort_keys=True, default=_json_default).encode("utf-8")
@@ -187,7 +192,8 @@ def load_model(path: str | os.PathLike[str]) -> TrainedModel:
             # files written before the prior was stored always used training degrees
             drug_prior=tensors.get("prior.drug", np.log1p(tensors["associations"].sum(axis=1).astype(np.float64))),
             mirna_prior=tensors.get("prior.mirna", np.log1p(tensors["associations"].sum(axis=0).astype(np.float64))),
-            info={**metadata["info"], "versions": metadata["versions"]})
+            info={**metadata["info"], "versions": metadata["versions"]},
+            calibration=_calibration(metadata.get("calibration"), tensors))
     except ModelFileError:
         raise
     except (KeyError, TypeError, ValueError, RuntimeError) as exc:
@@ -203,6 +209,22 @@ def _config(stored: dict[str, Any]) -> AMMGC.Config:
         raise ModelFileError(f"the model's configuration has options this ammgc does not know: {unknown}")
     values = {k: tuple(v) if isinstance(v, list) else v for k, v in stored.items()}
     return AMMGC.Config(**values)
+
+
+def _calibration(record: dict[str, Any] | None, tensors: dict[str, np.ndarray]) -> Calibration | None:
+    """The stored calibration (files written without one, or before it existed, have none)."""
+    if record is None:
+        return None
+    calibration = Calibration(
+        method=str(record["method"]), protocol=str(record["protocol"]), folds=int(record["folds"]),
+        probability_knots=tensors["calibration.probability_knots"],
+        precision_knots=tensors["calibration.precision_knots"], prevalence=float(record["prevalence"]),
+        reliability=tensors["calibration.reliability"],
+        measured={k: {m: float(v) for m, v in d.items()} for k, d in record["measured"].items()})
+    knots = (calibration.probability_knots, calibration.precision_knots)
+    if any(k.shape != GRID.shape or not np.isfinite(k).all() or (k < 0).any() or (k > 1).any() for k in knots):
+        raise ValueError("calibration maps must be finite probabilities on the stored grid")
+    return calibration
 
 
 def _check_shapes(model: TrainedModel, path: str | os.PathLike[str]) -> None:

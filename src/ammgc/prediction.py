@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from ammgc.calibration import Calibration
 from ammgc.data.dataset import Dataset
 from ammgc.errors import AmmgcError, DataError
 from ammgc.graph import row_normalize, stack_modal
@@ -107,6 +108,8 @@ class TrainedModel:
     drug_prior: np.ndarray
     mirna_prior: np.ndarray
     info: dict[str, Any] = field(default_factory=dict)
+    # probability and expected precision by rank, from an honest out-of-fold evaluation (None: not fitted)
+    calibration: Calibration | None = None
 
     @property
     def n_drugs(self) -> int:
@@ -463,8 +466,13 @@ def training_config(dataset: Dataset, config: dict[str, Any] | None = None, *,
 
 
 def train_model(dataset: Dataset, config: dict[str, Any] | None = None, *, seed: int = 0,
-                mirbase: Path | None = None, drug_features: str = DEFAULT_DRUG_FEATURES) -> TrainedModel:
-    """Train AMMGC on every known association of ``dataset`` and collect it for saving and prediction."""
+                mirbase: Path | None = None, drug_features: str = DEFAULT_DRUG_FEATURES, calibrate: bool = False,
+                progress: bool = True) -> TrainedModel:
+    """Train AMMGC on every known association of ``dataset`` and collect it for saving and prediction.
+
+    With ``calibrate``, the same configuration is first evaluated out of fold on the study-grouped
+    split (``ammgc.calibration``), which gives the model its probability and expected-precision maps.
+    """
     import importlib.metadata
 
     from ammgc.experiments.cv import attach_publications
@@ -475,6 +483,14 @@ def train_model(dataset: Dataset, config: dict[str, Any] | None = None, *, seed:
     dataset = attach_publications(dataset, model.publications_use())
     specs = model.modal_specs(dataset)
     dataset = ensure_views(dataset, [v for s in specs for v in (*s.drug_views, *s.mirna_views)], mirbase=mirbase)
+    calibration = None
+    if calibrate:
+        from ammgc.calibration import fit_calibration, out_of_fold
+
+        oof, protocol = out_of_fold(dataset, lambda train, fold_seed: AMMGC(cfg).fit(train, dataset,
+                                                                                      seed=fold_seed).score(),
+                                    seed=seed, progress=progress)
+        calibration = fit_calibration(oof, protocol=protocol)
     start = time.perf_counter()
     model.fit(dataset.associations, dataset, seed=seed)
     seconds = time.perf_counter() - start
@@ -485,7 +501,8 @@ def train_model(dataset: Dataset, config: dict[str, Any] | None = None, *, seed:
     info = {"notes": notes, "drug_features": drug_features, "seconds": round(seconds, 2), "ammgc": version,
             "final_gcn_losses": [losses[-1] if losses else None for losses in model.modal_losses_],
             "final_attention_loss": model.attention_losses_[-1] if model.attention_losses_ else None}
-    return TrainedModel.from_fitted(model, dataset, seed=seed, mirbase=mirbase, info=info)
+    trained = TrainedModel.from_fitted(model, dataset, seed=seed, mirbase=mirbase, info=info)
+    return dataclasses.replace(trained, calibration=calibration)
 
 
 # --- new entities from the command line -------------------------------------------------------------

@@ -18,6 +18,10 @@ EpochsGcnOption = Annotated[int | None, typer.Option("--epochs-gcn", help="Epoch
 EpochsAttentionOption = Annotated[int | None, typer.Option("--epochs-attention",
                                                            help="Epochs of the attention network.")]
 PNegOption = Annotated[float | None, typer.Option("--p-neg", help="Negatives per positive per epoch.")]
+CalibrateOption = Annotated[bool, typer.Option(
+    "--calibrate/--no-calibrate", help="Evaluate the configuration out of fold on the study-grouped split first "
+                                       "(5 more trainings), so predictions get a probability and an expected "
+                                       "precision.")]
 ConfigOption = Annotated[list[str] | None, typer.Option(
     "--option", "-o", help="Any AMMGC option as KEY=VALUE (JSON value), e.g. -o hidden=[128,256].")]
 SHOWN_ROWS = 20
@@ -35,7 +39,8 @@ def register(app: typer.Typer) -> None:
     app.command("predict")(predict)
 
 
-def _train(data: Path | None, mirbase: Path | None, config: dict[str, Any], seed: int, drug_features: str) -> Any:
+def _train(data: Path | None, mirbase: Path | None, config: dict[str, Any], seed: int, drug_features: str,
+           calibrate: bool) -> Any:
     import torch
 
     from ammgc.data import load_dataset
@@ -45,11 +50,16 @@ def _train(data: Path | None, mirbase: Path | None, config: dict[str, Any], seed
     torch.set_num_threads(training_threads())
     typer.echo(f"training AMMGC on {dataset.n_associations} associations of {dataset.n_drugs} drugs x "
                f"{dataset.n_mirnas} miRNAs ({dataset.source}), seed {seed} ...", err=True)
-    model = train_model(dataset, config, seed=seed, mirbase=mirbase, drug_features=drug_features)
+    model = train_model(dataset, config, seed=seed, mirbase=mirbase, drug_features=drug_features,
+                        calibrate=calibrate)
     for note in model.info.get("notes", []):
         typer.echo(f"note: {note}", err=True)
     typer.echo(f"trained in {model.info['seconds']:.1f} s; modals: "
                + "; ".join(f"{'+'.join(m.drug_views)} x {'+'.join(m.mirna_views)}" for m in model.modals), err=True)
+    if model.calibration is not None:
+        c = model.calibration
+        typer.echo(f"calibration: {c.method} on {c.folds} {c.protocol}-split folds (held-out Brier "
+                   f"{c.measured[c.method]['brier']:.5f}, ECE {c.measured[c.method]['ece']:.5f})", err=True)
     return model
 
 
@@ -63,17 +73,29 @@ def train(
     epochs_attention: EpochsAttentionOption = None,
     p_neg: PNegOption = None,
     device: DeviceOption = "cpu",
+    calibrate: CalibrateOption = True,
     option: ConfigOption = None,
 ) -> None:
-    """Train AMMGC on every known association and save it as one model file for `ammgc predict --model`."""
+    """Train AMMGC on every known association and save it as one model file for `ammgc predict --model`;
+    with calibration (the default) also OUT.reliability.png, the reliability diagram."""
     from ammgc.io import ensure_writable_dir
     from ammgc.modelfile import save_model
 
     ensure_writable_dir(out.parent)
     config = method_config(option, device, epochs_gcn=epochs_gcn, epochs_attention=epochs_attention, p_neg=p_neg)
-    model = _train(data, mirbase, config, seed, drug_features)
+    model = _train(data, mirbase, config, seed, drug_features, calibrate)
     size = save_model(out, model)
     typer.echo(f"wrote {out} ({size / 1e6:.1f} MB)")
+    if model.calibration is not None:
+        from ammgc.calibration import plot_reliability
+
+        figure = reliability_path(out)
+        plot_reliability(model.calibration, figure)
+        typer.echo(f"wrote {figure}")
+
+
+def reliability_path(model_file: Path) -> Path:
+    return model_file.with_name(model_file.name + ".reliability.png")
 
 
 def _parse_top(top: str) -> int | None:
@@ -115,14 +137,18 @@ def predict(
     epochs_attention: EpochsAttentionOption = None,
     p_neg: PNegOption = None,
     device: DeviceOption = "cpu",
+    calibrate: CalibrateOption = True,
     option: ConfigOption = None,
 ) -> None:
     """Rank unobserved drug-miRNA pairs by AMMGC score, or every partner of new drugs / miRNAs.
 
     Trains on every known association, or loads --model. CSV columns: rank, drug_index, drug,
-    mirna_index, mirna, score (0-based indices in the dataset's order; new drugs and miRNAs are
-    numbered after the known ones, in the order given). The score is the model's logit: a ranking key
-    (higher = more likely associated), not a probability.
+    mirna_index, mirna (0-based indices in the dataset's order; new drugs and miRNAs are numbered after
+    the known ones, in the order given); score, the model's logit: a ranking key (higher = more likely),
+    not a probability; and, for a calibrated model, percentile (share of all candidate pairs scored
+    lower, 0-100), probability (the chance that a pair at this rank was a held-out positive when the
+    configuration was evaluated on unseen publications) and expected_precision (the share of held-out
+    positives at this rank or better in that evaluation).
     """
     from ammgc.errors import AmmgcError
     from ammgc.io import atomic_open, ensure_writable_dir
@@ -139,8 +165,9 @@ def predict(
     if model_file is not None:
         from ammgc.modelfile import describe, load_model, version_differences
 
-        if config or drug_features != "smiles" or save is not None:
-            raise AmmgcError("training options (--epochs-*, --p-neg, --device, -o, --drug-features, --save-model) "
+        if config or drug_features != "smiles" or save is not None or not calibrate:
+            raise AmmgcError("training options (--epochs-*, --p-neg, --device, -o, --drug-features, --save-model, "
+                             "--no-calibrate) "
                              "do not apply to a saved model (--model); retrain with `ammgc train` to change them")
         model = load_model(model_file)
         if data is not None:
@@ -156,7 +183,7 @@ def predict(
                        + "; known pairs keep their stored scores, features of new drugs/miRNAs may differ slightly",
                        err=True)
     else:
-        model = _train(data, mirbase, config, seed, drug_features)
+        model = _train(data, mirbase, config, seed, drug_features, calibrate)
         if save is not None:
             from ammgc.modelfile import save_model
 
@@ -171,11 +198,20 @@ def predict(
         typer.echo(NEW_MIRNA_CAUTION, err=True)
     table = rank(extended.dataset, extended.scores, drugs=drug or [], mirnas=mirna or [],
                  new_drugs=extended.new_drugs, new_mirnas=extended.new_mirnas, top=limit)
+    if model.calibration is not None:
+        from ammgc.calibration import annotate
+
+        table = annotate(table, extended.scores[extended.dataset.associations == 0], model.calibration)
+    else:
+        typer.echo("note: this model has no calibration (trained with --no-calibrate or by an older ammgc): "
+                   "only the score is given", err=True)
     if out is not None:
         with atomic_open(out, "w", encoding="utf-8", newline="") as handle:
             table.to_csv(handle, index=False)
     shown = table.head(SHOWN_ROWS)
-    typer.echo(shown.to_string(index=False, formatters={"score": "{:.4f}".format}))
+    typer.echo(shown.to_string(index=False, formatters={"score": "{:.4f}".format, "percentile": "{:.3f}".format,
+                                                        "probability": "{:.4f}".format,
+                                                        "expected_precision": "{:.4f}".format}))
     typer.echo("score: the model's logit, a ranking key (higher = more likely), not a probability", err=True)
     if len(table) > len(shown):
         typer.echo(f"... {len(table) - len(shown)} more rows" + ("" if out else " (write them all with --out)"))

@@ -1,0 +1,209 @@
+"""Scores people can trust: a probability and an expected precision for every predicted pair.
+
+A model's raw score is a ranking key (a logit). To say how likely a pair is to be confirmed, the same
+configuration is evaluated honestly before the final model is trained: K folds of the study-grouped
+split (pairs of held-out publications; the random pair split where a dataset has no publications),
+each fold's model ranking its candidate pairs (held-out positives and every unobserved pair). Two
+things are fitted on those out-of-fold rankings:
+
+- ``probability``: the chance that a pair at a given position was a held-out positive. The position
+  is the pair's *top fraction* among the candidates (rank / number of candidates), which means the
+  same thing for every fold's model and for the final model; raw logits do not (the activity prior
+  grows with the data). Two maps are measured, isotonic regression on the top fraction and Platt
+  scaling (logistic regression on its logarithm), each fitted on K-1 folds and scored on the held-out
+  fold (Brier score and expected calibration error); the better Brier score wins and is refitted on
+  every fold.
+- ``expected_precision``: the share of held-out positives among the pairs ranked at that position or
+  better, averaged over folds (made non-increasing by isotonic regression).
+
+Both read "when this configuration ranked pairs of publications it had never seen"; they are not the
+chance that any study will ever test the pair.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ammgc.errors import AmmgcError
+
+#: Top fractions on which the maps are stored (log-spaced: the top of the ranking is where users look).
+GRID = np.concatenate([[0.0], np.geomspace(1e-5, 1.0, 400)])
+CALIBRATION_FOLDS = 5
+ECE_BINS = 15
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Maps a pair's top fraction among the candidates to a probability and an expected precision."""
+
+    method: str
+    protocol: str
+    folds: int
+    probability_knots: np.ndarray  # probability at each GRID top fraction
+    precision_knots: np.ndarray  # expected precision at each GRID top fraction
+    prevalence: float  # share of positives among the out-of-fold candidates
+    # rows: mean held-out probability, observed share of positives, pairs; one column per equal-mass bin
+    reliability: np.ndarray
+    measured: dict[str, dict[str, float]] = field(default_factory=dict)  # method -> held-out brier / ece
+
+    def probability(self, top_fraction: np.ndarray) -> np.ndarray:
+        return np.interp(np.asarray(top_fraction, dtype=np.float64), GRID, self.probability_knots)
+
+    def expected_precision(self, top_fraction: np.ndarray) -> np.ndarray:
+        return np.interp(np.asarray(top_fraction, dtype=np.float64), GRID, self.precision_knots)
+
+    def describe(self) -> dict[str, Any]:
+        return {"method": self.method, "protocol": self.protocol, "folds": self.folds,
+                "prevalence": self.prevalence, "measured": self.measured}
+
+
+def top_fractions(scores: np.ndarray) -> np.ndarray:
+    """Each score's position among all of them as rank / n (1/n for the best); ties share their mean rank."""
+    from scipy.stats import rankdata
+
+    scores = np.asarray(scores, dtype=np.float64)
+    return (len(scores) + 1 - rankdata(scores, method="average")) / len(scores)
+
+
+def _isotonic(fractions: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    from sklearn.isotonic import IsotonicRegression
+
+    model = IsotonicRegression(increasing=False, y_min=0.0, y_max=1.0, out_of_bounds="clip")
+    model.fit(fractions, labels)
+    return model.predict(np.maximum(GRID, fractions.min()))
+
+
+def _platt(fractions: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    from sklearn.linear_model import LogisticRegression
+
+    model = LogisticRegression(C=1e6)
+    model.fit(np.log(fractions)[:, None], labels)
+    return model.predict_proba(np.log(np.maximum(GRID, fractions.min()))[:, None])[:, 1]
+
+
+MAPS = {"isotonic": _isotonic, "platt": _platt}
+
+
+def reliability_bins(probability: np.ndarray, labels: np.ndarray, bins: int = ECE_BINS) -> np.ndarray:
+    """Equal-mass bins of the predicted probability: rows mean predicted, observed share, pairs."""
+    order = np.argsort(probability, kind="stable")
+    chunks = [c for c in np.array_split(order, bins) if len(c)]
+    return np.array([[probability[c].mean() for c in chunks], [labels[c].mean() for c in chunks],
+                     [len(c) for c in chunks]], dtype=np.float64)
+
+
+def expected_calibration_error(probability: np.ndarray, labels: np.ndarray, bins: int = ECE_BINS) -> float:
+    """Mean |predicted - observed| over equal-mass bins of the predicted probability, weighted by bin size."""
+    table = reliability_bins(probability, labels, bins)
+    return float(np.sum(table[2] * np.abs(table[0] - table[1])) / table[2].sum())
+
+
+def precision_curve(fractions: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Share of positives among the pairs at each GRID top fraction or better, for one fold's ranking."""
+    order = np.argsort(fractions, kind="stable")
+    hits = np.cumsum(labels[order])
+    ranks = np.arange(1, len(order) + 1)
+    return np.interp(np.maximum(GRID, fractions.min()), fractions[order], hits / ranks)
+
+
+def fit_calibration(folds: list[tuple[np.ndarray, np.ndarray]], *, protocol: str) -> Calibration:
+    """Calibration from out-of-fold rankings: one (scores, labels) pair of arrays per fold."""
+    from sklearn.isotonic import IsotonicRegression
+
+    if len(folds) < 2:
+        raise AmmgcError("calibration needs at least two folds of out-of-fold predictions")
+    data = [(top_fractions(s), np.asarray(y, dtype=np.float64)) for s, y in folds]
+    if any(y.sum() == 0 or y.sum() == len(y) for _, y in data):
+        raise AmmgcError("calibration needs held-out positives and negatives in every fold")
+    measured: dict[str, dict[str, float]] = {}
+    held_out: dict[str, np.ndarray] = {}
+    for name, fit in MAPS.items():
+        briers, eces, probabilities = [], [], []
+        for k, (fraction, labels) in enumerate(data):
+            train_f = np.concatenate([f for j, (f, _) in enumerate(data) if j != k])
+            train_y = np.concatenate([y for j, (_, y) in enumerate(data) if j != k])
+            probability = np.interp(fraction, GRID, fit(train_f, train_y))
+            briers.append(float(np.mean((probability - labels) ** 2)))
+            eces.append(expected_calibration_error(probability, labels))
+            probabilities.append(probability)
+        measured[name] = {"brier": float(np.mean(briers)), "ece": float(np.mean(eces))}
+        held_out[name] = np.concatenate(probabilities)
+    best = min(measured, key=lambda name: measured[name]["brier"])
+    all_f = np.concatenate([f for f, _ in data])
+    all_y = np.concatenate([y for _, y in data])
+    curves = np.mean([precision_curve(f, y) for f, y in data], axis=0)
+    precision = IsotonicRegression(increasing=False).fit(GRID, curves).predict(GRID)
+    return Calibration(best, protocol, len(data), MAPS[best](all_f, all_y), precision, float(all_y.mean()),
+                       reliability_bins(held_out[best], all_y), measured)
+
+
+def out_of_fold(dataset: Any, fit_and_score: Any, *, seed: int = 0, n_folds: int = CALIBRATION_FOLDS,
+                progress: bool = True) -> tuple[list[tuple[np.ndarray, np.ndarray]], str]:
+    """(scores, labels) of each fold of the honest protocol the dataset allows, and that protocol's name.
+
+    ``fit_and_score(train, seed)`` trains on a training matrix and returns the p x q score matrix.
+    """
+    from ammgc.evaluation.runner import fold_seed, plan_folds
+
+    protocol = "study" if dataset.publications is not None else "pair"
+    if protocol == "pair" and progress:
+        print("note: no publications, so calibration uses random pair folds (optimistic for new studies)",
+              file=sys.stderr)
+    out = []
+    for fold in plan_folds(dataset, split=protocol, n_folds=n_folds, repeats=1, seed=seed):
+        scores = fit_and_score(fold.train, fold_seed(seed, 0, fold.fold))
+        out.append((scores[fold.test_pairs[:, 0], fold.test_pairs[:, 1]], fold.test_labels))
+    return out, protocol
+
+
+def annotate(table: Any, candidate_scores: np.ndarray, calibration: Calibration) -> Any:
+    """A ranking table with ``percentile``, ``probability`` and ``expected_precision`` after ``score``.
+
+    Positions are taken among every candidate pair (all unobserved pairs), whatever subset the table
+    shows; ties share their mean position, as in ``top_fractions``.
+    """
+    ordered = np.sort(np.asarray(candidate_scores, dtype=np.float64))
+    scores = table["score"].to_numpy(dtype=np.float64)
+    below = np.searchsorted(ordered, scores, side="left")
+    tied = np.searchsorted(ordered, scores, side="right") - below
+    fraction = (len(ordered) - below - (tied - 1) / 2) / len(ordered)
+    out = table.copy()
+    out["percentile"] = 100.0 * below / len(ordered)
+    out["probability"] = calibration.probability(fraction)
+    out["expected_precision"] = calibration.expected_precision(fraction)
+    return out
+
+
+def plot_reliability(calibration: Calibration, path: Path) -> None:
+    """Observed against calibrated probability (held-out folds, equal-mass bins), and expected precision by rank."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from ammgc.io import atomic_open
+
+    predicted, observed, _ = calibration.reliability
+    measured = calibration.measured[calibration.method]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4.5))
+    top = 1.1 * max(predicted.max(), observed.max())
+    left.plot([0, top], [0, top], ls=":", color="grey", label="perfect")
+    left.plot(predicted, observed, marker="o",
+              label=f"{calibration.method} (Brier {measured['brier']:.4f}, ECE {measured['ece']:.4f})")
+    left.set(xlim=(0, top), ylim=(0, top), xlabel="calibrated probability (held-out fold)",
+             ylabel="observed share of positives",
+             title=f"Reliability ({calibration.protocol} split, {calibration.folds} folds)")
+    left.legend(fontsize=8)
+    right.semilogx(GRID[1:], calibration.precision_knots[1:], label="expected precision")
+    right.axhline(calibration.prevalence, ls=":", color="grey", label=f"prevalence {calibration.prevalence:.4f}")
+    right.set(xlabel="top fraction of candidate pairs", ylabel="precision", title="Expected precision by rank")
+    right.legend(fontsize=8)
+    fig.tight_layout()
+    with atomic_open(path, "wb") as handle:
+        fig.savefig(handle, format="png", dpi=110)
+    plt.close(fig)
