@@ -10,6 +10,7 @@ import pytest
 from conftest import write_tiny_own_dataset
 from typer.testing import CliRunner
 
+from ammgc.calibration import CALIBRATED_COLUMNS
 from ammgc.cli import app
 from ammgc.errors import AmmgcError, DataError, ModelFileError
 from ammgc.modelfile import load_model
@@ -43,7 +44,7 @@ def test_predict_from_saved_model_gives_the_training_runs_scores(own: Path, mode
     code, output, _ = invoke("predict", "--model", str(model_file), "--top", "all", "--out", str(tmp_path / "a.csv"))
     assert code == 0, output
     table = pd.read_csv(tmp_path / "a.csv")
-    assert tuple(table.columns) == RANKING_COLUMNS
+    assert tuple(table.columns) == (*RANKING_COLUMNS, *CALIBRATED_COLUMNS)
     model = load_model(model_file)
     unobserved = int((model.associations == 0).sum())
     assert len(table) == unobserved and f"wrote {unobserved} rows" in output
@@ -137,5 +138,5 @@ def test_benchmark_top_all_is_deterministic(benchmark_path: Path, mirbase_path: 
         assert code == 0, output
     assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()
     table = pd.read_csv(tmp_path / "a.csv")
-    assert len(table) == 106 * 754 - 3_338 and tuple(table.columns) == RANKING_COLUMNS
+    assert len(table) == 106 * 754 - 3_338 and tuple(table.columns) == (*RANKING_COLUMNS, *CALIBRATED_COLUMNS)
     assert table["drug_index"].between(0, 105).all() and table["mirna_index"].between(0, 753).all()

@@ -32,6 +32,8 @@ import numpy as np
 from ammgc.errors import AmmgcError
 
 #: Top fractions on which the maps are stored (log-spaced: the top of the ranking is where users look).
+#: The columns ``annotate`` adds to a ranking, after ``score``.
+CALIBRATED_COLUMNS = ("percentile", "probability", "expected_precision")
 GRID = np.concatenate([[0.0], np.geomspace(1e-5, 1.0, 400)])
 CALIBRATION_FOLDS = 5
 ECE_BINS = 15
