@@ -162,3 +162,21 @@ def test_all_on_own_data_without_publications_leaves_out_what_needs_them(
                        progress=False)
     assert list(both) == ["popularity", "popularity-studies"]
     assert both["popularity-studies"]["config"] == {"counts": "studies", "smoothing": 1.0}
+
+
+def test_paired_difference_over_repeats_and_over_cutoffs() -> None:
+    from ammgc.experiments.compare import paired_difference
+
+    def body(values: dict[tuple[int, int], float]) -> dict:
+        return {"method": "m", "folds": [{"repeat": r, "fold": f, "ap": v} for (r, f), v in values.items()]}
+
+    ours = body({(0, 0): 0.3, (0, 1): 0.5, (1, 0): 0.4, (1, 1): 0.6})
+    theirs = body({(0, 0): 0.2, (0, 1): 0.2, (1, 0): 0.3, (1, 1): 0.3})
+    diff, sem = paired_difference(ours, theirs, "ap")
+    # per-repeat mean differences 0.2 and 0.2: the repeats agree, so no spread
+    assert diff == pytest.approx(0.2) and sem == pytest.approx(0.0, abs=1e-12)
+    cutoffs = paired_difference(body({(0, 0): 0.3, (0, 1): 0.2, (0, 2): 0.4}),
+                                body({(0, 0): 0.1, (0, 1): 0.1, (0, 2): 0.1}), "ap")
+    assert cutoffs[0] == pytest.approx(0.2) and cutoffs[1] == pytest.approx(np.std([0.2, 0.1, 0.3], ddof=1) / 3 ** 0.5)
+    with pytest.raises(AmmgcError, match="not paired"):
+        paired_difference(ours, body({(0, 0): 0.1}), "ap")

@@ -142,6 +142,21 @@ def run_protocols(*, splits: Sequence[str], data: str | os.PathLike[str] | Datas
     return results
 
 
+def paired_difference(body: dict[str, Any], other: dict[str, Any], metric: str) -> tuple[float, float]:
+    """Mean and standard error of ``body - other`` on the same folds: per repeat where there are several
+    repeats (the folds of one repeat share training data), else per fold (the time split's cut-offs)."""
+    theirs = {(f["repeat"], f["fold"]): f[metric] for f in other["folds"]}
+    diffs: dict[int, list[float]] = {}
+    for f in body["folds"]:
+        key = (f["repeat"], f["fold"])
+        if key not in theirs:
+            raise AmmgcError(f"{other.get('label', other['method'])} has no fold {key}: the runs are not paired")
+        diffs.setdefault(f["repeat"], []).append(f[metric] - theirs[key])
+    values = [float(np.mean(v)) for v in diffs.values()] if len(diffs) > 1 else next(iter(diffs.values()))
+    sem = float(np.std(values, ddof=1) / np.sqrt(len(values))) if len(values) > 1 else float("nan")
+    return float(np.mean(values)), sem
+
+
 #: The metrics of the protocol summary: how a ranking reads overall, per drug and at the top.
 PROTOCOL_METRICS = ("ap", "auc", "drug_ap", "prec_at_100")
 
@@ -187,6 +202,27 @@ def protocols_markdown(rows: list[dict[str, Any]], results: Mapping[str, Mapping
         lines.append("")
     lines += ["Mean ± standard error (over repeat means; over cut-offs for the time split). Bold: best under the "
               "protocol. Drop: relative change from random pairs to the protocol.", ""]
+    reference = "ammgc"
+    if all(reference in bodies for bodies in results.values()):
+        lines += [f"## {reference} against every other method, paired on the same folds", "",
+                  f"Difference {reference} − method, mean ± standard error of the per-repeat (time: per-cut-off) "
+                  "differences, and how many standard errors that is.", ""]
+        for m in PROTOCOL_METRICS:
+            lines += [f"### {USER_METRIC_LABELS[m]}", "", "| method | " + " | ".join(splits) + " |",
+                      "|---|" + "---|" * len(splits)]
+            for r in rows:
+                if r["method"] == reference:
+                    continue
+                cells = []
+                for s in splits:
+                    other = results[s].get(r["method"])
+                    if other is None:
+                        cells.append("–")
+                        continue
+                    diff, sem = paired_difference(results[s][reference], other, m)
+                    cells.append(f"{diff:+.4f} ± {sem:.4f} ({diff / sem:+.1f} SE)" if sem > 0 else f"{diff:+.4f}")
+                lines.append(f"| {r['method']} | " + " | ".join(cells) + " |")
+            lines.append("")
     for split, bodies in results.items():
         first = next(iter(bodies.values()))
         repeats = len({f["repeat"] for f in first["folds"]})
