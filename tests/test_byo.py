@@ -398,3 +398,14 @@ def test_study_split_on_own_data_without_publications_says_what_to_add(tiny_own_
     with pytest.raises(DataError, match="add a `pmid` column"):
         run_cv(data=tiny_own_data, method="popularity", split="study", out=tiny_own_data.parent / "out",
                progress=False)
+
+
+def test_cv_report_sets_popularity_beside_the_method_and_curves_show_auc(tiny_own_data: Path) -> None:
+    from ammgc.experiments.cv import run_cv
+
+    out = tiny_own_data.parent / "cv"
+    run_cv(data=tiny_own_data, method="cf", n_folds=3, repeats=1, out=out, progress=False)
+    report = (out / "report.md").read_text()
+    assert "| popularity, same folds" in report and "(paper)" not in report
+    assert len(list((out / "popularity-same-folds" / "folds").glob("r*_f*.json"))) == 3
+    assert (out / "curves.png").read_bytes()[:4] == b"\x89PNG"

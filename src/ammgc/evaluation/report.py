@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from ammgc.data.benchmark import DATASET_NAME as BENCHMARK_NAME
 from ammgc.evaluation.runner import CVResult, iter_curves, summarise
 from ammgc.io import atomic_open, atomic_write_json, atomic_write_text
 
@@ -49,12 +50,12 @@ def views_note(views: dict[str, Any] | None) -> str:
     return note
 
 
-def payload(result: CVResult, views: dict[str, Any] | None, dataset_source: str, extra: dict[str, Any] | None = None
-            ) -> dict[str, Any]:
+def payload(result: CVResult, views: dict[str, Any] | None, dataset_source: str, extra: dict[str, Any] | None = None,
+            *, dataset_name: str = "") -> dict[str, Any]:
     body = summarise(result)
     out = {"method": body["method"], "config": body["config"], "split": body["split"],
            "views": views or {"drug": [], "mirna": [], "go_substitute": False},
-           "data": dataset_source, **(extra or {}),
+           "data": dataset_source, "dataset": dataset_name, **(extra or {}),
            "folds": body["folds"], "mean": body["mean"], "std": body["std"], "sem": body["sem"]}
     return out
 
@@ -71,7 +72,9 @@ def report_markdown(results: list[tuple[str, dict[str, Any]]], *, title: str) ->
     for label, body in results:
         lines.append(format_row(f"{label} (ours)", body["mean"], body["std"]))
         paper = PAPER_TABLE1.get(body["method"])
-        if paper and body.get("split", "pair") == "pair" and not body["config"].get("modals"):
+        # the paper's numbers belong to its benchmark and its random-pair protocol only
+        on_paper = body.get("dataset") == BENCHMARK_NAME and body.get("split", "pair") == "pair"
+        if paper and on_paper and not body["config"].get("modals") and label == body["method"]:
             lines.append(format_row(f"{label} (paper)", paper, None))
     lines += ["", "## Ranking metrics (mean ± standard error)", "",
               "| method | " + " | ".join(USER_METRIC_LABELS[m] for m in USER_METRICS) + " |",
@@ -97,8 +100,20 @@ def report_markdown(results: list[tuple[str, dict[str, Any]]], *, title: str) ->
     return "\n".join(lines) + "\n"
 
 
-def plot_curves(result_curves: list[tuple[str, list[dict[str, list[float]]]]], path: Path) -> None:
-    """Mean ROC and PR curves over folds, one line per method."""
+def curve_label(name: str, body: dict[str, Any]) -> str:
+    """A method's legend entry: its name with mean AUC and AP over folds."""
+    return f"{name} (AUC {body['mean']['auc']:.3f}, AP {body['mean']['ap']:.3f})"
+
+
+def prevalence(bodies: list[dict[str, Any]]) -> float | None:
+    """Mean share of positives among the test pairs of the folds (the PR curve of a random ranking)."""
+    values = [f["prevalence"] for body in bodies for f in body["folds"] if "prevalence" in f]
+    return float(np.mean(values)) if values else None
+
+
+def plot_curves(result_curves: list[tuple[str, list[dict[str, list[float]]]]], path: Path, *,
+                baseline: float | None = None) -> None:
+    """Mean ROC and PR curves over folds, one line per method; ``baseline`` is the PR panel's prevalence."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -113,7 +128,9 @@ def plot_curves(result_curves: list[tuple[str, list[dict[str, list[float]]]]], p
         precision = np.mean([c["precision"] for c in curves], axis=0)
         roc_ax.plot(grid, tpr, label=label)
         pr_ax.plot(grid, precision, label=label)
-    roc_ax.plot([0, 1], [0, 1], ls=":", color="grey")
+    roc_ax.plot([0, 1], [0, 1], ls=":", color="grey", label="random (AUC 0.5)")
+    if baseline is not None:
+        pr_ax.axhline(baseline, ls=":", color="grey", label=f"random (prevalence {baseline:.4f})")
     roc_ax.set(xlabel="false positive rate", ylabel="true positive rate", title="ROC (mean over folds)")
     pr_ax.set(xlabel="recall", ylabel="precision", title="Precision-recall (mean over folds)")
     for ax in (roc_ax, pr_ax):
@@ -125,11 +142,18 @@ def plot_curves(result_curves: list[tuple[str, list[dict[str, list[float]]]]], p
 
 
 def write_cv_outputs(result: CVResult, out: Path, *, views: dict[str, Any] | None, dataset_source: str,
-                     extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    """metrics.json, report.md and curves.png for one method's CV run."""
-    body = payload(result, views, dataset_source, extra)
+                     dataset_name: str = "", extra: dict[str, Any] | None = None,
+                     reference: CVResult | None = None) -> dict[str, Any]:
+    """metrics.json, report.md and curves.png for one method's CV run; ``reference`` (popularity on the same
+    folds) joins the report and the curves."""
+    body = payload(result, views, dataset_source, extra, dataset_name=dataset_name)
     atomic_write_json(out / "metrics.json", body)
-    atomic_write_text(out / "report.md", report_markdown([(result.method, body)],
-                                                         title=f"Cross-validation of {result.method}"))
-    plot_curves([(result.method, list(iter_curves(result)))], out / "curves.png")
+    rows = [(result.method, body)]
+    curves = [(curve_label(result.method, body), list(iter_curves(result)))]
+    if reference is not None:
+        reference_body = payload(reference, None, dataset_source, dataset_name=dataset_name)
+        rows.append(("popularity, same folds", reference_body))
+        curves.append((curve_label("popularity, same folds", reference_body), list(iter_curves(reference))))
+    atomic_write_text(out / "report.md", report_markdown(rows, title=f"Cross-validation of {result.method}"))
+    plot_curves(curves, out / "curves.png", baseline=prevalence([body]))
     return body

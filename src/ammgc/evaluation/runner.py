@@ -78,6 +78,7 @@ def run_fold(dataset: Dataset, method: str, config: dict[str, Any], fold: Fold, 
     metrics = evaluate_scores(fold.test_labels, y_score, drugs=fold.test_pairs[:, 0])
     record.update({m: metrics[m] for m in METRICS})
     record["threshold"] = metrics["threshold"]
+    record["prevalence"] = float(np.mean(fold.test_labels))
     record["seconds"] = time.perf_counter() - start
     record["curves"] = _curves(fold.test_labels, y_score)
     return record

@@ -17,9 +17,10 @@ from typing import Any
 import pandas as pd
 
 from ammgc.data import load_dataset
+from ammgc.data.benchmark import DATASET_NAME
 from ammgc.data.dataset import Dataset
 from ammgc.errors import AmmgcError
-from ammgc.evaluation.report import TABLE_METRICS, payload, plot_curves
+from ammgc.evaluation.report import TABLE_METRICS, curve_label, payload, plot_curves, prevalence
 from ammgc.evaluation.runner import cross_validate, iter_curves
 from ammgc.io import atomic_write_json, atomic_write_text, ensure_writable_dir
 from ammgc.methods import make_method
@@ -187,18 +188,20 @@ def run_ablation(*, data: str | os.PathLike[str] | Dataset | None = None,
                                 out=out / v.key, progress=progress)
         bodies[v.key] = payload(result, views, dataset.source, {"variant": v.key, "label": v.label})
         atomic_write_json(out / v.key / "metrics.json", bodies[v.key])
-        curves.append((v.label, list(iter_curves(result))))
+        curves.append((curve_label(v.label, bodies[v.key]), list(iter_curves(result))))
     pop = cross_validate(dataset, "popularity", {}, n_folds=n_folds, repeats=repeats, seed=seed, jobs=1,
                          out=out / "popularity", progress=progress)
     bodies["popularity"] = payload(pop, None, dataset.source, {"variant": "popularity", "label": "popularity"})
     atomic_write_json(out / "popularity" / "metrics.json", bodies["popularity"])
-    curves.append(("popularity", list(iter_curves(pop))))
+    curves.append((curve_label("popularity", bodies["popularity"]), list(iter_curves(pop))))
 
     rows = []
     for v in chosen:
         body = bodies[v.key]
         marker = " †" if body["views"].get("go_substitute") else ""
         rows.append(result_row(v.key, v.label + marker, "ours", *ours(body), len(body["folds"])))
+        if dataset.name != DATASET_NAME:
+            continue  # the paper's numbers belong to its benchmark
         rows.append(result_row(v.key, v.label, "paper", {m: s[0] for m, s in v.paper.items()},
                                {m: s[1] for m, s in v.paper.items()}, 50))
     rows.append(result_row("popularity", "popularity", "ours", *ours(bodies["popularity"]),
@@ -212,6 +215,6 @@ def run_ablation(*, data: str | os.PathLike[str] | Dataset | None = None,
     lines += ["", "Views per variant:", *(f"- {v.label}: {_views_short(bodies[v.key]['views'])}" for v in chosen)]
     lines += ["", *_claims(bodies, chosen)]
     atomic_write_text(out / "table2.md", "\n".join(lines).rstrip() + "\n")
-    plot_curves(curves, out / "curves.png")
+    plot_curves(curves, out / "curves.png", baseline=prevalence([bodies["popularity"]]))
     return bodies
 

@@ -117,7 +117,7 @@ def run_compare(*, data: str | os.PathLike[str] | Dataset | None = None,
                                 cutoffs=cutoffs, jobs=jobs, out=out / name, progress=progress)
         wall = time.perf_counter() - start
         bodies[name] = write_cv_outputs(result, out / name, views=views, dataset_source=base.source,
-                                        extra={"wall_seconds_this_run": wall, "label": name})
+                                        dataset_name=base.name, extra={"wall_seconds_this_run": wall, "label": name})
     rows = table_rows(bodies)
     atomic_write_text(out / "table1.csv", pd.DataFrame(rows).to_csv(index=False))
     atomic_write_text(out / "table1.md", table_markdown(rows, bodies, n_folds=n_folds, repeats=repeats, seed=seed,
@@ -237,7 +237,7 @@ def table_rows(bodies: Mapping[str, dict[str, Any]]) -> list[dict[str, Any]]:
     for name, body in bodies.items():
         mean, std = body["mean"], body["std"]
         # the paper's numbers are of its own protocol and benchmark only
-        on_paper = body.get("split", "pair") == "pair"
+        on_paper = body.get("split", "pair") == "pair" and body.get("dataset") == DATASET_NAME
         paper = PAPER_TABLE1.get(name, {}) if on_paper else {}
         paper_std = PAPER_TABLE1_STD.get(name, {}) if on_paper else {}
         row: dict[str, Any] = {"method": name}

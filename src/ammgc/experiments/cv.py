@@ -79,8 +79,13 @@ def run_cv(*, data: str | os.PathLike[str] | None = None, mirbase: str | os.Path
     dataset, views = prepare_dataset(dataset, method, config, mirbase)
     result = cross_validate(dataset, method, config, n_folds=n_folds, repeats=repeats, seed=seed, split=split,
                             cutoffs=cutoffs, jobs=jobs, out=out, progress=progress)
+    # popularity on the same folds beside every result: the baseline a method has to beat
+    reference = None if method == "popularity" else cross_validate(
+        dataset, "popularity", {}, n_folds=n_folds, repeats=repeats, seed=seed, split=split, cutoffs=cutoffs,
+        jobs=1, out=out / "popularity-same-folds", progress=False)
     try:
-        return write_cv_outputs(result, out, views=views, dataset_source=dataset.source)
+        return write_cv_outputs(result, out, views=views, dataset_source=dataset.source, dataset_name=dataset.name,
+                                reference=reference)
     except OSError as exc:
         raise AmmgcError(f"cannot write the results to {out}: {exc.strerror or exc}; the finished folds are "
                          f"kept in {out / 'folds'} and a rerun writes the results without training") from None

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ammgc.data import load_dataset
+from ammgc.data.benchmark import DATASET_NAME
 from ammgc.data.dataset import Dataset
 from ammgc.errors import AmmgcError
 from ammgc.evaluation.report import payload, views_note
@@ -147,7 +148,7 @@ def run_sensitivity(*, param: str, values: Sequence[float] | None = None,
         hidden = list(make_method("ammgc", **cfg).config.hidden)
         extra = {"param": param, "value": value, "hidden": hidden, "embedding_dim": len(views["modals"]) * hidden[-1]}
         rows.append(result_row(key, f"{param} = {value:g}", "ours", *ours(body), len(body["folds"]), extra))
-        if param == "p_neg" and value in PAPER_TABLE3:
+        if param == "p_neg" and value in PAPER_TABLE3 and dataset.name == DATASET_NAME:
             paper = PAPER_TABLE3[value]
             rows.append(result_row(key, f"{param} = {value:g}", "paper", {m: s[0] for m, s in paper.items()},
                                    {m: s[1] for m, s in paper.items()}, 5, {"param": param, "value": value}))
