@@ -409,3 +409,24 @@ def test_cv_report_sets_popularity_beside_the_method_and_curves_show_auc(tiny_ow
     assert "| popularity, same folds" in report and "(paper)" not in report
     assert len(list((out / "popularity-same-folds" / "folds").glob("r*_f*.json"))) == 3
     assert (out / "curves.png").read_bytes()[:4] == b"\x89PNG"
+
+
+@pytest.mark.parametrize("split", ["study", "time"])
+def test_cli_cv_runs_the_honest_protocols_on_own_data(tiny_own_data: Path, split: str) -> None:
+    from ammgc.cli import app
+
+    table = (tiny_own_data / "associations.csv").read_text().splitlines()
+    rows = [f"{row},{2001 + k % 5},lab{k % 6}" for k, row in enumerate(table[1:])]
+    (tiny_own_data / "associations.csv").write_text("drug,mirna,year,source\n" + "\n".join(rows) + "\n")
+    out = tiny_own_data.parent / f"cv-{split}"
+    args = ["cv", "--data", str(tiny_own_data), "--split", split, "--out", str(out), "--jobs", "1",
+            "-o", "epochs_gcn=3", "-o", "epochs_attention=3", "-o", "hidden=[8,8]",
+            "-o", 'drug_views=["fingerprint_smiles","smiles_code_smiles"]', "-o", 'mirna_views=["expression"]']
+    args += ["--folds", "2", "--repeats", "1"] if split == "study" else ["--cutoffs", "0.5"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    body = json.loads((out / "metrics.json").read_text())
+    assert body["split"] == split and len(body["folds"]) == (2 if split == "study" else 1)
+    # own data with a publication column: the activity prior counts its studies
+    assert body["views"]["prior_counts"] == "studies"
+    assert {"drug_ap", "prec_at_100", "drug_recall_at_20"} <= set(body["mean"])
