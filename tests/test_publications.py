@@ -242,3 +242,21 @@ def test_report_counts_use_first_reports_of_training_pairs_only() -> None:
     # drug 1: 10 and an undated pair (a publication of its own) -> 2
     assert drugs.tolist() == [2.0, 2.0]
     assert mirnas.tolist() == [1.0, 1.0, 1.0, 1.0]
+
+
+def test_node_activity_counts_pairs_studies_or_their_geometric_mean() -> None:
+    from ammgc.data.publications import build_publications, node_activity
+
+    train = np.array([[1, 1, 1], [0, 1, 0]], dtype=np.uint8)
+    pairs = np.argwhere(train == 1)
+    pub = build_publications(pairs, [[(5, "5")], [(5, "5")], [(6, "6")], [(7, "7")]], kind="pmid", source="t")
+    drugs, _, kind = node_activity(train, pub, "studies")
+    assert kind == "studies" and drugs.tolist() == [2.0, 1.0]
+    drugs, _, kind = node_activity(train, pub, "mixed")
+    # log(1 + mixed) is the mean of log(1 + pairs) and log(1 + studies)
+    np.testing.assert_allclose(np.log1p(drugs), (np.log1p([3.0, 1.0]) + np.log1p([2.0, 1.0])) / 2)
+    assert kind == "mixed"
+    for counts in ("auto", "mixed"):
+        assert node_activity(train, None, counts)[2] == "pairs"
+    with pytest.raises(AmmgcError, match="needs the publication"):
+        node_activity(train, None, "studies")

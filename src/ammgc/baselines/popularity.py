@@ -31,7 +31,8 @@ class Popularity(Method):
         smoothing: float = 0.0
 
     def publications_use(self) -> PublicationsUse:
-        return {"studies": "required", "auto": "optional"}.get(self.config.counts, "unused")  # type: ignore[return-value]
+        return {"studies": "required", "auto": "optional", "mixed": "optional"}.get(  # type: ignore[return-value]
+            self.config.counts, "unused")
 
     def fit(self, train: np.ndarray, dataset: Dataset, *, seed: int = 0) -> Self:
         c = self.config

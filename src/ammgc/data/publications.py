@@ -148,25 +148,31 @@ def report_counts(publications: Publications, train: np.ndarray) -> tuple[np.nda
 
 
 #: What a node's activity counts: its training pairs (degree), or the publications that first reported them.
-ACTIVITY_COUNTS = ("pairs", "studies", "auto")
+ACTIVITY_COUNTS = ("pairs", "studies", "auto", "mixed")
 
 
 def node_activity(train: np.ndarray, publications: Publications | None, counts: str
                   ) -> tuple[np.ndarray, np.ndarray, str]:
-    """Per drug and per miRNA activity in ``train``, and which count it is (``pairs`` or ``studies``).
+    """Per drug and per miRNA activity in ``train``, and which count it is (``pairs``, ``studies``, ``mixed``).
 
-    ``auto`` counts studies where the publications are known and pairs otherwise.
+    ``auto`` counts studies where the publications are known and pairs otherwise; ``mixed`` is the
+    geometric mean of 1 + pairs and 1 + studies, minus 1 (so log(1 + activity) is the mean of the two
+    logs), also pairs alone where the publications are not known.
     """
     if counts not in ACTIVITY_COUNTS:
         raise AmmgcError(f"counts must be one of {', '.join(ACTIVITY_COUNTS)}, not {counts!r}")
     train = np.asarray(train, dtype=np.float64)
-    if counts == "pairs" or (counts == "auto" and publications is None):
-        return train.sum(axis=1), train.sum(axis=0), "pairs"
+    degrees = train.sum(axis=1), train.sum(axis=0)
+    if counts == "pairs" or (counts in ("auto", "mixed") and publications is None):
+        return *degrees, "pairs"
     if publications is None:
         raise AmmgcError("counting studies needs the publication of each association: the benchmark's come "
                          "from ncDR (`ammgc data fetch`), own data needs a pmid (or source and year) column")
-    drugs, mirnas = report_counts(publications, train)
-    return drugs, mirnas, "studies"
+    studies = report_counts(publications, train)
+    if counts == "mixed":
+        drugs, mirnas = (np.sqrt((1 + d) * (1 + s)) - 1 for d, s in zip(degrees, studies, strict=True))
+        return drugs, mirnas, "mixed"
+    return *studies, "studies"
 
 
 def build_publications(pairs: np.ndarray, reports: list[list[tuple[int, str]]], *, kind: OrderKind, source: str,

@@ -41,9 +41,10 @@ def views_note(views: dict[str, Any] | None) -> str:
     if not views or not (views.get("drug") or views.get("mirna")):
         return "Views: none (the method uses the association matrix only)."
     note = f"Views: drug {', '.join(views['drug']) or '-'}; miRNA {', '.join(views['mirna']) or '-'}."
-    if views.get("prior_counts") in ("pairs", "studies"):
-        note += (" Activity prior: publications that first reported each node's training pairs."
-                 if views["prior_counts"] == "studies" else " Activity prior: training degrees.")
+    prior = {"studies": "publications that first reported each node's training pairs",
+             "mixed": "geometric mean of training degrees and publications", "pairs": "training degrees"}
+    if views.get("prior_counts") in prior:
+        note += f" Activity prior: {prior[views['prior_counts']]}."
     if views.get("go_substitute"):
         note += (" The miRNA GO-similarity view was not available: the miRBase `sequence` view stood in for it,"
                  " so numbers are not directly comparable with the paper's.")

@@ -113,7 +113,8 @@ class AMMGC(Method):
     def publications_use(self) -> PublicationsUse:
         if not (self.config.degree_prior or self.config.prior_in_training):
             return "unused"
-        return {"studies": "required", "auto": "optional"}.get(self.config.prior_counts, "unused")  # type: ignore
+        return {"studies": "required", "auto": "optional", "mixed": "optional"}.get(  # type: ignore[return-value]
+            self.config.prior_counts, "unused")
 
     def modal_specs(self, dataset: Dataset) -> list[ModalSpec]:
         """The modals this configuration trains, with the GO view resolved to what is present."""
@@ -143,6 +144,8 @@ class AMMGC(Method):
             counts = "none"
         elif c.prior_counts == "studies" or (c.prior_counts == "auto" and dataset.publications is not None):
             counts = "studies"
+        elif c.prior_counts == "mixed" and dataset.publications is not None:
+            counts = "mixed"
         else:
             counts = "pairs"
         return {"drug": drug, "mirna": mirna, "go_substitute": "sequence" in mirna and "go" not in dataset.views,
