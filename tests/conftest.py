@@ -31,6 +31,19 @@ def mirbase_dir() -> Path | None:
 
 
 @pytest.fixture(autouse=True, scope="session")
+def offline_ncdr() -> Iterator[None]:
+    """ncDR's table from the offline copy beside the repository when AMMGC_NCDR is unset, so no test reaches
+    for the network (the default AMMGC reads publications when the dataset is the benchmark)."""
+    local = Path(__file__).resolve().parents[2] / "shared" / "data" / "ncdr"
+    if os.environ.get("AMMGC_NCDR") or not local.is_dir():
+        yield
+        return
+    os.environ["AMMGC_NCDR"] = str(local)
+    yield
+    del os.environ["AMMGC_NCDR"]
+
+
+@pytest.fixture(autouse=True, scope="session")
 def one_torch_thread() -> Iterator[None]:
     """Every training in the tests on one thread, as the tool does: on a busy machine torch's spinning
     threads slow small fits tenfold, and the thread count changes float rounding."""

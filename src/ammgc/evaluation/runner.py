@@ -26,7 +26,9 @@ from ammgc.methods import make_method
 from ammgc.runtime import training_threads
 
 CURVE_POINTS = 201
-#: Bumped whenever a fold record gains or changes a field: older stored folds are then redone, not mixed in.
+#: Bumped whenever stored folds would no longer match fresh ones (a metric added or computed differently, scores
+#: ranked differently): older folds are then redone, not mixed in. 2: ranking metrics, scores as logits. A field
+#: that reports read only where present (``prevalence``) needs no bump.
 RECORD_VERSION = 2
 
 
