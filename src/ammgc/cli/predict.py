@@ -35,6 +35,7 @@ NEW_MIRNA_CAUTION = ("caution: a new miRNA enters the graph without edges; in mi
 
 
 def register(app: typer.Typer) -> None:
+    app.command("explain")(explain)
     app.command("train")(train)
     app.command("predict")(predict)
 
@@ -94,6 +95,47 @@ def train(
         typer.echo(f"wrote {figure}")
 
 
+def _explainer(model: Any, data: Path | None, mirbase: Path | None) -> Any:
+    """An explainer over the training dataset (with the views the model was trained with)."""
+    from ammgc.data import load_dataset
+    from ammgc.explain import Explainer
+    from ammgc.features import ensure_views
+
+    dataset = ensure_views(load_dataset(data), [*model.drug_views, *model.mirna_views], mirbase=mirbase)
+    return Explainer(model, dataset)
+
+
+def explain(
+    model_file: Annotated[Path, typer.Option("--model", help="A model file from `ammgc train`.")],
+    drug: Annotated[str, typer.Option("--drug", help="Drug name (a name shared by several entries explains each).")],
+    mirna: Annotated[str, typer.Option("--mirna", help="miRNA name.")],
+    data: DataOption = None,
+    mirbase: MirbaseOption = None,
+    top: Annotated[int, typer.Option("--top", min=1, max=50, help="Evidence items per side.")] = 3,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Why a pair scores as it does: the activity prior's part and the embeddings' part of the score, and
+    the known associations most similar to it (miRNAs already linked to the drug, drugs already linked to
+    the miRNA), with the view and similarity that connect them. --data must be the training dataset."""
+    import json
+
+    from ammgc.explain import explanation_text
+    from ammgc.modelfile import load_model
+    from ammgc.ranking import resolve_names
+
+    model = load_model(model_file)
+    explainer = _explainer(model, data, mirbase)
+    dataset = explainer.dataset
+    drugs = resolve_names([drug], dataset.drug_names, what="drug")
+    mirnas = resolve_names([mirna], dataset.mirna_names, what="miRNA")
+    explanations = [explainer.explain(d, m, top=top) for d in drugs for m in mirnas]
+    if as_json:
+        typer.echo(json.dumps([e.as_dict() for e in explanations], indent=2))
+        return
+    for e in explanations:
+        typer.echo(explanation_text(e))
+
+
 def reliability_path(model_file: Path) -> Path:
     return model_file.with_name(model_file.name + ".reliability.png")
 
@@ -138,6 +180,9 @@ def predict(
     p_neg: PNegOption = None,
     device: DeviceOption = "cpu",
     calibrate: CalibrateOption = True,
+    evidence: Annotated[bool, typer.Option(
+        "--evidence", help="Add an evidence column: the 3 known associations most similar to each pair "
+                           "(see `ammgc explain`).")] = False,
     option: ConfigOption = None,
 ) -> None:
     """Rank unobserved drug-miRNA pairs by AMMGC score, or every partner of new drugs / miRNAs.
@@ -148,7 +193,8 @@ def predict(
     not a probability; and, for a calibrated model, percentile (share of all candidate pairs scored
     lower, 0-100), probability (the chance that a pair at this rank was a held-out positive when the
     configuration was evaluated on unseen publications) and expected_precision (the share of held-out
-    positives at this rank or better in that evaluation).
+    positives at this rank or better in that evaluation); with --evidence, evidence (the 3 known
+    associations most similar to the pair, with view and similarity).
     """
     from ammgc.errors import AmmgcError
     from ammgc.io import atomic_open, ensure_writable_dir
@@ -205,6 +251,10 @@ def predict(
     else:
         typer.echo("note: this model has no calibration (trained with --no-calibrate or by an older ammgc): "
                    "only the score is given", err=True)
+    if evidence:
+        from ammgc.explain import evidence_column
+
+        table["evidence"] = evidence_column(_explainer(model, data, mirbase), table)
     if out is not None:
         with atomic_open(out, "w", encoding="utf-8", newline="") as handle:
             table.to_csv(handle, index=False)

@@ -1,0 +1,171 @@
+"""Why a pair was predicted: how much of its score is activity (popularity) and which known facts support it.
+
+AMMGC's score of (drug i, miRNA j) is exactly the sum of two parts:
+
+- the **activity prior** ``degree_prior * (log(1 + a_i) + log(1 + a_j))``, where a counts the node's
+  training publications (or pairs): what a popularity ranking would say;
+- the **embedding term** ``Z_i . Z_{p+j}`` of the fused embeddings: what the graph and the features add.
+
+The evidence lists the known associations a scientist can check, found by feature similarity (not by the
+model's internals, so it can be read without trusting the model): the miRNAs already linked to drug i
+that are most similar to miRNA j, and the drugs already linked to miRNA j that are most similar to drug
+i, each with the view it comes from and the similarity of the two rows of that view: the cosine of
+the rows after subtracting the view's mean row, so that what every row shares (most miRNAs' sequence
+profiles look alike) does not make everything similar; only partners more alike than that (similarity
+above 0) count as evidence. Rows that carry no information are left out:
+rows that are the mean of the others (the benchmark imputed 540 of 754 expression rows that way) and
+all-zero rows. The features behind an evidence item are the ones the model was trained with.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ammgc.data.dataset import Dataset
+from ammgc.errors import AmmgcError
+
+#: What each view is, in words, for an evidence line.
+VIEW_KINDS = {"fingerprint": "fingerprint", "fingerprint_smiles": "fingerprint", "smiles_code": "SMILES code",
+              "smiles_code_smiles": "SMILES code", "expression": "expression", "sequence": "sequence",
+              "go": "GO function"}
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One known association that supports a prediction."""
+
+    side: str  # "mirna": a miRNA linked to the drug; "drug": a drug linked to the miRNA
+    name: str
+    view: str
+    similarity: float
+
+    def text(self) -> str:
+        partner = "miRNA" if self.side == "mirna" else "drug"
+        return f"{partner} {self.name} ({VIEW_KINDS.get(self.view, self.view)} {self.similarity:.2f})"
+
+
+@dataclass(frozen=True)
+class Explanation:
+    drug: str
+    mirna: str
+    score: float
+    embedding_term: float
+    prior_term: float
+    drug_activity: float
+    mirna_activity: float
+    prior_counts: str
+    known: bool
+    evidence: list[Evidence] = field(default_factory=list)
+
+    @property
+    def prior_share(self) -> float:
+        """The prior's share of the score's magnitude, |prior| / (|prior| + |embedding|)."""
+        total = abs(self.prior_term) + abs(self.embedding_term)
+        return abs(self.prior_term) / total if total else 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"drug": self.drug, "mirna": self.mirna, "score": self.score, "known": self.known,
+                "embedding_term": self.embedding_term, "prior_term": self.prior_term,
+                "prior_share": self.prior_share, "drug_activity": self.drug_activity,
+                "mirna_activity": self.mirna_activity, "prior_counts": self.prior_counts,
+                "evidence": [{"side": e.side, "name": e.name, "view": e.view, "similarity": e.similarity}
+                             for e in self.evidence]}
+
+
+def _centred_unit_rows(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rows minus the mean row, scaled to unit length; and which rows carry information."""
+    from ammgc.data.validation import find_mean_imputed_rows
+
+    informative = matrix.any(axis=1) & ~find_mean_imputed_rows(matrix)
+    centred = matrix - matrix[informative].mean(axis=0) if informative.any() else matrix
+    norms = np.linalg.norm(centred, axis=1, keepdims=True)
+    units = np.divide(centred, norms, out=np.zeros_like(centred, dtype=np.float64), where=norms > 0)
+    return units, informative & (norms[:, 0] > 0)
+
+
+class Explainer:
+    """Explanations of a trained model's pairs, with the training dataset's views as evidence."""
+
+    def __init__(self, model: Any, dataset: Dataset) -> None:
+        model.check_dataset(dataset)
+        missing = [v for v in (*model.drug_views, *model.mirna_views) if v not in dataset.views]
+        if missing:
+            raise AmmgcError(f"the dataset lacks the view(s) {missing} the model was trained with")
+        self.model, self.dataset = model, dataset
+        self._units = {v: _centred_unit_rows(np.asarray(dataset.view(v).matrix, dtype=np.float64))
+                       for v in (*model.drug_views, *model.mirna_views)}
+        fused = model.fused(model.embeddings)
+        self._drug_z, self._mirna_z = fused[:model.n_drugs], fused[model.n_drugs:]
+
+    def explain(self, drug: int, mirna: int, *, top: int = 3) -> Explanation:
+        model, a = self.model, self.dataset.associations
+        embedding = float(np.dot(self._drug_z[drug].astype(np.float64), self._mirna_z[mirna].astype(np.float64)))
+        weight = float(model.config.degree_prior)
+        prior = weight * float(model.drug_prior[drug] + model.mirna_prior[mirna])
+        return Explanation(
+            drug=self.dataset.drug_names[drug], mirna=self.dataset.mirna_names[mirna],
+            score=float(model.scores[drug, mirna]), embedding_term=embedding, prior_term=prior,
+            drug_activity=float(np.expm1(model.drug_prior[drug])),
+            mirna_activity=float(np.expm1(model.mirna_prior[mirna])),
+            prior_counts=str(model.info.get("prior_counts", "pairs")), known=bool(a[drug, mirna]),
+            evidence=self.evidence(drug, mirna, top=top))
+
+    def evidence(self, drug: int, mirna: int, *, top: int = 3) -> list[Evidence]:
+        """The ``top`` most similar known partners on each side, across the model's views."""
+        a = self.dataset.associations
+        items: list[Evidence] = []
+        linked_mirnas = [j for j in np.flatnonzero(a[drug]) if j != mirna]
+        linked_drugs = [i for i in np.flatnonzero(a[:, mirna]) if i != drug]
+        for side, views, anchor, partners, names in (
+                ("mirna", self.model.mirna_views, mirna, linked_mirnas, self.dataset.mirna_names),
+                ("drug", self.model.drug_views, drug, linked_drugs, self.dataset.drug_names)):
+            best: dict[int, Evidence] = {}
+            for view in views:
+                units, informative = self._units[view]
+                if not informative[anchor]:
+                    continue
+                useful = [k for k in partners if informative[k]]
+                for k, similarity in zip(useful, units[useful] @ units[anchor], strict=True):
+                    if similarity <= 0:
+                        continue  # no more alike than an average row: not evidence
+                    if k not in best or similarity > best[k].similarity:
+                        best[int(k)] = Evidence(side, names[k], view, float(similarity))
+            items += sorted(best.values(), key=lambda e: -e.similarity)[:top]
+        return items
+
+
+def evidence_column(explainer: Explainer, table: Any, *, top: int = 3) -> list[str]:
+    """The ``evidence`` column of a ranking: the ``top`` most similar known partners of each row's pair
+    (either side), empty for new drugs and miRNAs (they have no known partner)."""
+    p, q = explainer.model.n_drugs, explainer.model.n_mirnas
+    out = []
+    for d, m in zip(table["drug_index"], table["mirna_index"], strict=True):
+        if d >= p or m >= q:
+            out.append("")
+            continue
+        items = sorted(explainer.evidence(int(d), int(m), top=top), key=lambda e: -e.similarity)[:top]
+        out.append("; ".join(e.text() for e in items))
+    return out
+
+
+def explanation_text(e: Explanation) -> str:
+    """A short report of one explanation for the terminal."""
+    lines = [f"{e.drug} x {e.mirna}: score {e.score:.4f} ({'a known association' if e.known else 'not known'})",
+             f"  activity prior  {e.prior_term:+.4f}  ({e.prior_share:.0%} of the score's size; "
+             f"{e.drug_activity:g} and {e.mirna_activity:g} {_counted(e.prior_counts)})",
+             f"  embeddings      {e.embedding_term:+.4f}  (graph and features)"]
+    for side, title in (("mirna", f"miRNAs already linked to {e.drug}, most similar to {e.mirna}"),
+                        ("drug", f"drugs already linked to {e.mirna}, most similar to {e.drug}")):
+        found = [x for x in e.evidence if x.side == side]
+        lines.append(f"  {title}:" + ("" if found else " none"))
+        lines += [f"    {x.name:<28} {VIEW_KINDS.get(x.view, x.view):<12} similarity {x.similarity:.3f}"
+                  for x in found]
+    return "\n".join(lines)
+
+
+def _counted(counts: str) -> str:
+    return {"studies": "publications", "mixed": "(geometric mean of pairs and publications)"}.get(
+        counts, "known pairs")
