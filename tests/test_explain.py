@@ -99,3 +99,30 @@ def test_cli_explain_and_predict_evidence(noisy: Dataset, model: TrainedModel, t
     table = pd.read_csv(out)
     assert table["evidence"].str.len().gt(0).all()
     assert table["evidence"].tolist() == evidence_column(Explainer(model, noisy), table)
+
+
+def test_sequence_and_smiles_warnings() -> None:
+    from ammgc.explain import sequence_warnings, smiles_warnings
+
+    assert any("low-complexity" in w for w in sequence_warnings("A" * 22))
+    assert any("low-complexity" in w for w in sequence_warnings("AUAUAUAUAUAUAUAUAUAUAU"))
+    assert any("implausible length" in w for w in sequence_warnings("ACGUACG"))
+    assert sequence_warnings("UAGCUUAUCAGACUGAUGUUGA") == []          # hsa-miR-21-5p
+    assert any("salt or mixture" in w for w in smiles_warnings("CC(=O)[O-].[Na+]"))
+    assert any("small fragment" in w for w in smiles_warnings("CCO"))
+    assert smiles_warnings("CC(=O)OC1=CC=CC=C1C(=O)O") == []           # aspirin
+    assert smiles_warnings("not a smiles") == ["SMILES does not parse"]
+
+
+def test_new_entities_are_reported_against_popularity(tiny_own_data: Path) -> None:
+    from ammgc.data import load_dataset
+    from ammgc.explain import new_entity_notes
+    from ammgc.prediction import NewDrug, NewMirna
+
+    model = train_model(load_dataset(tiny_own_data), {**FAST, "mirna_views": ("expression",)}, seed=0)
+    extended = model.extend([NewDrug("aspirin", "CC(=O)OC1=CC=CC=C1C(=O)O")],
+                            [NewMirna("poly-A", "A" * 22), NewMirna("miR-21-like", "UAGCUUAUCAGACUGAUGUUGA")])
+    notes = new_entity_notes(extended, model)
+    assert sum(n.startswith("new ") and "Spearman" in n for n in notes) == 3
+    warnings = [n for n in notes if n.startswith("warning:")]
+    assert len(warnings) == 1 and "poly-A" in warnings[0] and "popularity ranking" in warnings[0]

@@ -169,3 +169,69 @@ def explanation_text(e: Explanation) -> str:
 def _counted(counts: str) -> str:
     return {"studies": "publications", "mixed": "(geometric mean of pairs and publications)"}.get(
         counts, "known pairs")
+
+
+#: Above this rank correlation with the partners' activity, a new entity's ranking is called popularity.
+POPULARITY_RHO = 0.9
+#: A sequence this dominated by one base, or with this few distinct dinucleotides, carries no information.
+MAX_BASE_SHARE = 0.6
+MIN_DINUCLEOTIDES = 6
+MIN_HEAVY_ATOMS = 6
+
+
+def sequence_warnings(sequence: str) -> list[str]:
+    """Why a miRNA sequence's features would carry no information, if they would not."""
+    seq = "".join(sequence.split()).upper().replace("T", "U")
+    problems = []
+    if seq:
+        base, count = max(((b, seq.count(b)) for b in set(seq)), key=lambda t: t[1])
+        if count / len(seq) > MAX_BASE_SHARE:
+            problems.append(f"low-complexity sequence ({base} {count / len(seq):.0%})")
+        elif len({seq[i:i + 2] for i in range(len(seq) - 1)}) < MIN_DINUCLEOTIDES:
+            problems.append("low-complexity sequence (few distinct dinucleotides)")
+    if not 16 <= len(seq) <= 200:
+        problems.append(f"implausible length for a miRNA ({len(seq)} nt; mature 18-25, stem-loops 50-200)")
+    return problems
+
+
+def smiles_warnings(smiles: str) -> list[str]:
+    """Why a drug's SMILES would describe something other than one drug-sized molecule, if it would."""
+    from rdkit import Chem, RDLogger
+
+    RDLogger.DisableLog("rdApp.*")
+    mol = Chem.MolFromSmiles(smiles)
+    if mol is None:
+        return ["SMILES does not parse"]
+    fragments = Chem.GetMolFrags(mol, asMols=True)
+    problems = []
+    if len(fragments) > 1:
+        problems.append(f"a salt or mixture ({len(fragments)} fragments): its fingerprint mixes them")
+    heavy = max(f.GetNumHeavyAtoms() for f in fragments)
+    if heavy < MIN_HEAVY_ATOMS:
+        problems.append(f"a small fragment ({heavy} heavy atoms): its fingerprint carries little")
+    return problems
+
+
+def new_entity_notes(extended: Any, model: Any) -> list[str]:
+    """For each new drug and miRNA: how far its ranking departs from ranking its partners by activity
+    (Spearman correlation with the partners' log activity), and warnings where its features carry no
+    information; then the ranking is popularity, and the note says so."""
+    from scipy.stats import spearmanr
+
+    p, q = model.n_drugs, model.n_mirnas
+    notes = []
+    entities = [("drug", i, extended.scores[i, :q], model.mirna_prior, "miRNAs",
+                 smiles_warnings(str(extended.dataset.drugs["smiles"].iloc[i]))) for i in extended.new_drugs]
+    entities += [("miRNA", j, extended.scores[:p, j], model.drug_prior, "drugs",
+                  sequence_warnings(str(extended.dataset.mirnas["sequence"].iloc[j]))) for j in extended.new_mirnas]
+    for what, index, scores, activity, partners, problems in entities:
+        name = (extended.dataset.drug_names[index] if what == "drug" else extended.dataset.mirna_names[index])
+        rho = float(spearmanr(scores, activity).statistic) if np.ptp(activity) > 0 else float("nan")
+        verdict = ("its ranking is essentially the popularity ranking" if rho > POPULARITY_RHO
+                   else "its features reorder the popularity ranking")
+        notes.append(f"new {what} {name}: Spearman {rho:.2f} between its scores and the {partners}' activity: "
+                     f"{verdict}")
+        for problem in problems:
+            notes.append(f"warning: new {what} {name}: {problem}; its prediction is the popularity ranking, "
+                         f"not evidence about this {what}")
+    return notes

@@ -238,6 +238,11 @@ def predict(
     extended = model.extend(drugs_new, mirnas_new, mirbase=mirbase)
     for note in extended.notes:
         typer.echo(f"note: {note}", err=True)
+    if drugs_new or mirnas_new:
+        from ammgc.explain import new_entity_notes
+
+        for note in new_entity_notes(extended, model):
+            typer.echo(note if note.startswith("warning:") else f"note: {note}", err=True)
     if drugs_new:
         typer.echo(NEW_DRUG_CAUTION, err=True)
     if mirnas_new:
