@@ -87,3 +87,22 @@ def test_trained_model_carries_its_calibration_through_the_file_and_predict(tmp_
     assert ranking["expected_precision"].is_monotonic_decreasing
     assert ranking["percentile"].is_monotonic_decreasing and ranking["percentile"].iloc[0] > 99.0
     assert ((ranking["probability"] >= 0) & (ranking["probability"] <= 1)).all()
+
+
+def test_too_small_to_calibrate_still_trains_and_says_so() -> None:
+    from ammgc.prediction import train_model
+
+    dataset = make_planted_dataset(n_drugs=4, n_mirnas=4, n_groups=2, density=0.0)   # 4 associations
+    model = train_model(dataset, {"epochs_gcn": 2, "epochs_attention": 2, "hidden": (4, 4)}, seed=0,
+                        drug_features="files", calibrate=True, progress=False)
+    assert model.calibration is None
+    assert any(note.startswith("not calibrated:") for note in model.info["notes"])
+
+
+def test_few_publications_calibrate_on_pair_folds() -> None:
+    from ammgc.prediction import train_model
+
+    dataset = with_synthetic_publications(make_planted_dataset(), n_publications=3)
+    model = train_model(dataset, {"epochs_gcn": 2, "epochs_attention": 2, "hidden": (4, 4)}, seed=0,
+                        drug_features="files", calibrate=True, progress=False)
+    assert model.calibration is not None and model.calibration.protocol == "pair"

@@ -151,11 +151,16 @@ def out_of_fold(dataset: Any, fit_and_score: Any, *, seed: int = 0, n_folds: int
     ``fit_and_score(train, seed)`` trains on a training matrix and returns the p x q score matrix.
     """
     from ammgc.evaluation.runner import fold_seed, plan_folds
+    from ammgc.evaluation.splits import study_groups
 
     protocol = "study" if dataset.publications is not None else "pair"
+    if protocol == "study" and int(study_groups(dataset.publications).max()) + 1 < n_folds:
+        protocol = "pair"
     if protocol == "pair" and progress:
-        print("note: no publications, so calibration uses random pair folds (optimistic for new studies)",
-              file=sys.stderr)
+        print("note: no publications (or fewer than the folds), so calibration uses random pair folds "
+              "(optimistic for new studies)", file=sys.stderr)
+    if dataset.n_associations < n_folds:
+        raise AmmgcError(f"{dataset.n_associations} associations are too few for {n_folds} calibration folds")
     out = []
     for fold in plan_folds(dataset, split=protocol, n_folds=n_folds, repeats=1, seed=seed):
         scores = fit_and_score(fold.train, fold_seed(seed, 0, fold.fold))

@@ -487,10 +487,15 @@ def train_model(dataset: Dataset, config: dict[str, Any] | None = None, *, seed:
     if calibrate:
         from ammgc.calibration import fit_calibration, out_of_fold
 
-        oof, protocol = out_of_fold(dataset, lambda train, fold_seed: AMMGC(cfg).fit(train, dataset,
-                                                                                      seed=fold_seed).score(),
-                                    seed=seed, progress=progress)
-        calibration = fit_calibration(oof, protocol=protocol)
+        try:
+            oof, protocol = out_of_fold(dataset, lambda train, fold_seed: AMMGC(cfg).fit(train, dataset,
+                                                                                          seed=fold_seed).score(),
+                                        seed=seed, progress=progress)
+            calibration = fit_calibration(oof, protocol=protocol)
+        except AmmgcError as exc:
+            # too small to evaluate honestly (too few publications or associations for 5 folds): the model is
+            # still trained, and says that its scores are uncalibrated
+            notes.append(f"not calibrated: {exc}")
     start = time.perf_counter()
     model.fit(dataset.associations, dataset, seed=seed)
     seconds = time.perf_counter() - start
