@@ -126,3 +126,33 @@ def test_new_entities_are_reported_against_popularity(tiny_own_data: Path) -> No
     assert sum(n.startswith("new ") and "Spearman" in n for n in notes) == 3
     warnings = [n for n in notes if n.startswith("warning:")]
     assert len(warnings) == 1 and "poly-A" in warnings[0] and "popularity ranking" in warnings[0]
+
+
+def test_nearest_known_entities_of_a_new_one(noisy: Dataset, model: TrainedModel) -> None:
+    from ammgc.explain import NEIGHBOUR_FLOOR
+
+    explainer = Explainer(model, noisy)
+    rng = np.random.default_rng(1)
+    rows = {v: noisy.view(v).matrix[4] + 0.01 * rng.random(noisy.view(v).shape[1]) for v in model.drug_views}
+    near = explainer.nearest("drug", rows, top=3)
+    assert len(near) == 3 and all(int(e.name.removeprefix("drug")) % GROUPS == 4 % GROUPS for e in near)
+    assert near[0].similarity > NEIGHBOUR_FLOOR
+    # the mean row (what a new miRNA without expression data gets) is like no known one in particular
+    mean = {v: noisy.view(v).matrix.mean(axis=0) for v in model.mirna_views}
+    assert explainer.nearest("mirna", mean) == []
+
+
+def test_a_new_entity_without_neighbours_is_called_popularity(tiny_own_data: Path) -> None:
+    from ammgc.data import load_dataset
+    from ammgc.explain import Evidence, new_entity_notes
+    from ammgc.prediction import NewDrug
+
+    model = train_model(load_dataset(tiny_own_data), {**FAST, "mirna_views": ("expression",)}, seed=0)
+    extended = model.extend([NewDrug("aspirin", "CC(=O)OC1=CC=CC=C1C(=O)O")])
+    index = extended.new_drugs[0]
+    near = [Evidence("drug", "cisplatin", "fingerprint", 0.12)]
+    notes = new_entity_notes(extended, model, {("drug", index): near})
+    assert any("nearest known drugs cisplatin (fingerprint 0.12)" in n for n in notes)
+    assert any(n.startswith("warning:") and "no known drug more similar than" in n for n in notes)
+    assert not any(n.startswith("warning:") for n in new_entity_notes(extended, model, {
+        ("drug", index): [Evidence("drug", "cisplatin", "fingerprint", 0.8)]}))

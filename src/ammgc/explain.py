@@ -75,15 +75,32 @@ class Explanation:
                              for e in self.evidence]}
 
 
-def _centred_unit_rows(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Rows minus the mean row, scaled to unit length; and which rows carry information."""
-    from ammgc.data.validation import find_mean_imputed_rows
+def _unit(centred: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    norms = np.linalg.norm(centred, axis=-1, keepdims=True)
+    return np.divide(centred, norms, out=np.zeros_like(centred, dtype=np.float64), where=norms > 0), norms[..., 0] > 0
 
-    informative = matrix.any(axis=1) & ~find_mean_imputed_rows(matrix)
-    centred = matrix - matrix[informative].mean(axis=0) if informative.any() else matrix
-    norms = np.linalg.norm(centred, axis=1, keepdims=True)
-    units = np.divide(centred, norms, out=np.zeros_like(centred, dtype=np.float64), where=norms > 0)
-    return units, informative & (norms[:, 0] > 0)
+
+@dataclass(frozen=True)
+class _View:
+    """A view's rows as evidence reads them: minus the informative rows' mean, at unit length."""
+
+    mean: np.ndarray
+    units: np.ndarray
+    informative: np.ndarray
+
+    @classmethod
+    def of(cls, matrix: np.ndarray) -> _View:
+        from ammgc.data.validation import find_mean_imputed_rows
+
+        informative = matrix.any(axis=1) & ~find_mean_imputed_rows(matrix)
+        mean = matrix[informative].mean(axis=0) if informative.any() else np.zeros(matrix.shape[1])
+        units, nonzero = _unit(matrix - mean)
+        return cls(mean, units, informative & nonzero)
+
+    def similarities(self, row: np.ndarray) -> np.ndarray:
+        """Similarity of a row (a new entity's) to every known row; 0 where either carries no information."""
+        unit, _ = _unit(np.asarray(row, dtype=np.float64) - self.mean)
+        return np.where(self.informative, self.units @ unit, 0.0)
 
 
 class Explainer:
@@ -95,7 +112,7 @@ class Explainer:
         if missing:
             raise AmmgcError(f"the dataset lacks the view(s) {missing} the model was trained with")
         self.model, self.dataset = model, dataset
-        self._units = {v: _centred_unit_rows(np.asarray(dataset.view(v).matrix, dtype=np.float64))
+        self._views = {v: _View.of(np.asarray(dataset.view(v).matrix, dtype=np.float64))
                        for v in (*model.drug_views, *model.mirna_views)}
         fused = model.fused(model.embeddings)
         self._drug_z, self._mirna_z = fused[:model.n_drugs], fused[model.n_drugs:]
@@ -124,17 +141,30 @@ class Explainer:
                 ("drug", self.model.drug_views, drug, linked_drugs, self.dataset.drug_names)):
             best: dict[int, Evidence] = {}
             for view in views:
-                units, informative = self._units[view]
-                if not informative[anchor]:
+                rows = self._views[view]
+                if not rows.informative[anchor]:
                     continue
-                useful = [k for k in partners if informative[k]]
-                for k, similarity in zip(useful, units[useful] @ units[anchor], strict=True):
+                useful = [k for k in partners if rows.informative[k]]
+                for k, similarity in zip(useful, rows.units[useful] @ rows.units[anchor], strict=True):
                     if similarity <= 0:
                         continue  # no more alike than an average row: not evidence
                     if k not in best or similarity > best[k].similarity:
                         best[int(k)] = Evidence(side, names[k], view, float(similarity))
             items += sorted(best.values(), key=lambda e: -e.similarity)[:top]
         return items
+
+    def nearest(self, side: str, rows: dict[str, np.ndarray], *, top: int = 3) -> list[Evidence]:
+        """The known drugs (``side="drug"``) or miRNAs most similar to a new one, given its view rows."""
+        views = self.model.drug_views if side == "drug" else self.model.mirna_views
+        names = self.dataset.drug_names if side == "drug" else self.dataset.mirna_names
+        best: dict[int, Evidence] = {}
+        for view in views:
+            similarities = self._views[view].similarities(rows[view])
+            for k in np.flatnonzero(similarities > 0):
+                similarity = float(similarities[k])
+                if k not in best or similarity > best[k].similarity:
+                    best[int(k)] = Evidence(side, names[k], view, similarity)
+        return sorted(best.values(), key=lambda e: -e.similarity)[:top]
 
 
 def evidence_column(explainer: Explainer, table: Any, *, top: int = 3) -> list[str]:
@@ -212,10 +242,16 @@ def smiles_warnings(smiles: str) -> list[str]:
     return problems
 
 
-def new_entity_notes(extended: Any, model: Any) -> list[str]:
+#: Below this similarity to every known entity in every view, a new entity's features place it nowhere.
+NEIGHBOUR_FLOOR = 0.3
+
+
+def new_entity_notes(extended: Any, model: Any, neighbours: dict[tuple[str, int], list[Evidence]] | None = None
+                     ) -> list[str]:
     """For each new drug and miRNA: how far its ranking departs from ranking its partners by activity
-    (Spearman correlation with the partners' log activity), and warnings where its features carry no
-    information; then the ranking is popularity, and the note says so."""
+    (Spearman correlation with the partners' log activity), its nearest known drugs / miRNAs where
+    ``neighbours`` gives them ({("drug" or "miRNA", index): evidence}), and warnings where its features
+    carry no information; then the ranking is popularity, and the note says so."""
     from scipy.stats import spearmanr
 
     p, q = model.n_drugs, model.n_mirnas
@@ -231,6 +267,13 @@ def new_entity_notes(extended: Any, model: Any) -> list[str]:
                    else "its features reorder the popularity ranking")
         notes.append(f"new {what} {name}: Spearman {rho:.2f} between its scores and the {partners}' activity: "
                      f"{verdict}")
+        if neighbours is not None and (what, index) in neighbours:
+            near = neighbours[(what, index)]
+            if near:
+                notes.append(f"new {what} {name}: nearest known {what}s " + ", ".join(
+                    f"{e.name} ({VIEW_KINDS.get(e.view, e.view)} {e.similarity:.2f})" for e in near))
+            if not near or near[0].similarity < NEIGHBOUR_FLOOR:
+                problems = [*problems, f"no known {what} more similar than {NEIGHBOUR_FLOOR} in any view"]
         for problem in problems:
             notes.append(f"warning: new {what} {name}: {problem}; its prediction is the popularity ranking, "
                          f"not evidence about this {what}")

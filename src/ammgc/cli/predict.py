@@ -105,6 +105,29 @@ def _explainer(model: Any, data: Path | None, mirbase: Path | None) -> Any:
     return Explainer(model, dataset)
 
 
+def _neighbours(model: Any, extended: Any, drugs_new: list[Any], mirnas_new: list[Any], data: Path | None,
+                mirbase: Path | None) -> dict[tuple[str, int], Any] | None:
+    """Nearest known drugs / miRNAs of each new one, from the training dataset's views (None without it)."""
+    from ammgc.errors import AmmgcError
+
+    try:
+        explainer = _explainer(model, data, mirbase)
+    except AmmgcError as exc:
+        typer.echo(f"note: nearest known neighbours of new entities not shown ({exc}); pass the training "
+                   f"dataset with --data", err=True)
+        return None
+    out: dict[tuple[str, int], Any] = {}
+    if drugs_new:
+        rows = model.new_drug_rows(drugs_new)
+        for k, index in enumerate(extended.new_drugs):
+            out[("drug", index)] = explainer.nearest("drug", {v: r[k] for v, r in rows.items()})
+    if mirnas_new:
+        rows, _ = model.new_mirna_rows(mirnas_new, mirbase=mirbase)
+        for k, index in enumerate(extended.new_mirnas):
+            out[("miRNA", index)] = explainer.nearest("mirna", {v: r[k] for v, r in rows.items()})
+    return out
+
+
 def explain(
     model_file: Annotated[Path, typer.Option("--model", help="A model file from `ammgc train`.")],
     drug: Annotated[str, typer.Option("--drug", help="Drug name (a name shared by several entries explains each).")],
@@ -241,7 +264,8 @@ def predict(
     if drugs_new or mirnas_new:
         from ammgc.explain import new_entity_notes
 
-        for note in new_entity_notes(extended, model):
+        for note in new_entity_notes(extended, model, _neighbours(model, extended, drugs_new, mirnas_new,
+                                                                   data, mirbase)):
             typer.echo(note if note.startswith("warning:") else f"note: {note}", err=True)
     if drugs_new:
         typer.echo(NEW_DRUG_CAUTION, err=True)
