@@ -17,7 +17,7 @@ from typing import Self
 import numpy as np
 
 from ammgc.data.dataset import Dataset
-from ammgc.data.publications import node_activity
+from ammgc.data.publications import PUBLICATIONS_USE, node_activity
 from ammgc.errors import AmmgcError
 from ammgc.methods import Method, PublicationsUse
 
@@ -31,8 +31,7 @@ class Popularity(Method):
         smoothing: float = 0.0
 
     def publications_use(self) -> PublicationsUse:
-        return {"studies": "required", "auto": "optional", "mixed": "optional"}.get(  # type: ignore[return-value]
-            self.config.counts, "unused")
+        return PUBLICATIONS_USE.get(self.config.counts, "unused")  # type: ignore[return-value]
 
     def fit(self, train: np.ndarray, dataset: Dataset, *, seed: int = 0) -> Self:
         c = self.config

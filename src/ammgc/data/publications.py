@@ -149,6 +149,8 @@ def report_counts(publications: Publications, train: np.ndarray) -> tuple[np.nda
 
 #: What a node's activity counts: its training pairs (degree), or the publications that first reported them.
 ACTIVITY_COUNTS = ("pairs", "studies", "auto", "mixed")
+#: Whether counting activity one way needs the dataset's publications (``Method.publications_use``).
+PUBLICATIONS_USE = {"pairs": "unused", "studies": "required", "auto": "optional", "mixed": "optional"}
 
 
 def node_activity(train: np.ndarray, publications: Publications | None, counts: str

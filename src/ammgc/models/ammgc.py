@@ -35,7 +35,7 @@ import torch
 from torch.nn import functional as F
 
 from ammgc.data.dataset import Dataset
-from ammgc.data.publications import ACTIVITY_COUNTS, node_activity
+from ammgc.data.publications import ACTIVITY_COUNTS, PUBLICATIONS_USE, node_activity
 from ammgc.errors import AmmgcError, TrainingError
 from ammgc.graph import normalized_adjacency, normalized_adjacency_csr, row_normalize, stack_modal
 from ammgc.methods import Method, PublicationsUse
@@ -113,8 +113,7 @@ class AMMGC(Method):
     def publications_use(self) -> PublicationsUse:
         if not (self.config.degree_prior or self.config.prior_in_training):
             return "unused"
-        return {"studies": "required", "auto": "optional", "mixed": "optional"}.get(  # type: ignore[return-value]
-            self.config.prior_counts, "unused")
+        return PUBLICATIONS_USE.get(self.config.prior_counts, "unused")  # type: ignore[return-value]
 
     def modal_specs(self, dataset: Dataset) -> list[ModalSpec]:
         """The modals this configuration trains, with the GO view resolved to what is present."""
