@@ -105,17 +105,9 @@ def _explainer(model: Any, data: Path | None, mirbase: Path | None) -> Any:
     return Explainer(model, dataset)
 
 
-def _neighbours(model: Any, extended: Any, drugs_new: list[Any], mirnas_new: list[Any], data: Path | None,
-                mirbase: Path | None) -> dict[tuple[str, int], Any] | None:
-    """Nearest known drugs / miRNAs of each new one, from the training dataset's views (None without it)."""
-    from ammgc.errors import AmmgcError
-
-    try:
-        explainer = _explainer(model, data, mirbase)
-    except AmmgcError as exc:
-        typer.echo(f"note: nearest known neighbours of new entities not shown ({exc}); pass the training "
-                   f"dataset with --data", err=True)
-        return None
+def _neighbours(model: Any, extended: Any, drugs_new: list[Any], mirnas_new: list[Any], explainer: Any,
+                mirbase: Path | None) -> dict[tuple[str, int], Any]:
+    """Nearest known drugs / miRNAs of each new one, from the training dataset's views."""
     out: dict[tuple[str, int], Any] = {}
     if drugs_new:
         rows = model.new_drug_rows(drugs_new)
@@ -261,11 +253,21 @@ def predict(
     extended = model.extend(drugs_new, mirnas_new, mirbase=mirbase)
     for note in extended.notes:
         typer.echo(f"note: {note}", err=True)
+    # the training dataset's views, for evidence (asked for: an error without them) and for new entities'
+    # nearest neighbours (a note without them); built once, as it computes the SMILES views
+    explainer = _explainer(model, data, mirbase) if evidence else None
     if drugs_new or mirnas_new:
+        from ammgc.errors import AmmgcError
         from ammgc.explain import new_entity_notes
 
-        for note in new_entity_notes(extended, model, _neighbours(model, extended, drugs_new, mirnas_new,
-                                                                   data, mirbase)):
+        neighbours = None
+        try:
+            explainer = explainer or _explainer(model, data, mirbase)
+            neighbours = _neighbours(model, extended, drugs_new, mirnas_new, explainer, mirbase)
+        except AmmgcError as exc:
+            typer.echo(f"note: nearest known neighbours of new entities not shown ({exc}); pass the training "
+                       f"dataset with --data", err=True)
+        for note in new_entity_notes(extended, model, neighbours):
             typer.echo(note if note.startswith("warning:") else f"note: {note}", err=True)
     if drugs_new:
         typer.echo(NEW_DRUG_CAUTION, err=True)
@@ -283,7 +285,7 @@ def predict(
     if evidence:
         from ammgc.explain import evidence_column
 
-        table["evidence"] = evidence_column(_explainer(model, data, mirbase), table)
+        table["evidence"] = evidence_column(explainer, table)
     if out is not None:
         with atomic_open(out, "w", encoding="utf-8", newline="") as handle:
             table.to_csv(handle, index=False)

@@ -153,6 +153,18 @@ ACTIVITY_COUNTS = ("pairs", "studies", "auto", "mixed")
 PUBLICATIONS_USE = {"pairs": "unused", "studies": "required", "auto": "optional", "mixed": "optional"}
 
 
+def counted_as(counts: str, publications: Publications | None) -> str:
+    """What ``counts`` counts given whether the publications are known: ``auto`` and ``mixed`` fall back
+    to ``pairs`` without them (``studies`` does not: it needs them)."""
+    if counts not in ACTIVITY_COUNTS:
+        raise AmmgcError(f"counts must be one of {', '.join(ACTIVITY_COUNTS)}, not {counts!r}")
+    if counts == "auto":
+        return "studies" if publications is not None else "pairs"
+    if counts == "mixed" and publications is None:
+        return "pairs"
+    return counts
+
+
 def node_activity(train: np.ndarray, publications: Publications | None, counts: str
                   ) -> tuple[np.ndarray, np.ndarray, str]:
     """Per drug and per miRNA activity in ``train``, and which count it is (``pairs``, ``studies``, ``mixed``).
@@ -161,17 +173,16 @@ def node_activity(train: np.ndarray, publications: Publications | None, counts: 
     geometric mean of 1 + pairs and 1 + studies, minus 1 (so log(1 + activity) is the mean of the two
     logs), also pairs alone where the publications are not known.
     """
-    if counts not in ACTIVITY_COUNTS:
-        raise AmmgcError(f"counts must be one of {', '.join(ACTIVITY_COUNTS)}, not {counts!r}")
+    kind = counted_as(counts, publications)
     train = np.asarray(train, dtype=np.float64)
     degrees = train.sum(axis=1), train.sum(axis=0)
-    if counts == "pairs" or (counts in ("auto", "mixed") and publications is None):
+    if kind == "pairs":
         return *degrees, "pairs"
     if publications is None:
         raise AmmgcError("counting studies needs the publication of each association: the benchmark's come "
                          "from ncDR (`ammgc data fetch`), own data needs a pmid (or source and year) column")
     studies = report_counts(publications, train)
-    if counts == "mixed":
+    if kind == "mixed":
         drugs, mirnas = (np.sqrt((1 + d) * (1 + s)) - 1 for d, s in zip(degrees, studies, strict=True))
         return drugs, mirnas, "mixed"
     return *studies, "studies"

@@ -60,11 +60,7 @@ def attach_publications(dataset: Dataset, use: str) -> Dataset:
 def load_for_split(data: str | os.PathLike[str] | Dataset | None, split: str) -> Dataset:
     """The dataset, with the publications of its associations where the split needs them."""
     dataset = data if isinstance(data, Dataset) else load_dataset(data)
-    if split in PUBLICATION_SPLITS:
-        from ammgc.data.publications import with_publications
-
-        dataset = with_publications(dataset)
-    return dataset
+    return attach_publications(dataset, "required") if split in PUBLICATION_SPLITS else dataset
 
 
 def run_cv(*, data: str | os.PathLike[str] | None = None, mirbase: str | os.PathLike[str] | None = None,

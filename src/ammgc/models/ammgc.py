@@ -35,7 +35,7 @@ import torch
 from torch.nn import functional as F
 
 from ammgc.data.dataset import Dataset
-from ammgc.data.publications import ACTIVITY_COUNTS, PUBLICATIONS_USE, node_activity
+from ammgc.data.publications import ACTIVITY_COUNTS, PUBLICATIONS_USE, counted_as, node_activity
 from ammgc.errors import AmmgcError, TrainingError
 from ammgc.graph import normalized_adjacency, normalized_adjacency_csr, row_normalize, stack_modal
 from ammgc.methods import Method, PublicationsUse
@@ -139,14 +139,7 @@ class AMMGC(Method):
         drug = sorted({v for s in specs for v in s.drug_views})
         mirna = sorted({v for s in specs for v in s.mirna_views})
         c = self.config
-        if not (c.degree_prior or c.prior_in_training):
-            counts = "none"
-        elif c.prior_counts == "studies" or (c.prior_counts == "auto" and dataset.publications is not None):
-            counts = "studies"
-        elif c.prior_counts == "mixed" and dataset.publications is not None:
-            counts = "mixed"
-        else:
-            counts = "pairs"
+        counts = counted_as(c.prior_counts, dataset.publications) if c.degree_prior or c.prior_in_training else "none"
         return {"drug": drug, "mirna": mirna, "go_substitute": "sequence" in mirna and "go" not in dataset.views,
                 "modals": [{"name": s.name, "drug": list(s.drug_views), "mirna": list(s.mirna_views)}
                            for s in specs], "prior_counts": counts}
