@@ -64,12 +64,18 @@ class Calibration:
                 "prevalence": self.prevalence, "measured": self.measured}
 
 
+def positions(ordered: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where ``scores`` fall among the sorted candidate scores ``ordered``: how many candidates score lower,
+    and the top fraction rank / n (1/n for the best), ties sharing their mean rank."""
+    below = np.searchsorted(ordered, scores, side="left")
+    tied = np.searchsorted(ordered, scores, side="right") - below
+    return below, (len(ordered) - below - (tied - 1) / 2) / len(ordered)
+
+
 def top_fractions(scores: np.ndarray) -> np.ndarray:
     """Each score's position among all of them as rank / n (1/n for the best); ties share their mean rank."""
-    from scipy.stats import rankdata
-
     scores = np.asarray(scores, dtype=np.float64)
-    return (len(scores) + 1 - rankdata(scores, method="average")) / len(scores)
+    return positions(np.sort(scores), scores)[1]
 
 
 def _isotonic(fractions: np.ndarray, labels: np.ndarray) -> np.ndarray:
@@ -175,10 +181,7 @@ def annotate(table: Any, candidate_scores: np.ndarray, calibration: Calibration)
     shows; ties share their mean position, as in ``top_fractions``.
     """
     ordered = np.sort(np.asarray(candidate_scores, dtype=np.float64))
-    scores = table["score"].to_numpy(dtype=np.float64)
-    below = np.searchsorted(ordered, scores, side="left")
-    tied = np.searchsorted(ordered, scores, side="right") - below
-    fraction = (len(ordered) - below - (tied - 1) / 2) / len(ordered)
+    below, fraction = positions(ordered, table["score"].to_numpy(dtype=np.float64))
     out = table.copy()
     out["percentile"] = 100.0 * below / len(ordered)
     out["probability"] = calibration.probability(fraction)
