@@ -156,3 +156,42 @@ def test_a_new_entity_without_neighbours_is_called_popularity(tiny_own_data: Pat
     assert any(n.startswith("warning:") and "no known drug more similar than" in n for n in notes)
     assert not any(n.startswith("warning:") for n in new_entity_notes(extended, model, {
         ("drug", index): [Evidence("drug", "cisplatin", "fingerprint", 0.8)]}))
+
+
+def test_a_new_drug_is_explained_by_known_drugs_like_it(noisy: Dataset, model: TrainedModel) -> None:
+    """Planted: a new drug whose features are drug 4's (group 1) plus noise. Its evidence for a group-1 miRNA
+    is drugs of group 1 linked to that miRNA; its score is the miRNA's prior plus the embedding term."""
+    rng = np.random.default_rng(2)
+    rows = {v: noisy.view(v).matrix[[4]] + 0.01 * rng.random((1, noisy.view(v).shape[1])) for v in model.drug_views}
+    drugs = pd.concat([model.drugs, pd.DataFrame({"name": ["new-drug"]})], ignore_index=True)
+    extended = model.extend_rows(drugs, rows, model.mirnas, {})
+    explainer = Explainer(model, noisy, extended)
+    p, mirna = model.n_drugs, 4  # miRNA 4 is in group 1
+    e = explainer.explain(p, mirna, top=3)
+    assert e.drug == "new-drug" and not e.known and e.drug_activity == 0
+    assert e.score == pytest.approx(extended.scores[p, mirna])
+    assert e.score == pytest.approx(e.prior_term + e.embedding_term, rel=1e-5)
+    assert e.prior_term == pytest.approx(model.config.degree_prior * model.mirna_prior[mirna])
+    drugs_evidence = [x for x in e.evidence if x.side == "drug"]
+    assert len(drugs_evidence) == 3 and [x for x in e.evidence if x.side == "mirna"] == []
+    assert all(int(x.name.removeprefix("drug")) % GROUPS == 1 for x in drugs_evidence)
+    assert all(noisy.associations[int(x.name.removeprefix("drug")), mirna] for x in drugs_evidence)
+
+
+def test_cli_explain_new_mirna_warns_when_its_features_say_nothing(tiny_own_data: Path, tmp_path: Path) -> None:
+    from ammgc.cli import app
+    from ammgc.data import load_dataset
+    from ammgc.modelfile import save_model
+
+    model = train_model(load_dataset(tiny_own_data), {**FAST, "mirna_views": ("expression",)}, seed=0)
+    path = tmp_path / "m.ammgc"
+    save_model(path, model)
+    drug = str(model.drugs["name"].iloc[0])
+    result = CliRunner().invoke(app, ["explain", "--model", str(path), "--data", str(tiny_own_data),
+                                      "--new-mirna", "poly-A", "--sequence", "A" * 22, "--drug", drug])
+    assert result.exit_code == 0, result.output
+    assert "warning: new miRNA poly-A: low-complexity sequence" in result.output
+    assert f"{drug} x poly-A: score" in result.output and "not known" in result.output
+    result = CliRunner().invoke(app, ["explain", "--model", str(path), "--new-mirna", "a", "--sequence", "A" * 22,
+                                      "--new-mirna", "b", "--sequence", "C" * 22, "--drug", drug])
+    assert result.exit_code == 2 and "name the miRNA to explain" in result.output

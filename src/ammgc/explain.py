@@ -104,52 +104,79 @@ class _View:
 
 
 class Explainer:
-    """Explanations of a trained model's pairs, with the training dataset's views as evidence."""
+    """Explanations of a trained model's pairs, with the training dataset's views as evidence.
 
-    def __init__(self, model: Any, dataset: Dataset) -> None:
+    With ``extended`` (``model.extend(...)``), pairs of new drugs and miRNAs are explained too: their
+    indices follow the known ones, as in ``extended.dataset``; a new entity has activity 0 and no known
+    partner, so its evidence is on the other side alone (known partners of the other entity that are
+    similar to it).
+    """
+
+    def __init__(self, model: Any, dataset: Dataset, extended: Any = None) -> None:
         model.check_dataset(dataset)
         missing = [v for v in (*model.drug_views, *model.mirna_views) if v not in dataset.views]
         if missing:
             raise AmmgcError(f"the dataset lacks the view(s) {missing} the model was trained with")
-        self.model, self.dataset = model, dataset
+        self.model, self.dataset, self.extended = model, dataset, extended
         self._views = {v: _View.of(np.asarray(dataset.view(v).matrix, dtype=np.float64))
                        for v in (*model.drug_views, *model.mirna_views)}
-        fused = model.fused(model.embeddings)
-        self._drug_z, self._mirna_z = fused[:model.n_drugs], fused[model.n_drugs:]
+        if extended is not None:
+            self._drug_z, self._mirna_z = extended.drug_z, extended.mirna_z
+        else:
+            fused = model.fused(model.embeddings)
+            self._drug_z, self._mirna_z = fused[:model.n_drugs], fused[model.n_drugs:]
+
+    @property
+    def drug_names(self) -> list[str]:
+        return list((self.extended.dataset if self.extended is not None else self.dataset).drug_names)
+
+    @property
+    def mirna_names(self) -> list[str]:
+        return list((self.extended.dataset if self.extended is not None else self.dataset).mirna_names)
 
     def explain(self, drug: int, mirna: int, *, top: int = 3) -> Explanation:
-        model, a = self.model, self.dataset.associations
+        model, p, q = self.model, self.model.n_drugs, self.model.n_mirnas
         embedding = float(np.dot(self._drug_z[drug].astype(np.float64), self._mirna_z[mirna].astype(np.float64)))
-        weight = float(model.config.degree_prior)
-        prior = weight * float(model.drug_prior[drug] + model.mirna_prior[mirna])
+        drug_log = float(model.drug_prior[drug]) if drug < p else 0.0
+        mirna_log = float(model.mirna_prior[mirna]) if mirna < q else 0.0
+        known = drug < p and mirna < q
+        score = float(model.scores[drug, mirna]) if known else float(self.extended.scores[drug, mirna])
         return Explanation(
-            drug=self.dataset.drug_names[drug], mirna=self.dataset.mirna_names[mirna],
-            score=float(model.scores[drug, mirna]), embedding_term=embedding, prior_term=prior,
-            drug_activity=float(np.expm1(model.drug_prior[drug])),
-            mirna_activity=float(np.expm1(model.mirna_prior[mirna])),
-            prior_counts=str(model.info.get("prior_counts", "pairs")), known=bool(a[drug, mirna]),
+            drug=self.drug_names[drug], mirna=self.mirna_names[mirna], score=score, embedding_term=embedding,
+            prior_term=float(model.config.degree_prior) * (drug_log + mirna_log),
+            drug_activity=float(np.expm1(drug_log)), mirna_activity=float(np.expm1(mirna_log)),
+            prior_counts=str(model.info.get("prior_counts", "pairs")),
+            known=known and bool(self.dataset.associations[drug, mirna]),
             evidence=self.evidence(drug, mirna, top=top))
+
+    def _similarities(self, view: str, index: int, known: int, rows: dict[str, np.ndarray]) -> np.ndarray:
+        """Similarity of entity ``index`` (known, or new: row ``index - known`` of ``rows``) to every known
+        row of ``view``; 0 where either carries no information."""
+        table = self._views[view]
+        if index < known:
+            return np.where(table.informative & table.informative[index], table.units @ table.units[index], 0.0)
+        return table.similarities(rows[view][index - known])
 
     def evidence(self, drug: int, mirna: int, *, top: int = 3) -> list[Evidence]:
         """The ``top`` most similar known partners on each side, across the model's views."""
-        a = self.dataset.associations
+        a, p, q = self.dataset.associations, self.model.n_drugs, self.model.n_mirnas
+        new_drug_rows = self.extended.drug_rows if self.extended is not None else {}
+        new_mirna_rows = self.extended.mirna_rows if self.extended is not None else {}
         items: list[Evidence] = []
-        linked_mirnas = [j for j in np.flatnonzero(a[drug]) if j != mirna]
-        linked_drugs = [i for i in np.flatnonzero(a[:, mirna]) if i != drug]
-        for side, views, anchor, partners, names in (
-                ("mirna", self.model.mirna_views, mirna, linked_mirnas, self.dataset.mirna_names),
-                ("drug", self.model.drug_views, drug, linked_drugs, self.dataset.drug_names)):
+        linked_mirnas = [j for j in np.flatnonzero(a[drug]) if j != mirna] if drug < p else []
+        linked_drugs = [i for i in np.flatnonzero(a[:, mirna]) if i != drug] if mirna < q else []
+        for side, views, anchor, known, rows, partners, names in (
+                ("mirna", self.model.mirna_views, mirna, q, new_mirna_rows, linked_mirnas,
+                 self.dataset.mirna_names),
+                ("drug", self.model.drug_views, drug, p, new_drug_rows, linked_drugs, self.dataset.drug_names)):
             best: dict[int, Evidence] = {}
             for view in views:
-                rows = self._views[view]
-                if not rows.informative[anchor]:
-                    continue
-                useful = [k for k in partners if rows.informative[k]]
-                for k, similarity in zip(useful, rows.units[useful] @ rows.units[anchor], strict=True):
-                    if similarity <= 0:
+                similarity = self._similarities(view, anchor, known, rows)
+                for k in partners:
+                    if similarity[k] <= 0:
                         continue  # no more alike than an average row: not evidence
-                    if k not in best or similarity > best[k].similarity:
-                        best[int(k)] = Evidence(side, names[k], view, float(similarity))
+                    if k not in best or similarity[k] > best[k].similarity:
+                        best[int(k)] = Evidence(side, names[k], view, float(similarity[k]))
             items += sorted(best.values(), key=lambda e: -e.similarity)[:top]
         return items
 
@@ -169,11 +196,12 @@ class Explainer:
 
 def evidence_column(explainer: Explainer, table: Any, *, top: int = 3) -> list[str]:
     """The ``evidence`` column of a ranking: the ``top`` most similar known partners of each row's pair
-    (either side), empty for new drugs and miRNAs (they have no known partner)."""
+    (either side); for a new drug or miRNA, the other entity's known partners most similar to it (empty when
+    the explainer was built without the new entities)."""
     p, q = explainer.model.n_drugs, explainer.model.n_mirnas
     out = []
     for d, m in zip(table["drug_index"], table["mirna_index"], strict=True):
-        if d >= p or m >= q:
+        if (d >= p or m >= q) and explainer.extended is None:
             out.append("")
             continue
         items = sorted(explainer.evidence(int(d), int(m), top=top), key=lambda e: -e.similarity)[:top]

@@ -81,6 +81,11 @@ class Extended:
     new_drugs: list[int]
     new_mirnas: list[int]
     notes: list[str]
+    # the new entities' raw view rows and every node's fused embedding: what explanations read
+    drug_rows: dict[str, np.ndarray] = field(default_factory=dict)
+    mirna_rows: dict[str, np.ndarray] = field(default_factory=dict)
+    drug_z: np.ndarray | None = None
+    mirna_z: np.ndarray | None = None
 
 
 @dataclass
@@ -249,28 +254,41 @@ class TrainedModel:
         if new_drugs:
             notes.append(f"new drugs: drug views {', '.join(self.drug_views)} computed from SMILES; attention "
                          f"coefficients as trained (from the training nodes)")
-        scores = self.extended_scores(drug_rows, mirna_rows)
-        p, q = self.n_drugs, self.n_mirnas
         drugs = _append(self.drugs, {"name": [d.name for d in new_drugs], "smiles": [d.smiles for d in new_drugs]})
         mirnas = _append(self.mirnas, {"name": [m.name for m in new_mirnas],
                                        "sequence": [m.sequence for m in new_mirnas]})
+        return self.extend_rows(drugs, drug_rows, mirnas, mirna_rows, notes)
+
+    def extend_rows(self, drugs: pd.DataFrame, drug_rows: dict[str, np.ndarray], mirnas: pd.DataFrame,
+                    mirna_rows: dict[str, np.ndarray], notes: Sequence[str] = ()) -> Extended:
+        """``extend`` from the new entities' view rows: ``drugs`` / ``mirnas`` are the model's tables with
+        the new entities appended, ``drug_rows`` / ``mirna_rows`` their rows of each of the model's views."""
+        drug_z, mirna_z = self.extended_embeddings(drug_rows, mirna_rows)
+        scores = self._pair_scores(drug_z, mirna_z)
+        p, q = self.n_drugs, self.n_mirnas
+        scores[:p, :q] = self.scores
         associations = np.zeros(scores.shape, dtype=np.uint8)
         associations[:p, :q] = self.associations
         dataset = Dataset(associations, drugs, mirnas, {}, source=self.info.get("source", ""),
                           name=self.info.get("dataset", "model"))
-        return Extended(dataset, scores, list(range(p, p + len(new_drugs))),
-                        list(range(q, q + len(new_mirnas))), notes)
+        return Extended(dataset, scores, list(range(p, len(drugs))), list(range(q, len(mirnas))), list(notes),
+                        drug_rows, mirna_rows, drug_z, mirna_z)
 
-    def extended_scores(self, drug_rows: dict[str, np.ndarray], mirna_rows: dict[str, np.ndarray]
-                        ) -> np.ndarray:
-        """(p + a) x (q + b) scores: known pairs as trained, every pair with a new node computed."""
+    def extended_embeddings(self, drug_rows: dict[str, np.ndarray], mirna_rows: dict[str, np.ndarray]
+                            ) -> tuple[np.ndarray, np.ndarray]:
+        """Fused embeddings of the p + a drugs and q + b miRNAs: training nodes as trained, new ones isolated."""
         p = self.n_drugs
         new_drug_e, new_mirna_e = self.embed_new(drug_rows, mirna_rows)
         z = self.fused(self.embeddings)
         drug_z = np.vstack([z[:p], self.fused(new_drug_e)]) if new_drug_e.shape[1] else z[:p]
         mirna_z = np.vstack([z[p:], self.fused(new_mirna_e)]) if new_mirna_e.shape[1] else z[p:]
-        scores = self._pair_scores(drug_z, mirna_z)
-        scores[:p, :self.n_mirnas] = self.scores
+        return drug_z, mirna_z
+
+    def extended_scores(self, drug_rows: dict[str, np.ndarray], mirna_rows: dict[str, np.ndarray]
+                        ) -> np.ndarray:
+        """(p + a) x (q + b) scores: known pairs as trained, every pair with a new node computed."""
+        scores = self._pair_scores(*self.extended_embeddings(drug_rows, mirna_rows))
+        scores[:self.n_drugs, :self.n_mirnas] = self.scores
         return scores
 
     # --- construction ----------------------------------------------------------------------------

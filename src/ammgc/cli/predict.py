@@ -120,10 +120,54 @@ def _neighbours(model: Any, extended: Any, drugs_new: list[Any], mirnas_new: lis
     return out
 
 
+NewDrugOption = Annotated[list[str] | None, typer.Option(
+    "--new-drug", help="Name of a drug not in the model; give its --smiles (repeatable, in order).")]
+SmilesOption = Annotated[list[str] | None, typer.Option("--smiles", help="SMILES of each --new-drug.")]
+NewMirnaOption = Annotated[list[str] | None, typer.Option(
+    "--new-mirna", help="Name of a miRNA not in the model; give its --sequence (repeatable).")]
+SequenceOption = Annotated[list[str] | None, typer.Option(
+    "--sequence", help="Sequence of each --new-mirna: stem-loop (preferred) or mature, A/C/G/U/T.")]
+
+
+def _new_entity_report(model: Any, extended: Any, drugs_new: list[Any], mirnas_new: list[Any], explainer: Any,
+                       data: Path | None, mirbase: Path | None) -> Any:
+    """Print what is known about each new entity (nearest known ones, warnings, the cold-start caution);
+    return the explainer over the training dataset (None when it cannot be built)."""
+    from ammgc.errors import AmmgcError
+    from ammgc.explain import new_entity_notes
+
+    neighbours = None
+    try:
+        explainer = explainer or _explainer(model, data, mirbase)
+        neighbours = _neighbours(model, extended, drugs_new, mirnas_new, explainer, mirbase)
+    except AmmgcError as exc:
+        typer.echo(f"note: nearest known neighbours of new entities not shown ({exc}); pass the training "
+                   f"dataset with --data", err=True)
+    for note in new_entity_notes(extended, model, neighbours):
+        typer.echo(note if note.startswith("warning:") else f"note: {note}", err=True)
+    if drugs_new:
+        typer.echo(NEW_DRUG_CAUTION, err=True)
+    if mirnas_new:
+        typer.echo(NEW_MIRNA_CAUTION, err=True)
+    return explainer
+
+
+def _only_new(names: list[str], what: str, option: str) -> str:
+    if len(names) != 1:
+        raise typer.BadParameter(f"name the {what} to explain ({len(names)} new {what}s given)", param_hint=option)
+    return names[0]
+
+
 def explain(
     model_file: Annotated[Path, typer.Option("--model", help="A model file from `ammgc train`.")],
-    drug: Annotated[str, typer.Option("--drug", help="Drug name (a name shared by several entries explains each).")],
-    mirna: Annotated[str, typer.Option("--mirna", help="miRNA name.")],
+    drug: Annotated[str | None, typer.Option(
+        "--drug", help="Drug name (a name shared by several entries explains each); "
+                       "default: the one --new-drug.")] = None,
+    mirna: Annotated[str | None, typer.Option("--mirna", help="miRNA name; default: the one --new-mirna.")] = None,
+    new_drug: NewDrugOption = None,
+    smiles: SmilesOption = None,
+    new_mirna: NewMirnaOption = None,
+    sequence: SequenceOption = None,
     data: DataOption = None,
     mirbase: MirbaseOption = None,
     top: Annotated[int, typer.Option("--top", min=1, max=50, help="Evidence items per side.")] = 3,
@@ -131,18 +175,31 @@ def explain(
 ) -> None:
     """Why a pair scores as it does: the activity prior's part and the embeddings' part of the score, and
     the known associations most similar to it (miRNAs already linked to the drug, drugs already linked to
-    the miRNA), with the view and similarity that connect them. --data must be the training dataset."""
+    the miRNA), with the view and similarity that connect them. A new drug or miRNA (--new-drug/--smiles,
+    --new-mirna/--sequence) is explained against the known ones, with its nearest known neighbours and a
+    warning where its features carry no information. --data must be the training dataset."""
     import json
 
-    from ammgc.explain import explanation_text
+    from ammgc.explain import Explainer, explanation_text
     from ammgc.modelfile import load_model
+    from ammgc.prediction import new_drugs, new_mirnas, pair_up
     from ammgc.ranking import resolve_names
 
+    drugs_new = new_drugs(pair_up(new_drug or [], smiles or [], name_option="--new-drug", value_option="--smiles"))
+    mirnas_new = new_mirnas(pair_up(new_mirna or [], sequence or [], name_option="--new-mirna",
+                                    value_option="--sequence"))
+    drug = drug if drug is not None else _only_new([d.name for d in drugs_new], "drug", "--drug")
+    mirna = mirna if mirna is not None else _only_new([m.name for m in mirnas_new], "miRNA", "--mirna")
     model = load_model(model_file)
     explainer = _explainer(model, data, mirbase)
-    dataset = explainer.dataset
-    drugs = resolve_names([drug], dataset.drug_names, what="drug")
-    mirnas = resolve_names([mirna], dataset.mirna_names, what="miRNA")
+    if drugs_new or mirnas_new:
+        extended = model.extend(drugs_new, mirnas_new, mirbase=mirbase)
+        for note in extended.notes:
+            typer.echo(f"note: {note}", err=True)
+        _new_entity_report(model, extended, drugs_new, mirnas_new, explainer, data, mirbase)
+        explainer = Explainer(model, explainer.dataset, extended)
+    drugs = resolve_names([drug], explainer.drug_names, what="drug")
+    mirnas = resolve_names([mirna], explainer.mirna_names, what="miRNA")
     explanations = [explainer.explain(d, m, top=top) for d in drugs for m in mirnas]
     if as_json:
         typer.echo(json.dumps([e.as_dict() for e in explanations], indent=2))
@@ -175,15 +232,12 @@ def predict(
     top: Annotated[str, typer.Option("--top", help="How many pairs to rank: a number or 'all'.")] = "20",
     drug: Annotated[list[str] | None, typer.Option("--drug", help="Rank only these drugs (repeatable).")] = None,
     mirna: Annotated[list[str] | None, typer.Option("--mirna", help="Rank only these miRNAs (repeatable).")] = None,
-    new_drug: Annotated[list[str] | None, typer.Option(
-        "--new-drug", help="Name of a drug not in the model; give its --smiles (repeatable, in order).")] = None,
-    smiles: Annotated[list[str] | None, typer.Option("--smiles", help="SMILES of each --new-drug.")] = None,
+    new_drug: NewDrugOption = None,
+    smiles: SmilesOption = None,
     new_drugs_file: Annotated[Path | None, typer.Option(
         "--new-drugs", help="CSV of new drugs with columns name,smiles.")] = None,
-    new_mirna: Annotated[list[str] | None, typer.Option(
-        "--new-mirna", help="Name of a miRNA not in the model; give its --sequence (repeatable).")] = None,
-    sequence: Annotated[list[str] | None, typer.Option(
-        "--sequence", help="Sequence of each --new-mirna: stem-loop (preferred) or mature, A/C/G/U/T.")] = None,
+    new_mirna: NewMirnaOption = None,
+    sequence: SequenceOption = None,
     new_mirnas_file: Annotated[Path | None, typer.Option(
         "--new-mirnas", help="CSV of new miRNAs with columns name,sequence.")] = None,
     out: Annotated[Path | None, typer.Option("--out", help="Write the ranking to this CSV.")] = None,
@@ -257,22 +311,7 @@ def predict(
     # nearest neighbours (a note without them); built once, as it computes the SMILES views
     explainer = _explainer(model, data, mirbase) if evidence else None
     if drugs_new or mirnas_new:
-        from ammgc.errors import AmmgcError
-        from ammgc.explain import new_entity_notes
-
-        neighbours = None
-        try:
-            explainer = explainer or _explainer(model, data, mirbase)
-            neighbours = _neighbours(model, extended, drugs_new, mirnas_new, explainer, mirbase)
-        except AmmgcError as exc:
-            typer.echo(f"note: nearest known neighbours of new entities not shown ({exc}); pass the training "
-                       f"dataset with --data", err=True)
-        for note in new_entity_notes(extended, model, neighbours):
-            typer.echo(note if note.startswith("warning:") else f"note: {note}", err=True)
-    if drugs_new:
-        typer.echo(NEW_DRUG_CAUTION, err=True)
-    if mirnas_new:
-        typer.echo(NEW_MIRNA_CAUTION, err=True)
+        explainer = _new_entity_report(model, extended, drugs_new, mirnas_new, explainer, data, mirbase)
     table = rank(extended.dataset, extended.scores, drugs=drug or [], mirnas=mirna or [],
                  new_drugs=extended.new_drugs, new_mirnas=extended.new_mirnas, top=limit)
     if model.calibration is not None:
@@ -283,9 +322,9 @@ def predict(
         typer.echo("note: this model has no calibration (trained with --no-calibrate or by an older ammgc): "
                    "only the score is given", err=True)
     if evidence:
-        from ammgc.explain import evidence_column
+        from ammgc.explain import Explainer, evidence_column
 
-        table["evidence"] = evidence_column(explainer, table)
+        table["evidence"] = evidence_column(Explainer(model, explainer.dataset, extended), table)
     if out is not None:
         with atomic_open(out, "w", encoding="utf-8", newline="") as handle:
             table.to_csv(handle, index=False)
