@@ -190,13 +190,22 @@ def annotate(table: Any, candidate_scores: np.ndarray, calibration: Calibration)
 
 
 def plot_reliability(calibration: Calibration, path: Path) -> None:
-    """Observed against calibrated probability (held-out folds, equal-mass bins), and expected precision by rank."""
+    """Write the reliability diagram (``reliability_png``) to ``path``, atomically."""
+    from ammgc.io import atomic_open
+
+    with atomic_open(path, "wb") as handle:
+        handle.write(reliability_png(calibration))
+
+
+def reliability_png(calibration: Calibration) -> bytes:
+    """Observed against calibrated probability (held-out folds, equal-mass bins), and expected precision by
+    rank, as PNG bytes."""
+    import io
+
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-
-    from ammgc.io import atomic_open
 
     predicted, observed, _ = calibration.reliability
     measured = calibration.measured[calibration.method]
@@ -214,6 +223,7 @@ def plot_reliability(calibration: Calibration, path: Path) -> None:
     right.set(xlabel="top fraction of candidate pairs", ylabel="precision", title="Expected precision by rank")
     right.legend(fontsize=8)
     fig.tight_layout()
-    with atomic_open(path, "wb") as handle:
-        fig.savefig(handle, format="png", dpi=110)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110)
     plt.close(fig)
+    return buffer.getvalue()

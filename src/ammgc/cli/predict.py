@@ -130,26 +130,25 @@ SequenceOption = Annotated[list[str] | None, typer.Option(
 
 
 def _new_entity_report(model: Any, extended: Any, drugs_new: list[Any], mirnas_new: list[Any], explainer: Any,
-                       data: Path | None, mirbase: Path | None) -> Any:
+                       data: Path | None, mirbase: Path | None) -> tuple[Any, list[str]]:
     """Print what is known about each new entity (nearest known ones, warnings, the cold-start caution);
-    return the explainer over the training dataset (None when it cannot be built)."""
+    return the explainer over the training dataset (None when it cannot be built) and the lines printed."""
     from ammgc.errors import AmmgcError
     from ammgc.explain import new_entity_notes
 
     neighbours = None
+    lines = []
     try:
         explainer = explainer or _explainer(model, data, mirbase)
         neighbours = _neighbours(model, extended, drugs_new, mirnas_new, explainer, mirbase)
     except AmmgcError as exc:
-        typer.echo(f"note: nearest known neighbours of new entities not shown ({exc}); pass the training "
-                   f"dataset with --data", err=True)
-    for note in new_entity_notes(extended, model, neighbours):
-        typer.echo(note if note.startswith("warning:") else f"note: {note}", err=True)
-    if drugs_new:
-        typer.echo(NEW_DRUG_CAUTION, err=True)
-    if mirnas_new:
-        typer.echo(NEW_MIRNA_CAUTION, err=True)
-    return explainer
+        lines.append(f"note: nearest known neighbours of new entities not shown ({exc}); pass the training "
+                     f"dataset with --data")
+    lines += [n if n.startswith("warning:") else f"note: {n}" for n in new_entity_notes(extended, model, neighbours)]
+    lines += [NEW_DRUG_CAUTION] * bool(drugs_new) + [NEW_MIRNA_CAUTION] * bool(mirnas_new)
+    for line in lines:
+        typer.echo(line, err=True)
+    return explainer, lines
 
 
 def _only_new(names: list[str], what: str, option: str) -> str:
@@ -196,7 +195,7 @@ def explain(
         extended = model.extend(drugs_new, mirnas_new, mirbase=mirbase)
         for note in extended.notes:
             typer.echo(f"note: {note}", err=True)
-        _new_entity_report(model, extended, drugs_new, mirnas_new, explainer, data, mirbase)
+        explainer, _ = _new_entity_report(model, extended, drugs_new, mirnas_new, explainer, data, mirbase)
         explainer = Explainer(model, explainer.dataset, extended)
     drugs = resolve_names([drug], explainer.drug_names, what="drug")
     mirnas = resolve_names([mirna], explainer.mirna_names, what="miRNA")
@@ -241,6 +240,9 @@ def predict(
     new_mirnas_file: Annotated[Path | None, typer.Option(
         "--new-mirnas", help="CSV of new miRNAs with columns name,sequence.")] = None,
     out: Annotated[Path | None, typer.Option("--out", help="Write the ranking to this CSV.")] = None,
+    html: Annotated[Path | None, typer.Option(
+        "--html", help="Also write the ranking as one self-contained HTML page (search, sort, column meanings, "
+                       "calibration diagram; no network needed to open it).")] = None,
     save: Annotated[Path | None, typer.Option("--save-model", help="Also save the trained model here.")] = None,
     seed: SeedOption = 0,
     drug_features: DrugFeaturesOption = "smiles",
@@ -270,8 +272,9 @@ def predict(
     from ammgc.prediction import new_drugs, new_mirnas, pair_up, rank
 
     limit = _parse_top(top)
-    if out is not None:
-        ensure_writable_dir(out.parent)
+    for path in (out, html):
+        if path is not None:
+            ensure_writable_dir(path.parent)
     drugs_new = new_drugs(pair_up(new_drug or [], smiles or [], name_option="--new-drug", value_option="--smiles"),
                           new_drugs_file)
     mirnas_new = new_mirnas(pair_up(new_mirna or [], sequence or [], name_option="--new-mirna",
@@ -310,8 +313,10 @@ def predict(
     # the training dataset's views, for evidence (asked for: an error without them) and for new entities'
     # nearest neighbours (a note without them); built once, as it computes the SMILES views
     explainer = _explainer(model, data, mirbase) if evidence else None
+    notes = [f"note: {note}" for note in extended.notes]
     if drugs_new or mirnas_new:
-        explainer = _new_entity_report(model, extended, drugs_new, mirnas_new, explainer, data, mirbase)
+        explainer, lines = _new_entity_report(model, extended, drugs_new, mirnas_new, explainer, data, mirbase)
+        notes += lines
     table = rank(extended.dataset, extended.scores, drugs=drug or [], mirnas=mirna or [],
                  new_drugs=extended.new_drugs, new_mirnas=extended.new_mirnas, top=limit)
     if model.calibration is not None:
@@ -337,3 +342,30 @@ def predict(
         typer.echo(f"... {len(table) - len(shown)} more rows" + ("" if out else " (write them all with --out)"))
     if out is not None:
         typer.echo(f"wrote {len(table)} rows to {out}")
+    if html is not None:
+        _write_page(html, table, model, extended, notes, source=str(model_file or data or "the benchmark"))
+        typer.echo(f"wrote {len(table)} rows to {html}")
+
+
+def _write_page(path: Path, table: Any, model: Any, extended: Any, notes: list[str], *, source: str) -> None:
+    from ammgc.io import atomic_open
+    from ammgc.modelfile import describe
+    from ammgc.page import ranking_page
+
+    summary = describe(model)
+    lines = [f"AMMGC trained on {summary['associations']} associations of {summary['drugs']} drugs x "
+             f"{summary['mirnas']} miRNAs ({summary['source']}), seed {summary['seed']}; model: {source}"]
+    png = None
+    if model.calibration is not None:
+        from ammgc.calibration import reliability_png
+
+        c = model.calibration
+        lines.append(f"probabilities calibrated ({c.method}) on {c.folds} {c.protocol}-split held-out folds; "
+                     f"held-out Brier {c.measured[c.method]['brier']:.5f}, ECE {c.measured[c.method]['ece']:.5f}")
+        png = reliability_png(c)
+    else:
+        lines.append("no calibration: only the score (a ranking key) is given")
+    page = ranking_page(table, title=f"ammgc predictions: {len(table)} pairs", summary=lines, notes=notes,
+                        new_drugs=extended.new_drugs, new_mirnas=extended.new_mirnas, reliability_png=png)
+    with atomic_open(path, "w", encoding="utf-8") as handle:
+        handle.write(page)
