@@ -279,8 +279,45 @@ def test_missing_paths_are_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
         resolve_data_path(None)
 
 
-def test_empty_cache_is_filled_on_first_use(mirror: Mirror, tmp_path: Path,
-                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_empty_cache_is_filled_from_the_embedded_benchmark_without_network(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ammgc.data.benchmark import BENCHMARK_FILES
+
+    monkeypatch.delenv("AMMGC_DATA", raising=False)
+    monkeypatch.setenv("AMMGC_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("AMMGC_BASE_URL", "http://127.0.0.1:9")  # nothing listens: a download would fail
+    path = resolve_data_path(None, fetch=False)
+    assert path == tmp_path / "home" / "gcmdr"
+    for spec in BENCHMARK_FILES:
+        if spec.required:
+            assert file_blob_sha1(path / spec.path) == spec.blob_sha1
+    from ammgc.data import load_dataset
+
+    dataset = load_dataset(None)
+    assert (dataset.n_drugs, dataset.n_mirnas, dataset.n_associations) == (106, 754, 3338)
+
+
+def test_a_corrupt_embedded_copy_is_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import lzma
+
+    from ammgc.data import embedded
+
+    spec = embedded.EMBEDDED[0]
+    bad = tmp_path / "pkg" / f"{spec.path}.xz"
+    bad.parent.mkdir(parents=True)
+    bad.write_bytes(lzma.compress(b"1\t1\t1\n"))
+    original = embedded._packaged
+    monkeypatch.setattr(embedded, "_packaged", lambda s: bad if s == spec else original(s))
+    with pytest.raises(DataError, match="does not match the published file"):
+        embedded.unpack_benchmark(tmp_path / "cache")
+    assert not (tmp_path / "cache" / spec.path).exists()
+
+
+def test_without_the_embedded_copy_an_empty_cache_is_downloaded(mirror: Mirror, tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from ammgc.data import embedded
+
+    monkeypatch.setattr(embedded, "embedded_available", lambda: False)
     monkeypatch.delenv("AMMGC_DATA", raising=False)
     monkeypatch.setenv("AMMGC_HOME", str(tmp_path / "home"))
     with pytest.raises(DataError, match="ammgc data fetch"):

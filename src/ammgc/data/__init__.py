@@ -28,7 +28,8 @@ def benchmark_cache_dir() -> Path:
 def resolve_data_path(data: str | os.PathLike[str] | None = None, *, fetch: bool = True) -> Path:
     """Where the data comes from: ``data`` argument, then ``AMMGC_DATA``, then the user cache.
 
-    An empty cache is filled by downloading and verifying the benchmark (when ``fetch``).
+    An empty cache is filled from the benchmark embedded in the package (verified; no network), or, in an
+    installation without it, by downloading and verifying the benchmark (when ``fetch``).
     """
     if data is not None:
         path = Path(data).expanduser()
@@ -46,6 +47,10 @@ def resolve_data_path(data: str | os.PathLike[str] | None = None, *, fetch: bool
 
     if is_benchmark_dir(cached):
         return cached
+    from ammgc.data.embedded import embedded_available, unpack_benchmark
+
+    if embedded_available():
+        return unpack_benchmark(cached)
     if not fetch:
         raise DataError(f"no data: pass --data DIR, set AMMGC_DATA, or run `ammgc data fetch` "
                         f"to fill {cached}")

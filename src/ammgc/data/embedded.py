@@ -1,0 +1,62 @@
+"""The benchmark's eight files shipped inside the package (MIT-licensed), so it works with no network.
+
+Each required file of ``BENCHMARK_FILES`` is stored xz-compressed under ``ammgc/data/benchmark/``; on first
+use it is decompressed into the user cache, every file checked against its published git blob SHA-1
+(a corrupt installation is an error, never a silently different benchmark). ``ammgc data fetch`` still
+refreshes the cache from the public homes. Rebuild the embedded copy from a verified benchmark folder with
+``python -m ammgc.data.embedded DIR``.
+"""
+
+from __future__ import annotations
+
+import lzma
+import sys
+from importlib.resources import files
+from pathlib import Path
+
+from ammgc.data.benchmark import BENCHMARK_FILES, BenchmarkFile
+from ammgc.errors import DataError
+from ammgc.io import atomic_write_bytes, git_blob_sha1
+
+EMBEDDED = tuple(spec for spec in BENCHMARK_FILES if spec.required)
+
+
+def _packaged(spec: BenchmarkFile) -> Path:
+    return Path(str(files("ammgc.data") / "benchmark" / f"{spec.path}.xz"))
+
+
+def embedded_available() -> bool:
+    return all(_packaged(spec).is_file() for spec in EMBEDDED)
+
+
+def unpack_benchmark(target: Path) -> Path:
+    """Decompress the embedded benchmark into ``target`` (atomically, file by file), verifying each file."""
+    for spec in EMBEDDED:
+        source = _packaged(spec)
+        try:
+            data = lzma.decompress(source.read_bytes())
+        except (OSError, lzma.LZMAError) as exc:
+            raise DataError(f"the embedded copy cannot be read ({exc}); reinstall ammgc", file=source) from None
+        if git_blob_sha1(data) != spec.blob_sha1:
+            raise DataError(f"the embedded copy does not match the published file (git blob "
+                            f"{git_blob_sha1(data)}, expected {spec.blob_sha1}); reinstall ammgc", file=source)
+        destination = target / spec.path
+        if not (destination.is_file() and git_blob_sha1(destination.read_bytes()) == spec.blob_sha1):
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write_bytes(destination, data)
+    return target
+
+
+def write_embedded(source: Path, package_dir: Path) -> None:
+    """Compress a verified benchmark folder's required files into ``package_dir`` (maintainers only)."""
+    for spec in EMBEDDED:
+        data = (source / spec.path).read_bytes()
+        if git_blob_sha1(data) != spec.blob_sha1:
+            raise DataError(f"is not the published file (expected git blob {spec.blob_sha1})", file=source / spec.path)
+        out = package_dir / f"{spec.path}.xz"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(out, lzma.compress(data, preset=9 | lzma.PRESET_EXTREME))
+
+
+if __name__ == "__main__":
+    write_embedded(Path(sys.argv[1]), Path(__file__).parent / "benchmark")
