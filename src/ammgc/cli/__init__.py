@@ -14,6 +14,22 @@ app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_
 app.add_typer(data.app, name="data")
 app.add_typer(features.app, name="features")
 app.add_typer(experiment.app, name="experiment")
+
+
+def _version(value: bool) -> None:
+    if value:
+        from ammgc import __version__
+
+        typer.echo(f"ammgc {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                       help="Print the version and exit.")) -> None:
+    """AMMGC: predict miRNA-drug resistance associations (Niu et al. 2022)."""
+
+
 cv.register(app)
 compare.register(app)
 predict.register(app)
