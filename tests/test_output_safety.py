@@ -169,3 +169,28 @@ def test_error_boundary_exit_codes(raised: BaseException, code: int, message: st
     assert exit_info.value.code == code
     last_line = (capsys.readouterr().err.strip().splitlines() or [""])[-1]
     assert last_line == message
+
+
+@pytest.mark.parametrize("args", [["cv", "--method", "bogus"], ["cv", "-o", "nonsense=1"],
+                                  ["compare", "--methods", "ammgc,bogus"]])
+def test_a_rejected_option_leaves_no_empty_output_folder(monkeypatch: pytest.MonkeyPatch,
+                                                         capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                                                         args: list[str]) -> None:
+    out = tmp_path / "new" / "out"
+    code, stderr = run_cli(monkeypatch, capsys, *args, "--out", str(out))
+    assert code == 2 and len(error_lines(stderr)) == 1
+    assert not (tmp_path / "new").exists()
+
+
+def test_version_and_one_jobs_option_everywhere(monkeypatch: pytest.MonkeyPatch,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    from typer.testing import CliRunner
+
+    from ammgc import __version__
+    from ammgc.cli import app
+
+    assert CliRunner().invoke(app, ["--version"]).output.strip() == f"ammgc {__version__}"
+    for command in (["cv"], ["compare"], ["tune"], ["experiment", "ablation"], ["experiment", "sensitivity"]):
+        text = CliRunner().invoke(app, [*command, "--help"], env={"COLUMNS": "200"}).output
+        line = next(row for row in text.splitlines() if "--jobs" in row)
+        assert "0: one per core" in line and "[default: 0]" in line, (command, line)

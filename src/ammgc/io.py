@@ -110,6 +110,10 @@ def _json_default(obj: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
 
 
+#: Output folders this process created; a failed command removes those still empty (``remove_empty_outputs``).
+_CREATED: list[Path] = []
+
+
 def ensure_writable_dir(path: str | os.PathLike[str]) -> Path:
     """Create ``path`` and prove it is writable now, before any long work starts.
 
@@ -118,6 +122,8 @@ def ensure_writable_dir(path: str | os.PathLike[str]) -> Path:
     from ammgc.errors import AmmgcError
 
     out = Path(path)
+    missing = [d for d in (out, *out.parents) if not d.exists()]
+    _CREATED.extend(missing)
     try:
         out.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryFile(dir=out, prefix=".write-test-") as probe:
@@ -127,3 +133,12 @@ def ensure_writable_dir(path: str | os.PathLike[str]) -> Path:
     except OSError as exc:
         raise AmmgcError(f"output directory {out} is not writable: {exc.strerror or exc}") from exc
     return out
+
+
+def remove_empty_outputs() -> None:
+    """Remove the output folders this process created that are still empty (a run that failed before
+    writing anything leaves no trace)."""
+    for directory in sorted(set(_CREATED), key=lambda d: len(d.parts), reverse=True):
+        with contextlib.suppress(OSError):  # not empty, or gone: kept as it is
+            directory.rmdir()
+    _CREATED.clear()

@@ -12,7 +12,8 @@ from ammgc.errors import AmmgcError
 
 DataOption = Annotated[Path | None, typer.Option(
     "--data", help="Dataset: a benchmark directory or a bring-your-own dataset (default: $AMMGC_DATA, "
-                   "then the user cache, downloaded on first use).")]
+                   "then the user cache, filled from the benchmark shipped in the package).")]
+JobsOption = Annotated[int, typer.Option("--jobs", min=0, help="Folds run in parallel processes (0: one per core).")]
 MirbaseOption = Annotated[Path | None, typer.Option(
     "--mirbase", help="Directory with miRBase FASTA files (default: $AMMGC_MIRBASE, then the user cache).")]
 SeedOption = Annotated[int, typer.Option("--seed", help="Seed of every stochastic step.")]
@@ -65,6 +66,20 @@ def _interrupted() -> None:
 
 def run_app(app: typer.Typer) -> None:
     """Run the app; the project's own errors become one clear line and exit code 2, Ctrl-C exit code 130."""
+    from ammgc.io import remove_empty_outputs
+
+    try:
+        _run(app)
+    except SystemExit as exc:
+        if exc.code not in (0, None):
+            remove_empty_outputs()
+        raise
+    except BaseException:
+        remove_empty_outputs()
+        raise
+
+
+def _run(app: typer.Typer) -> None:
     try:
         # Without standalone mode typer returns (not raises) the code of typer.Exit, and turns Ctrl-C
         # into code 130; older typer raised Abort from the KeyboardInterrupt instead.
@@ -117,3 +132,10 @@ def method_config(options: list[str] | None, device: str, **shortcuts: object) -
     if device != "cpu":
         config["device"] = device
     return config
+
+
+def resolve_jobs(jobs: int) -> int:
+    """``--jobs`` as every command reads it: 0 means one process per usable core."""
+    from ammgc.runtime import default_jobs
+
+    return jobs or default_jobs()

@@ -10,10 +10,12 @@ import typer
 from ammgc.cli.common import (
     CutoffsOption,
     DataOption,
+    JobsOption,
     MirbaseOption,
     RepeatsOption,
     SeedOption,
     parse_options,
+    resolve_jobs,
     split_settings,
 )
 from ammgc.evaluation.splits import DEFAULT_CUTOFFS
@@ -47,8 +49,7 @@ def compare(
         "--split", help="Protocol(s), comma-separated: pair (the paper's), study, time, drug, mirna. With several, "
                         "each goes to OUT/<split>/ and OUT/protocols.md compares them.")] = "pair",
     cutoffs: CutoffsOption = None,
-    jobs: Annotated[int, typer.Option("--jobs", min=0, help="Folds run in parallel processes (0: one per core).")
-                    ] = 0,
+    jobs: JobsOption = 0,
     out: Annotated[Path, typer.Option("--out", help="Output directory (resumable per method and fold).")
                    ] = Path("runs/compare"),
     option: Annotated[list[str] | None, typer.Option(
@@ -58,8 +59,6 @@ def compare(
     """Cross-validate the comparison methods on the same folds: writes OUT/table1.md, table1.csv, table1.png
     and OUT/<method>/metrics.json (with several --split protocols: OUT/<split>/... and OUT/protocols.md)."""
     from ammgc.experiments.compare import run_compare, run_protocols
-    from ammgc.runtime import default_jobs
-
     names = [s.strip() for s in split.split(",") if s.strip()]
     if not names or len(set(names)) != len(names):
         raise typer.BadParameter(f"expected distinct protocols like pair,study,time, got {split!r}",
@@ -72,7 +71,7 @@ def compare(
     settings = {name: split_settings(name, repeats, cutoffs if name == "time" else None) for name in names}
     cutoff_values = settings.get("time", (None, None, DEFAULT_CUTOFFS))[2]
     common = dict(mirbase=mirbase, methods=methods, configs=method_options(option), n_folds=folds, seed=seed,
-                  cutoffs=cutoff_values, jobs=jobs or default_jobs())
+                  cutoffs=cutoff_values, jobs=resolve_jobs(jobs))
     if len(names) == 1:
         (name, n_repeats, _), = settings.values()
         results = {name: run_compare(data=data, split=name, repeats=n_repeats, out=out, **common)}

@@ -11,11 +11,13 @@ from ammgc.cli.common import (
     CutoffsOption,
     DataOption,
     DeviceOption,
+    JobsOption,
     MirbaseOption,
     RepeatsOption,
     SeedOption,
     SplitOption,
     method_config,
+    resolve_jobs,
     split_settings,
 )
 
@@ -40,8 +42,7 @@ def cv(
     epochs_attention: Annotated[int | None, typer.Option("--epochs-attention",
                                                          help="AMMGC: epochs of the attention network.")] = None,
     device: DeviceOption = "cpu",
-    jobs: Annotated[int, typer.Option("--jobs", min=0, help="Folds run in parallel processes (0: one per core).")
-                    ] = 0,
+    jobs: JobsOption = 0,
     out: Annotated[Path, typer.Option("--out", help="Output directory (resumable).")] = Path("runs/cv"),
     option: Annotated[list[str] | None, typer.Option(
         "--option", "-o", help="Any method option as KEY=VALUE (JSON value), e.g. -o hidden=[128,256].")] = None,
@@ -49,12 +50,10 @@ def cv(
     """Cross-validate a method: writes OUT/metrics.json, OUT/report.md and OUT/curves.png."""
     from ammgc.evaluation.report import USER_METRIC_LABELS, USER_METRICS
     from ammgc.experiments.cv import run_cv
-    from ammgc.runtime import default_jobs
-
     config = method_config(option, device, p_neg=p_neg, epochs_gcn=epochs_gcn, epochs_attention=epochs_attention)
     split, repeats, cutoff_values = split_settings(split, repeats, cutoffs)
     body = run_cv(data=data, mirbase=mirbase, method=method, config=config, n_folds=folds, repeats=repeats,
-                  seed=seed, split=split, cutoffs=cutoff_values, jobs=jobs or default_jobs(), out=out)
+                  seed=seed, split=split, cutoffs=cutoff_values, jobs=resolve_jobs(jobs), out=out)
     mean, std, sem = body["mean"], body["std"], body["sem"]
     plan = f"cut-offs {', '.join(map(str, cutoff_values))}" if split == "time" else f"{repeats} x {folds}-fold"
     typer.echo(f"{method} ({split} split, {plan}): "

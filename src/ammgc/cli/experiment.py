@@ -7,7 +7,15 @@ from typing import Annotated, Any
 
 import typer
 
-from ammgc.cli.common import DataOption, DeviceOption, MirbaseOption, SeedOption, method_config
+from ammgc.cli.common import (
+    DataOption,
+    DeviceOption,
+    JobsOption,
+    MirbaseOption,
+    SeedOption,
+    method_config,
+    resolve_jobs,
+)
 
 app = typer.Typer(no_args_is_help=True, help="The paper's other studies: ablation, sensitivity, attention, "
                                              "case study.")
@@ -16,7 +24,6 @@ OptionOption = Annotated[list[str] | None, typer.Option(
     "--option", "-o", help="Base AMMGC option as KEY=VALUE (JSON value), e.g. -o epochs_gcn=100.")]
 FoldsOption = Annotated[int, typer.Option("--folds", min=2, help="Folds per repeat.")]
 RepeatsOption = Annotated[int, typer.Option("--repeats", min=1, help="CV repeats (the paper: 10).")]
-JobsOption = Annotated[int, typer.Option("--jobs", min=1, help="Folds run in parallel processes.")]
 ModelsOption = Annotated[int, typer.Option("--models", min=1, help="Models trained (seeds SEED..SEED+N-1).")]
 
 
@@ -36,7 +43,7 @@ def ablation(
     folds: FoldsOption = 5,
     repeats: RepeatsOption = 10,
     seed: SeedOption = 0,
-    jobs: JobsOption = 1,
+    jobs: JobsOption = 0,
     variant: Annotated[list[str] | None, typer.Option(
         "--variant", help="Run only these variants (repeatable): full, no_attention, no_biological, "
                           "no_multimodal, modal1..modal4.")] = None,
@@ -49,7 +56,7 @@ def ablation(
     from ammgc.experiments.ablation import VARIANTS, run_ablation
 
     bodies = run_ablation(data=data, mirbase=mirbase, config=method_config(option, device), variants=variant,
-                          n_folds=folds, repeats=repeats, seed=seed, jobs=jobs, out=out)
+                          n_folds=folds, repeats=repeats, seed=seed, jobs=resolve_jobs(jobs), out=out)
     labels = {v.key: v.label for v in VARIANTS} | {"popularity": "popularity"}
     for key, body in bodies.items():
         typer.echo(f"{labels[key]}: {_table(body)}")
@@ -66,7 +73,7 @@ def sensitivity(
     folds: FoldsOption = 5,
     repeats: RepeatsOption = 10,
     seed: SeedOption = 0,
-    jobs: JobsOption = 1,
+    jobs: JobsOption = 0,
     device: DeviceOption = "cpu",
     out: Annotated[Path | None, typer.Option("--out", help="Output directory (default runs/sensitivity/PARAM).")
                    ] = None,
@@ -78,7 +85,7 @@ def sensitivity(
     parsed = parse_values(param, values)
     out = out or Path("runs/sensitivity") / param
     rows = run_sensitivity(param=param, values=parsed, data=data, mirbase=mirbase, config=method_config(option, device),
-                           n_folds=folds, repeats=repeats, seed=seed, jobs=jobs, out=out)
+                           n_folds=folds, repeats=repeats, seed=seed, jobs=resolve_jobs(jobs), out=out)
     for r in rows:
         if r["source"] == "ours":
             typer.echo(f"{r['label']}: AUPR {r['aupr']:.4f} ± {r['aupr_std']:.4f}, AUC {r['auc']:.4f} ± "

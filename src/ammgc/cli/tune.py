@@ -11,10 +11,12 @@ import typer
 from ammgc.cli.common import (
     CutoffsOption,
     DataOption,
+    JobsOption,
     MirbaseOption,
     SeedOption,
     SplitOption,
     parse_options,
+    resolve_jobs,
     split_settings,
 )
 
@@ -48,8 +50,7 @@ def tune(
                                                               "training part of fold 0 only.")] = 5,
     inner_folds: Annotated[int, typer.Option("--inner-folds", min=2, help="Inner folds (study, pair).")] = 3,
     seed: SeedOption = 0,
-    jobs: Annotated[int, typer.Option("--jobs", min=0, help="Folds run in parallel processes (0: one per core).")
-                    ] = 0,
+    jobs: JobsOption = 0,
     grid: Annotated[list[str] | None, typer.Option(
         "--grid", "-g", help="Values to try as KEY=[v1,v2] (JSON list); several multiply. Default: the method's "
                              "own grid (ammgc.experiments.tune.DEFAULT_GRIDS).")] = None,
@@ -62,15 +63,13 @@ def tune(
     OUT/tune.md, OUT/tune.csv and OUT/best.json."""
     from ammgc.experiments.cv import load_for_split
     from ammgc.experiments.tune import run_tune
-    from ammgc.runtime import default_jobs
-
     split, _, cutoff_values = split_settings(split, None, cutoffs)
     if split not in ("pair", "study", "time"):
         raise typer.BadParameter("tuning supports pair, study and time", param_hint="--split")
     points = grid_options(grid)
     chosen = run_tune(load_for_split(data, split), method, split=split, grid=points, base=parse_options(option),
                       inner_folds=inner_folds, seed=seed, n_folds=folds, cutoffs=cutoff_values,
-                      jobs=jobs or default_jobs(), out=out, mirbase=mirbase)
+                      jobs=resolve_jobs(jobs), out=out, mirbase=mirbase)
     typer.echo(f"chosen for {method} under the {split} protocol: {json.dumps(chosen['point'], sort_keys=True)} "
                f"(inner AP {chosen['inner_ap']:.4f})")
     typer.echo(f"wrote {out / 'tune.md'}, {out / 'tune.csv'}, {out / 'best.json'}")

@@ -1,0 +1,141 @@
+"""What else was tried to win the honest protocols (issue "win them"), on the outer folds, as an ablation.
+
+These numbers are read on test folds, so none of them chooses a default (``ammgc tune`` does that, on
+inner splits); they say which levers are worth taking to the tuner. Two experiments:
+
+* ``views``: the default AMMGC with a target-based miRNA functional-similarity view (TargetScan or
+  miRWalk networks of SimNetRLMDA, family-level names mapped onto the benchmark's precursors) beside or
+  instead of the miRBase ``sequence`` view. ``--side DIR`` holds ``miRNANetS.txt`` / ``miRNANetW.txt``
+  (optional downloads with no licence: never shipped; verified here by their git blob SHA-1).
+* ``blends``: on the same folds, the default AMMGC's scores against ranking by publication counts
+  (``popularity-studies``), rank-level blends of the two, AMMGC plus a stronger publication prior, and
+  AMMGC's pair-specific part (its scores double-centred: drug and miRNA main effects removed) plus the
+  publication prior.
+
+    python benchmarks/levers.py views --side ../shared/data/side --split study --repeats 2
+    python benchmarks/levers.py blends --split time
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy.stats import rankdata
+
+from ammgc.data import load_dataset
+from ammgc.data.dataset import FeatureView
+from ammgc.data.publications import node_activity, with_publications
+from ammgc.errors import DataError
+from ammgc.evaluation.metrics import evaluate_scores
+from ammgc.evaluation.runner import cross_validate, fold_seed, plan_folds
+from ammgc.experiments.cv import prepare_dataset
+from ammgc.io import file_blob_sha1
+from ammgc.methods import make_method
+
+SIDE_FILES = {"targets_s": ("miRNANetS.txt", "a033367bf74a8fd5730f3e1c9a05cdde525292a1"),
+              "targets_w": ("miRNANetW.txt", "9938143988c88e46f90c8891ac8428771277d7e9")}
+SHOWN = ("ap", "auc", "drug_ap", "prec_at_100")
+
+
+def _network_key(name: str) -> str:
+    return re.sub(r"-(5p|3p)$", "", name.lower())
+
+
+def _benchmark_keys(name: str) -> list[str]:
+    """A precursor name, then its family (the copy number dropped: hsa-mir-29b-1 -> hsa-mir-29b)."""
+    name = name.lower() if name.lower().startswith("hsa-") else "hsa-" + name.lower()
+    family = re.sub(r"(\d[a-z]?)-\d+$", r"\1", name)
+    return [name] if family == name else [name, family]
+
+
+def target_view(names: list[str], path: Path, view: str, blob_sha1: str) -> FeatureView:
+    """Each miRNA's row of the network's similarity (max over edges, 1 on the diagonal); unmapped miRNAs get
+    the mean row of the mapped ones, as the sequence view does."""
+    if file_blob_sha1(path) != blob_sha1:
+        raise DataError(f"is not the published file (expected git blob {blob_sha1})", file=path)
+    edges = pd.read_csv(path, sep="\t", header=None, names=["a", "w", "b"])
+    edges["a"], edges["b"] = edges["a"].map(_network_key), edges["b"].map(_network_key)
+    columns = sorted(set(edges["a"]) | set(edges["b"]))
+    index = {c: k for k, c in enumerate(columns)}
+    similarity = np.eye(len(columns))
+    for a, w, b in edges.itertuples(index=False):
+        i, j = index[a], index[b]
+        similarity[i, j] = similarity[j, i] = max(similarity[i, j], w)
+    rows = np.zeros((len(names), len(columns)))
+    mapped = np.zeros(len(names), dtype=bool)
+    for r, name in enumerate(names):
+        key = next((k for k in _benchmark_keys(name) if k in index), None)
+        if key is not None:
+            rows[r], mapped[r] = similarity[index[key]], True
+    rows[~mapped] = rows[mapped].mean(axis=0)
+    print(f"{view}: {mapped.sum()} of {len(names)} benchmark miRNAs mapped onto {path.name}")
+    return FeatureView(view, "mirna", rows, source=str(path), note=f"{mapped.sum()}/{len(names)} mapped")
+
+
+def _line(label: str, values: np.ndarray) -> str:
+    mean, se = values.mean(axis=0), values.std(axis=0, ddof=1) / np.sqrt(len(values))
+    return f"| {label} | " + " | ".join(f"{m:.4f} ± {e:.4f}" for m, e in zip(mean, se, strict=True)) + " |"
+
+
+def views(dataset: object, side: Path, split: str, repeats: int, jobs: int) -> None:
+    dataset = dataset.with_views(*(target_view(dataset.mirna_names, side / f, v, sha)
+                                   for v, (f, sha) in SIDE_FILES.items()))
+    print(f"\n| miRNA views ({split}) | " + " | ".join(SHOWN) + " |\n|---|" + "---|" * len(SHOWN))
+    for mirna_views in (["expression", "go"], ["expression", "targets_s"], ["expression", "go", "targets_s"],
+                        ["expression", "targets_w"]):
+        config = {"mirna_views": mirna_views}
+        prepared, _ = prepare_dataset(dataset, "ammgc", config)
+        result = cross_validate(prepared, "ammgc", config, split=split, repeats=repeats, jobs=jobs, progress=False)
+        print(_line(" + ".join(mirna_views), np.array([[f[m] for m in SHOWN] for f in result.folds])), flush=True)
+
+
+def _percentile(scores: np.ndarray) -> np.ndarray:
+    return rankdata(scores.ravel()).reshape(scores.shape) / scores.size
+
+
+def blends(dataset: object, split: str, repeats: int) -> None:
+    dataset, _ = prepare_dataset(dataset, "ammgc", {})
+    rows: dict[str, list[list[float]]] = {}
+    for fold in plan_folds(dataset, split=split, n_folds=5, repeats=repeats, seed=0):
+        ammgc = make_method("ammgc").fit(fold.train, dataset, seed=fold_seed(0, fold.repeat, fold.fold)).score()
+        drug, mirna, _ = node_activity(fold.train, dataset.publications, "studies")
+        prior = np.log1p(drug)[:, None] + np.log1p(mirna)[None, :]
+        centred = ammgc - ammgc.mean(axis=1, keepdims=True) - ammgc.mean(axis=0, keepdims=True) + ammgc.mean()
+        variants = {"AMMGC default": ammgc, "popularity-studies": prior}
+        variants |= {f"rank blend, AMMGC weight {w}": w * _percentile(ammgc) + (1 - w) * _percentile(prior)
+                     for w in (0.25, 0.5, 0.75)}
+        variants |= {f"AMMGC + {lam} x prior": ammgc + lam * prior for lam in (2, 4, 8, 16)}
+        variants |= {f"centred AMMGC + {lam} x prior": centred + lam * prior for lam in (1, 2, 4, 8)}
+        for label, scores in variants.items():
+            metrics = evaluate_scores(fold.test_labels, scores[fold.test_pairs[:, 0], fold.test_pairs[:, 1]],
+                                      drugs=fold.test_pairs[:, 0])
+            rows.setdefault(label, []).append([metrics[m] for m in SHOWN])
+    print(f"\n| scores ({split}, mean ± SE over folds) | " + " | ".join(SHOWN) + " |\n|---|" + "---|" * len(SHOWN))
+    for label, values in rows.items():
+        print(_line(label, np.array(values)), flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("experiment", choices=["views", "blends"])
+    parser.add_argument("--split", default="study", choices=["study", "time"])
+    parser.add_argument("--repeats", type=int, default=2, help="study split: repeats of 5 folds")
+    parser.add_argument("--side", type=Path, help="folder with miRNANetS.txt and miRNANetW.txt (views)")
+    parser.add_argument("--jobs", type=int, default=2)
+    args = parser.parse_args()
+    dataset = with_publications(load_dataset())
+    repeats = args.repeats if args.split == "study" else 1
+    if args.experiment == "views":
+        if args.side is None:
+            parser.error("views needs --side DIR")
+        views(dataset, args.side, args.split, repeats, args.jobs)
+    else:
+        blends(dataset, args.split, repeats)
+
+
+if __name__ == "__main__":
+    main()
