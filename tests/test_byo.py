@@ -327,6 +327,8 @@ def test_cli_check_and_info_on_own_data(tmp_path: Path) -> None:
     assert runner.invoke(app, ["data", "check", "--strict", str(root)]).exit_code == 1
     parsed = json.loads(runner.invoke(app, ["data", "check", "--json", str(root)]).output)
     assert parsed["associations"] == 3 and len(parsed["warnings"]) == 1
+    # --data names the dataset as on every other command
+    assert json.loads(runner.invoke(app, ["data", "check", "--json", "--data", str(root)]).output) == parsed
     info = runner.invoke(app, ["data", "info", "--data", str(root)])
     assert info.exit_code == 0 and "fingerprint    drug" in info.output and "notes on" not in info.output
     broken = make(tmp_path / "b", {"associations.csv": "drug,mirna\ncisplatin,hsa-mir-21\n"})

@@ -29,18 +29,25 @@ def info(data: DataOption = None, as_json: bool = typer.Option(False, "--json", 
 
 @app.command("check")
 def check(
-    path: Annotated[Path, typer.Argument(help="A benchmark directory, an own-data directory or an "
-                                              "association table (CSV/TSV).")],
+    path: Annotated[Path | None, typer.Argument(help="A benchmark directory, an own-data directory or an "
+                                                     "association table (CSV/TSV); or give it with --data.")] = None,
+    data: DataOption = None,
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     strict: bool = typer.Option(False, "--strict", help="Exit with status 1 when there are warnings."),
 ) -> None:
     """Validate a dataset thoroughly and report it: the `data info` summary plus warnings.
 
     A benchmark directory is also checked against the published hashes and features/drug_miRNA.xlsx.
+    Without PATH or --data: the dataset every other command would use ($AMMGC_DATA, then the cache).
     """
+    from ammgc.data import resolve_data_path
     from ammgc.data.benchmark import benchmark_notes, check_labelled_matrix, is_benchmark_dir, load_benchmark
     from ammgc.data.byo import read_own_dataset
     from ammgc.errors import DataError
+
+    if path is not None and data is not None and path != data:
+        raise typer.BadParameter(f"give the dataset once: PATH {path} or --data {data}", param_hint="--data")
+    path = resolve_data_path(path if path is not None else data)
 
     if not path.exists():
         raise DataError("no such file or directory", file=path)
