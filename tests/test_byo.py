@@ -432,3 +432,17 @@ def test_cli_cv_runs_the_honest_protocols_on_own_data(tiny_own_data: Path, split
     # own data with a publication column: the activity prior counts its studies
     assert body["views"]["prior_counts"] == "studies"
     assert {"drug_ap", "prec_at_100", "drug_recall_at_20"} <= set(body["mean"])
+
+
+def test_cv_on_own_data_picks_the_views_it_can_have(tiny_own_data: Path, tmp_path: Path) -> None:
+    """No drug feature tables, SMILES given, an expression table: cv computes the drug views from SMILES
+    and says so, as predict does, instead of failing on the benchmark's file views."""
+    from ammgc.cli import app
+
+    result = CliRunner().invoke(app, ["cv", "--data", str(tiny_own_data), "--folds", "2", "--repeats", "1",
+                                      "--jobs", "1", "-o", "epochs_gcn=3", "-o", "epochs_attention=3",
+                                      "-o", 'mirna_views=["expression"]', "--out", str(tmp_path / "cv")])
+    assert result.exit_code == 0, result.output
+    assert "drug fingerprint_smiles, smiles_code_smiles (computed from SMILES)" in result.output
+    record = json.loads((tmp_path / "cv" / "metrics.json").read_text())
+    assert record["config"]["drug_views"] == ["fingerprint_smiles", "smiles_code_smiles"]

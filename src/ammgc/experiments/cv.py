@@ -57,6 +57,31 @@ def attach_publications(dataset: Dataset, use: str) -> Dataset:
         return dataset
 
 
+def available_views(dataset: Dataset, config: dict[str, Any]) -> dict[str, Any]:
+    """AMMGC's configuration with views an own dataset can give, as ``ammgc predict`` chooses them: the
+    configured drug views from files when the dataset has them, else their SMILES-derived twins; the miRNA
+    views it has or can compute. Views set explicitly, and the benchmark, are left as they are; what was
+    chosen is said on stderr."""
+    import sys
+
+    from ammgc.data.benchmark import DATASET_NAME
+    from ammgc.methods import make_method
+    from ammgc.prediction import training_config
+
+    if dataset.name == DATASET_NAME or ("drug_views" in config and "mirna_views" in config):
+        return config
+    configured = make_method("ammgc", **config).config
+    from_files = all(v in dataset.views for v in configured.drug_views)
+    chosen, notes = training_config(dataset, config, drug_features="files" if from_files else "smiles")
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)
+    picked = {"drug_views": list(chosen.drug_views), "mirna_views": list(chosen.mirna_views)}
+    picked = {k: v for k, v in picked.items() if k not in config}
+    print(f"views of {dataset.source or dataset.name}: drug {', '.join(chosen.drug_views)}"
+          f"{'' if from_files else ' (computed from SMILES)'}; miRNA {', '.join(chosen.mirna_views)}", file=sys.stderr)
+    return {**config, **picked}
+
+
 def load_for_split(data: str | os.PathLike[str] | Dataset | None, split: str) -> Dataset:
     """The dataset, with the publications of its associations where the split needs them."""
     dataset = data if isinstance(data, Dataset) else load_dataset(data)
@@ -72,6 +97,8 @@ def run_cv(*, data: str | os.PathLike[str] | None = None, mirbase: str | os.Path
     method, preset = resolve_method(method)
     config = {**preset, **(config or {})}
     dataset = load_for_split(data, split)
+    if method == "ammgc":
+        config = available_views(dataset, config)
     dataset, views = prepare_dataset(dataset, method, config, mirbase)
     result = cross_validate(dataset, method, config, n_folds=n_folds, repeats=repeats, seed=seed, split=split,
                             cutoffs=cutoffs, jobs=jobs, out=out, progress=progress)
