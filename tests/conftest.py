@@ -31,16 +31,17 @@ def mirbase_dir() -> Path | None:
 
 
 @pytest.fixture(autouse=True, scope="session")
-def offline_ncdr() -> Iterator[None]:
-    """ncDR's table from the offline copy beside the repository when AMMGC_NCDR is unset, so no test reaches
-    for the network (the default AMMGC reads publications when the dataset is the benchmark)."""
-    local = Path(__file__).resolve().parents[2] / "shared" / "data" / "ncdr"
-    if os.environ.get("AMMGC_NCDR") or not local.is_dir():
-        yield
-        return
-    os.environ["AMMGC_NCDR"] = str(local)
+def offline_stand_ins() -> Iterator[None]:
+    """miRBase and ncDR's table from the offline copies beside the repository where their variables are unset,
+    so no test reaches for the network (the benchmark itself ships in the package)."""
+    shared = Path(__file__).resolve().parents[2] / "shared" / "data"
+    set_here = [name for name, folder in (("AMMGC_MIRBASE", "mirbase"), ("AMMGC_NCDR", "ncdr"))
+                if not os.environ.get(name) and (shared / folder).is_dir()]
+    for name in set_here:
+        os.environ[name] = str(shared / ("mirbase" if name == "AMMGC_MIRBASE" else "ncdr"))
     yield
-    del os.environ["AMMGC_NCDR"]
+    for name in set_here:
+        del os.environ[name]
 
 
 @pytest.fixture(autouse=True, scope="session")

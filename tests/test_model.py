@@ -5,7 +5,6 @@ import pytest
 import torch
 
 from ammgc.data.dataset import Dataset
-from ammgc.errors import AmmgcError
 from ammgc.evaluation.metrics import evaluate_scores
 from ammgc.evaluation.splits import make_folds
 from ammgc.methods import make_method
@@ -132,15 +131,6 @@ def test_degree_prior_adds_log_degree_term(planted) -> None:
     expected = plain._logits + 1.5 * (np.log1p(deg_d)[:, None] + np.log1p(deg_m)[None, :])
     np.testing.assert_allclose(prior.score(), expected, rtol=1e-6)
     np.testing.assert_allclose(plain.score(), plain._logits, rtol=1e-6)
-
-
-@pytest.mark.parametrize(("option", "value", "problem"), [
-    ("prior_counts", "bogus", "prior_counts must be one of"), ("degree_prior", float("nan"), "degree_prior must be"),
-    ("prior_in_training", -1.0, "prior_in_training must be"),
-])
-def test_prior_options_are_checked(planted: Dataset, option: str, value: object, problem: str) -> None:
-    with pytest.raises(AmmgcError, match=problem):
-        make_method("ammgc", **{option: value}).fit(planted.associations, planted)
 
 
 def test_auto_prior_counts_studies_where_publications_are_known(planted_with_publications: Dataset) -> None:

@@ -3,7 +3,12 @@
 Every method answers two questions: ``fit(train, dataset, seed)`` learns from the training
 association matrix (p x q, 0/1; held-out pairs are 0 there) and the dataset's feature views,
 and ``score()`` returns a p x q matrix of scores (higher = more likely associated). Hyper-parameters
-are the fields of a dataclass ``Config`` nested in each method, so they serialise into metrics.json.
+are the fields of a dataclass ``Config`` nested in each method, so they serialise into metrics.json;
+their constraints are declared beside it (``parameters``, see ``ammgc.params``) and checked when
+``fit`` starts, with the training matrix, in one place for every method. The contract follows
+scikit-learn's: parameters only in ``__init__``, ``get_params`` / ``set_params`` (``sklearn.base.clone``
+works), a ``repr`` that shows what differs from the defaults, and a clear error for ``score`` before
+``fit``.
 """
 
 from __future__ import annotations
@@ -17,15 +22,23 @@ import numpy as np
 
 from ammgc.data.dataset import Dataset
 from ammgc.errors import AmmgcError
+from ammgc.params import Constraint, check_params, check_seed
 
 PublicationsUse = Literal["required", "optional", "unused"]
 
 
+class NotFittedError(AmmgcError, AttributeError):
+    """``score`` (or anything that needs a trained model) was called before ``fit``."""
+
+
 class Method(ABC):
-    """Base class: subclasses define ``name``, a ``Config`` dataclass, ``fit`` and ``score``."""
+    """Base class: subclasses define ``name``, a ``Config`` dataclass, its ``parameters`` constraints,
+    ``_fit`` and ``_score``."""
 
     name: ClassVar[str]
     uses_features: ClassVar[bool] = False
+    #: parameter name -> its constraint; every field of ``Config`` has one
+    parameters: ClassVar[dict[str, Constraint]] = {}
 
     @dataclasses.dataclass
     class Config:
@@ -33,15 +46,61 @@ class Method(ABC):
 
     def __init__(self, config: Any = None, **overrides: Any) -> None:
         base = config if config is not None else self.Config()
+        self._check_names(overrides)
         self.config = dataclasses.replace(base, **overrides) if overrides else base
+        self._fitted = False
 
-    @abstractmethod
+    @classmethod
+    def _check_names(cls, params: dict[str, Any]) -> None:
+        valid = [f.name for f in dataclasses.fields(cls.Config)]
+        unknown = sorted(set(params) - set(valid))
+        if unknown:
+            raise AmmgcError(f"method {cls.name!r} has no option(s) {unknown}; valid: {sorted(valid)}")
+
+    # --- the estimator contract ---------------------------------------------------------------------
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """The parameters, as ``__init__`` takes them."""
+        return {f.name: getattr(self.config, f.name) for f in dataclasses.fields(self.config)}
+
+    def set_params(self, **params: Any) -> Self:
+        self._check_names(params)
+        self.config = dataclasses.replace(self.config, **params)
+        return self
+
+    def check_params(self) -> None:
+        """Every parameter against its declared constraint (``ParameterError`` naming the first that is not)."""
+        check_params(self.name, self.get_params(), self.parameters)
+
+    def __repr__(self) -> str:
+        default = self.Config()
+        changed = [f"{k}={v!r}" for k, v in self.get_params().items() if getattr(default, k) != v]
+        return f"{type(self).__name__}({', '.join(changed)})"
+
     def fit(self, train: np.ndarray, dataset: Dataset, *, seed: int = 0) -> Self:
-        """Learn from the training association matrix (p x q) and the dataset's views."""
+        """Learn from the training association matrix (p x q, 0/1; held-out pairs are 0 there) and the
+        dataset's feature views. Parameters, matrix and seed are checked first."""
+        self.check_params()
+        train = check_train(train, dataset)
+        seed = check_seed(seed)
+        self._fitted = False
+        self._fit(train, dataset, seed=seed)
+        self._fitted = True
+        return self
+
+    def score(self) -> np.ndarray:
+        """Scores for every drug x miRNA pair, shape (p, q); higher = more likely associated."""
+        if not getattr(self, "_fitted", False):
+            raise NotFittedError(f"this {type(self).__name__} is not fitted yet: call fit(train, dataset) first")
+        return self._score()
 
     @abstractmethod
-    def score(self) -> np.ndarray:
-        """Scores for every drug x miRNA pair, shape (p, q)."""
+    def _fit(self, train: np.ndarray, dataset: Dataset, *, seed: int) -> None:
+        """Learn from a checked training matrix."""
+
+    @abstractmethod
+    def _score(self) -> np.ndarray:
+        """The p x q scores of a fitted method."""
 
     def publications_use(self) -> PublicationsUse:
         """Whether ``fit`` reads the publications of the training pairs (``dataset.publications``):
@@ -50,6 +109,26 @@ class Method(ABC):
 
     def config_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self.config)
+
+
+def check_train(train: Any, dataset: Dataset) -> np.ndarray:
+    """The training matrix as methods take it, or an error naming the problem: the dataset's p x q shape,
+    finite 0/1 values, at least one known and one unobserved pair."""
+    matrix = np.asarray(train)
+    expected = dataset.associations.shape
+    if matrix.shape != expected:
+        raise AmmgcError(f"train matrix has shape {' x '.join(map(str, matrix.shape))}; the dataset has "
+                         f"{expected[0]} drugs x {expected[1]} miRNAs")
+    if not np.issubdtype(matrix.dtype, np.number) and matrix.dtype != bool:
+        raise AmmgcError(f"train matrix must be numeric 0/1, not {matrix.dtype}")
+    if not np.isin(matrix, (0, 1)).all():
+        raise AmmgcError("train matrix must hold only 0 and 1 (known association = 1)")
+    known = int(np.count_nonzero(matrix))
+    if known == 0:
+        raise AmmgcError("train matrix has no known association: there is nothing to learn from")
+    if known == matrix.size:
+        raise AmmgcError("train matrix marks every pair as known: there is nothing left to score")
+    return matrix.astype(np.float32, copy=False) if matrix.dtype == bool else matrix
 
 
 #: method name -> "module:Class"; adding a method is adding a module and one line here.
@@ -99,9 +178,4 @@ def method_class(name: str) -> type[Method]:
 
 def make_method(name: str, **config: Any) -> Method:
     """Build a registered method; unknown configuration keys are an error naming the valid ones."""
-    cls = method_class(name)
-    valid = {f.name for f in dataclasses.fields(cls.Config)}
-    unknown = set(config) - valid
-    if unknown:
-        raise AmmgcError(f"method {name!r} has no option(s) {sorted(unknown)}; valid: {sorted(valid)}")
-    return cls(**config)
+    return method_class(name)(**config)

@@ -451,7 +451,9 @@ def training_config(dataset: Dataset, config: dict[str, Any] | None = None, *,
 
     if drug_features not in DRUG_FEATURES:
         raise AmmgcError(f"--drug-features must be one of {', '.join(DRUG_FEATURES)}, not {drug_features!r}")
-    base = make_method("ammgc", **(config or {})).config
+    model = make_method("ammgc", **(config or {}))
+    model.check_params()
+    base = model.config
     notes: list[str] = []
     drug_views = tuple(base.drug_views)
     if drug_features == "smiles" and base.node_features != "onehot":

@@ -22,13 +22,12 @@ mirna``) and worst on unseen studies: it echoes co-reported miRNAs. No training,
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Self
 
 import numpy as np
 
 from ammgc.data.dataset import Dataset
-from ammgc.errors import AmmgcError
 from ammgc.methods import Method
+from ammgc.params import Number, OneOf
 
 SIDES = ("drug", "mirna", "both")
 
@@ -71,12 +70,11 @@ class CollaborativeFiltering(Method):
         neighbours: int = 50
         normalise: bool = False
 
-    def fit(self, train: np.ndarray, dataset: Dataset, *, seed: int = 0) -> Self:
+    parameters = {"side": OneOf(SIDES), "neighbours": Number(1, 100_000, integer=True),
+                  "normalise": OneOf((False, True))}
+
+    def _fit(self, train: np.ndarray, dataset: Dataset, *, seed: int) -> None:
         c = self.config
-        if c.side not in SIDES:
-            raise AmmgcError(f"cf side must be one of {', '.join(SIDES)}, not {c.side!r}")
-        if c.neighbours < 1:
-            raise AmmgcError("cf neighbours must be at least 1")
         b = np.asarray(train, dtype=np.float64)
         parts = []
         if c.side in ("drug", "both"):
@@ -88,7 +86,6 @@ class CollaborativeFiltering(Method):
         else:
             # the two sides live on different scales (different neighbour counts and degrees)
             self._scores = sum(p / p.max() if p.max() > 0 else p for p in parts) / len(parts)
-        return self
 
-    def score(self) -> np.ndarray:
+    def _score(self) -> np.ndarray:
         return self._scores

@@ -30,16 +30,16 @@ by our protocol (SPEC section 3):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Self
 
 import numpy as np
 import torch
 
 from ammgc.baselines.gf import NegativeSampler
 from ammgc.data.dataset import Dataset
-from ammgc.errors import AmmgcError, DataError, TrainingError
+from ammgc.errors import DataError, TrainingError
 from ammgc.graph import bipartite_adjacency, row_normalize
 from ammgc.methods import Method
+from ammgc.params import EPOCHS, LEARNING_RATE, NEGATIVE_RATIO, NON_NEGATIVE, Name, Number
 
 
 def gcmdr_adjacency(train: np.ndarray) -> np.ndarray:
@@ -78,13 +78,14 @@ class GCMDR(Method):
         weight_decay: float = 5e-4
         p_neg: float = 5.0
 
+    parameters = {"drug_view": Name(), "mirna_view": Name(), "latent": Number(1, 4096, integer=True),
+                  "epochs": EPOCHS, "lr": LEARNING_RATE, "weight_decay": NON_NEGATIVE, "p_neg": NEGATIVE_RATIO}
+
     def views_used(self, dataset: Dataset) -> dict[str, object]:
         return {"drug": [self.config.drug_view], "mirna": [self.config.mirna_view], "go_substitute": False}
 
-    def fit(self, train: np.ndarray, dataset: Dataset, *, seed: int = 0) -> Self:
+    def _fit(self, train: np.ndarray, dataset: Dataset, *, seed: int) -> None:
         c = self.config
-        if c.latent < 1 or c.epochs < 1 or c.lr <= 0 or c.weight_decay < 0 or c.p_neg <= 0:
-            raise AmmgcError("gcmdr needs latent >= 1, epochs >= 1, lr > 0, weight_decay >= 0 and p_neg > 0")
         drug_view, mirna_view = dataset.view(c.drug_view), dataset.view(c.mirna_view)
         for view, entity in ((drug_view, "drug"), (mirna_view, "mirna")):
             if view.entity != entity:
@@ -113,7 +114,6 @@ class GCMDR(Method):
         with torch.no_grad():
             h = torch.relu(ax @ w1 + w2)
             self._scores = (h[:p] @ w3 @ h[p:].T).double().numpy()
-        return self
 
-    def score(self) -> np.ndarray:
+    def _score(self) -> np.ndarray:
         return self._scores

@@ -19,14 +19,14 @@ Hyper-parameters: dim 64, l2 1.0 (both chosen by inner validation under the stud
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Self
 
 import numpy as np
 import torch
 
 from ammgc.data.dataset import Dataset
-from ammgc.errors import AmmgcError, TrainingError
+from ammgc.errors import TrainingError
 from ammgc.methods import Method
+from ammgc.params import EPOCHS, LEARNING_RATE, NEGATIVE_RATIO, NON_NEGATIVE, Number
 
 
 class NegativeSampler:
@@ -77,10 +77,11 @@ class GraphFactorization(Method):
         epochs: int = 200
         lr: float = 0.01
 
-    def fit(self, train: np.ndarray, dataset: Dataset, *, seed: int = 0) -> Self:
+    parameters = {"dim": Number(1, 4096, integer=True), "l2": NON_NEGATIVE, "p_neg": NEGATIVE_RATIO,
+                  "epochs": EPOCHS, "lr": LEARNING_RATE}
+
+    def _fit(self, train: np.ndarray, dataset: Dataset, *, seed: int) -> None:
         c = self.config
-        if c.dim < 1 or c.epochs < 1 or c.l2 < 0 or c.p_neg <= 0 or c.lr <= 0:
-            raise AmmgcError("gf needs dim >= 1, epochs >= 1, l2 >= 0, p_neg > 0 and lr > 0")
         p, q = train.shape
         generator = torch.Generator().manual_seed(seed)
         sampler = NegativeSampler(train, p_neg=c.p_neg, generator=generator)
@@ -97,7 +98,6 @@ class GraphFactorization(Method):
             raise TrainingError("gf training diverged (non-finite loss); lower lr")
         with torch.no_grad():
             self._scores = (factors[:p] @ factors[p:].T).double().numpy()
-        return self
 
-    def score(self) -> np.ndarray:
+    def _score(self) -> np.ndarray:
         return self._scores

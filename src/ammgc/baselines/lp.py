@@ -22,13 +22,12 @@ weights, before). Closed forms only (two dense solves, 106 and 754 wide); no ran
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Self
 
 import numpy as np
 
 from ammgc.data.dataset import Dataset
-from ammgc.errors import AmmgcError
 from ammgc.methods import Method
+from ammgc.params import PROBABILITY, Number
 
 
 def linear_neighbourhood_similarity(profiles: np.ndarray, mu: float) -> np.ndarray:
@@ -58,19 +57,15 @@ class LabelPropagation(Method):
         alpha: float = 0.7
         drug_weight: float = 0.5
 
-    def fit(self, train: np.ndarray, dataset: Dataset, *, seed: int = 0) -> Self:
+    parameters = {"mu": Number(0, open_low=True), "alpha": Number(0, 1, open_low=True, open_high=True),
+                  "drug_weight": PROBABILITY}
+
+    def _fit(self, train: np.ndarray, dataset: Dataset, *, seed: int) -> None:
         c = self.config
-        if c.mu <= 0:
-            raise AmmgcError("lp mu must be positive")
-        if not 0 < c.alpha < 1:
-            raise AmmgcError("lp alpha must lie strictly between 0 and 1")
-        if not 0 <= c.drug_weight <= 1:
-            raise AmmgcError("lp drug_weight must lie in [0, 1]")
         b = np.asarray(train, dtype=np.float64)
         drug_side = propagate(linear_neighbourhood_similarity(b, c.mu), b, c.alpha)
         mirna_side = propagate(linear_neighbourhood_similarity(b.T, c.mu), b.T, c.alpha)
         self._scores = c.drug_weight * drug_side + (1.0 - c.drug_weight) * mirna_side.T
-        return self
 
-    def score(self) -> np.ndarray:
+    def _score(self) -> np.ndarray:
         return self._scores

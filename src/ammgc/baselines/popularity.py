@@ -12,14 +12,13 @@ constant to both counts, so pairs with one zero count are still ordered by the o
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Self
 
 import numpy as np
 
 from ammgc.data.dataset import Dataset
-from ammgc.data.publications import PUBLICATIONS_USE, node_activity
-from ammgc.errors import AmmgcError
+from ammgc.data.publications import ACTIVITY_COUNTS, PUBLICATIONS_USE, node_activity
 from ammgc.methods import Method, PublicationsUse
+from ammgc.params import NON_NEGATIVE, OneOf
 
 
 class Popularity(Method):
@@ -30,16 +29,15 @@ class Popularity(Method):
         counts: str = "pairs"
         smoothing: float = 0.0
 
+    parameters = {"counts": OneOf(ACTIVITY_COUNTS), "smoothing": NON_NEGATIVE}
+
     def publications_use(self) -> PublicationsUse:
         return PUBLICATIONS_USE.get(self.config.counts, "unused")  # type: ignore[return-value]
 
-    def fit(self, train: np.ndarray, dataset: Dataset, *, seed: int = 0) -> Self:
+    def _fit(self, train: np.ndarray, dataset: Dataset, *, seed: int) -> None:
         c = self.config
-        if not c.smoothing >= 0:
-            raise AmmgcError(f"popularity smoothing must be a number >= 0, not {c.smoothing!r}")
         drug, mirna, _ = node_activity(train, dataset.publications, c.counts)
         self._scores = np.outer(drug + c.smoothing, mirna + c.smoothing)
-        return self
 
-    def score(self) -> np.ndarray:
+    def _score(self) -> np.ndarray:
         return self._scores

@@ -24,16 +24,16 @@ earlier defaults, alpha 10 and 50 epochs, had been picked on the paper protocol'
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Self
 
 import numpy as np
 import torch
 from torch import nn
 
 from ammgc.data.dataset import Dataset
-from ammgc.errors import AmmgcError, TrainingError
+from ammgc.errors import TrainingError
 from ammgc.graph import bipartite_adjacency
 from ammgc.methods import Method
+from ammgc.params import EPOCHS, LEARNING_RATE, NON_NEGATIVE, Number, Sizes
 
 
 def _sigmoid_mlp(sizes: list[int], generator: torch.Generator) -> nn.Sequential:
@@ -58,12 +58,11 @@ class SDNE(Method):
         epochs: int = 25
         lr: float = 0.01
 
-    def fit(self, train: np.ndarray, dataset: Dataset, *, seed: int = 0) -> Self:
+    parameters = {"hidden": Sizes(), "alpha": NON_NEGATIVE, "beta": Number(1), "nu": NON_NEGATIVE, "epochs": EPOCHS,
+                  "lr": LEARNING_RATE}
+
+    def _fit(self, train: np.ndarray, dataset: Dataset, *, seed: int) -> None:
         c = self.config
-        if not c.hidden or min(c.hidden) < 1:
-            raise AmmgcError("sdne hidden sizes must be positive integers")
-        if c.epochs < 1 or c.lr <= 0 or c.alpha < 0 or c.beta < 1 or c.nu < 0:
-            raise AmmgcError("sdne needs epochs >= 1, lr > 0, alpha >= 0, beta >= 1 and nu >= 0")
         p = train.shape[0]
         x = torch.from_numpy(bipartite_adjacency(train))
         n = x.shape[0]
@@ -89,7 +88,6 @@ class SDNE(Method):
             y = encoder(x).double()
         self.embeddings_ = y.numpy()
         self._scores = self.embeddings_[:p] @ self.embeddings_[p:].T
-        return self
 
-    def score(self) -> np.ndarray:
+    def _score(self) -> np.ndarray:
         return self._scores

@@ -16,7 +16,7 @@ DataOption = Annotated[Path | None, typer.Option(
 JobsOption = Annotated[int, typer.Option("--jobs", min=0, help="Folds run in parallel processes (0: one per core).")]
 MirbaseOption = Annotated[Path | None, typer.Option(
     "--mirbase", help="Directory with miRBase FASTA files (default: $AMMGC_MIRBASE, then the user cache).")]
-SeedOption = Annotated[int, typer.Option("--seed", help="Seed of every stochastic step.")]
+SeedOption = Annotated[int, typer.Option("--seed", min=0, max=2**32 - 1, help="Seed of every stochastic step.")]
 DeviceOption = Annotated[str, typer.Option("--device", help="Torch device: cpu, cuda, cuda:1, ...")]
 SplitOption = Annotated[str, typer.Option(
     "--split", help="pair (the paper's: random pairs), study (whole publications held out), time (train before a "

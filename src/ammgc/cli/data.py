@@ -47,10 +47,10 @@ def check(
 
     if path is not None and data is not None and path != data:
         raise typer.BadParameter(f"give the dataset once: PATH {path} or --data {data}", param_hint="--data")
+    if path is not None and not path.exists():
+        raise DataError("no such file or directory", file=path)
     path = resolve_data_path(path if path is not None else data)
 
-    if not path.exists():
-        raise DataError("no such file or directory", file=path)
     if path.is_dir() and is_benchmark_dir(path):
         from ammgc.data.benchmark import verify_files
 

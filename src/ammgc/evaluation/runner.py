@@ -159,7 +159,9 @@ def cross_validate(dataset: Dataset, method: str, config: dict[str, Any] | None 
     With ``out``, each finished fold is stored atomically under ``out/folds`` and a rerun with the
     same configuration skips it, so an interrupted run resumes without losing finished folds.
     """
-    config = dict(make_method(method, **(config or {})).config_dict())
+    model = make_method(method, **(config or {}))
+    model.check_params()
+    config = dict(model.config_dict())
     result = CVResult(method=method, config=config, split=split)
     fingerprint = run_fingerprint(dataset, method, config, n_folds=n_folds, seed=seed, split=split, cutoffs=cutoffs)
     plan = plan_folds(dataset, split=split, n_folds=n_folds, repeats=repeats, seed=seed, cutoffs=cutoffs)

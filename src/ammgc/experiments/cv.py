@@ -22,6 +22,7 @@ def prepare_dataset(dataset: Dataset, method: str, config: dict[str, Any],
     """Compute once, before any fold, the views (and publications) the method needs; return them with the
     views record."""
     model = make_method(method, **config)
+    model.check_params()  # before views are computed or publications fetched
     dataset = attach_publications(dataset, model.publications_use())
     views_used = getattr(model, "views_used", None)
     if views_used is None:

@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
-from typing import Self, TypeVar
+from typing import TypeVar
 
 import numpy as np
 import torch
@@ -49,6 +49,18 @@ from ammgc.models.layers import (
     inner_product_logits,
     node_inner_products,
     sampled_inner_products,
+)
+from ammgc.params import (
+    EPOCHS,
+    LEARNING_RATE,
+    NEGATIVE_RATIO,
+    NON_NEGATIVE,
+    Device,
+    Names,
+    Number,
+    OneOf,
+    Optional,
+    Sizes,
 )
 
 
@@ -95,20 +107,14 @@ class AMMGC(Method):
         lr: float = 0.01
         device: str = "cpu"
 
-    def _validate_config(self) -> None:
-        c = self.config
-        if c.node_features not in ("biological", "onehot", "concat"):
-            raise AmmgcError(f"node_features must be biological, onehot or concat, not {c.node_features!r}")
-        if c.p_neg <= 0:
-            raise AmmgcError("p_neg must be positive")
-        if not c.hidden or min(c.hidden) < 1:
-            raise AmmgcError("hidden sizes must be positive integers")
-        if c.prior_counts not in ACTIVITY_COUNTS:
-            raise AmmgcError(f"prior_counts must be one of {', '.join(ACTIVITY_COUNTS)}, not {c.prior_counts!r}")
-        for name in ("degree_prior", "prior_in_training"):
-            value = getattr(c, name)
-            if not (isinstance(value, int | float) and math.isfinite(value) and value >= 0):
-                raise AmmgcError(f"{name} must be a finite number >= 0, not {value!r}")
+    parameters = {
+        "drug_views": Names(), "mirna_views": Names(), "modals": Optional(Sizes(1, 64)),
+        "node_features": OneOf(("biological", "onehot", "concat")), "fusion": OneOf(("softmax", "linear", "equal")),
+        "hidden": Sizes(), "last_activation": OneOf(("identity", "relu")), "dropout": Number(0, 1, open_high=True),
+        "input_dropout": Number(0, 1, open_high=True), "p_neg": NEGATIVE_RATIO, "epochs_gcn": EPOCHS,
+        "epochs_attention": EPOCHS, "degree_prior": NON_NEGATIVE, "prior_counts": OneOf(ACTIVITY_COUNTS),
+        "prior_in_training": NON_NEGATIVE, "lr": LEARNING_RATE, "device": Device(),
+    }
 
     def publications_use(self) -> PublicationsUse:
         if not (self.config.degree_prior or self.config.prior_in_training):
@@ -161,8 +167,7 @@ class AMMGC(Method):
             return torch.from_numpy(self.modal_features(dataset, spec)).to(device)
         return PaddedBlocks.stack(*self._modal_blocks(dataset, spec), device=device)
 
-    def fit(self, train: np.ndarray, dataset: Dataset, *, seed: int = 0) -> Self:
-        self._validate_config()
+    def _fit(self, train: np.ndarray, dataset: Dataset, *, seed: int) -> None:
         c = self.config
         from ammgc.features import ensure_views
 
@@ -182,7 +187,7 @@ class AMMGC(Method):
         inputs: list[Features] = []
         for k, spec in enumerate(specs):
             inputs.append(self.encoder_input(dataset, spec, device))
-            torch.manual_seed(seed * 7919 + k)
+            torch.manual_seed((seed * 7919 + k) % 2**63)
             self.encoders_.append(GCNEncoder(inputs[-1].shape[1], tuple(c.hidden), dropout=c.dropout,
                                              input_dropout=c.input_dropout, last_activation=c.last_activation,
                                              seed=streams[2 * k]).to(device))
@@ -210,7 +215,7 @@ class AMMGC(Method):
             self.timings_ = {spec.name: seconds for spec, (_, _, seconds) in zip(specs, trained, strict=True)}
             start = time.perf_counter()
             stacked = torch.stack(self.embeddings_)
-            torch.manual_seed(seed * 7919 + 97)
+            torch.manual_seed((seed * 7919 + 97) % 2**63)
             self.fusion_ = AttentionFusion(len(specs), stacked.shape[1], stacked.shape[2],
                                            mode=c.fusion).to(device)
             pairs = _PairSampler(train, p_neg=c.p_neg, seed=streams[-1], device=device, offset=offset)
@@ -222,7 +227,6 @@ class AMMGC(Method):
             self.timings_["attention"] = _elapsed(start, device)
         self.threads_ = threads
         self.modal_names_ = [s.name for s in specs]
-        return self
 
     def _training_offset(self) -> tuple[np.ndarray, np.ndarray] | None:
         """Per-drug and per-miRNA terms added to every training logit (``prior_in_training``), centred so the
@@ -233,7 +237,7 @@ class AMMGC(Method):
         return (weight * (self.drug_prior_ - self.drug_prior_.mean()),
                 weight * (self.mirna_prior_ - self.mirna_prior_.mean()))
 
-    def score(self) -> np.ndarray:
+    def _score(self) -> np.ndarray:
         """Z_i . Z_{p+j} + degree_prior * (log(1 + a_i) + log(1 + a_j)), a = activity in the training graph.
 
         The logit of the paper's eq. 5 (its sigmoid, with ``degree_prior = 0``): a ranking key, not a

@@ -1,0 +1,98 @@
+"""The estimator contract every method shares: parameters checked before any work, get/set_params and
+clone, a useful repr, a clear error before fit, and the training matrix checked against the dataset."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+
+from ammgc.data.dataset import Dataset
+from ammgc.errors import AmmgcError
+from ammgc.methods import REGISTRY, NotFittedError, make_method
+from ammgc.params import ParameterError
+
+FAST = {"epochs_gcn": 2, "epochs_attention": 2, "hidden": (8, 8)}
+
+
+@pytest.mark.parametrize("name", list(REGISTRY))
+def test_every_parameter_has_a_constraint_and_the_defaults_pass(name: str) -> None:
+    method = make_method(name)
+    assert set(method.parameters) == set(method.get_params()), name
+    method.check_params()
+
+
+@pytest.mark.parametrize(("option", "value", "message"), [
+    ("epochs_gcn", -3, "epochs_gcn=-3: must be an integer >= 1"),
+    ("epochs_gcn", 1e3, "epochs_gcn=1000.0: must be an integer"),
+    ("epochs_gcn", None, "epochs_gcn=None: must be an integer"),
+    ("epochs_attention", -1, "epochs_attention=-1"),
+    ("lr", 0, "lr=0: must be a finite number > 0"),
+    ("p_neg", float("nan"), "p_neg=nan"),
+    ("hidden", 128, "hidden=128: must be a non-empty list of integers"),
+    ("hidden", [], "hidden=[]"),
+    ("hidden", [10**9], "from 1 to 4096"),
+    ("dropout", 1.5, "dropout=1.5"),
+    ("fusion", "bogus", "fusion='bogus': must be one of 'softmax', 'linear', 'equal'"),
+    ("drug_views", "fingerprint", "drug_views='fingerprint': must be a non-empty list of distinct view names"),
+    ("mirna_views", [], "mirna_views=[]"),
+    ("device", "gpu7", "device='gpu7': must be cpu, cuda, cuda:N or mps"),
+    ("degree_prior", float("nan"), "degree_prior=nan"),
+    ("prior_counts", "bogus", "prior_counts='bogus': must be one of"),
+    ("prior_in_training", -1.0, "prior_in_training=-1.0: must be a finite number >= 0"),
+])
+def test_bad_ammgc_parameters_fail_before_any_training(planted: Dataset, option: str, value: object,
+                                                        message: str) -> None:
+    start = time.perf_counter()
+    with pytest.raises(ParameterError, match=message.replace("[", r"\[").replace("(", r"\(")):
+        make_method("ammgc", **{option: value}).fit(planted.associations, planted)
+    assert time.perf_counter() - start < 5  # refused up front, not after training
+
+
+def test_unknown_parameter_names_the_valid_ones() -> None:
+    with pytest.raises(AmmgcError, match=r"no option\(s\) \['hiden'\]; valid: \[.*'hidden'"):
+        make_method("ammgc", hiden=(8, 8))
+    with pytest.raises(AmmgcError, match="no option"):
+        make_method("cf").set_params(k=3)
+
+
+@pytest.mark.parametrize("name", list(REGISTRY))
+def test_score_before_fit_is_a_clear_error(name: str) -> None:
+    with pytest.raises(NotFittedError, match="not fitted yet: call fit"):
+        make_method(name).score()
+
+
+@pytest.mark.parametrize(("matrix", "message"), [
+    ("5x7", "train matrix has shape 5 x 7; the dataset has"),
+    ("zeros", "no known association"),
+    ("ones", "every pair as known"),
+    ("twos", "only 0 and 1"),
+    ("nan", "only 0 and 1"),
+])
+@pytest.mark.parametrize("name", ["popularity", "cf", "ammgc"])
+def test_the_training_matrix_is_checked_against_the_dataset(planted: Dataset, name: str, matrix: str,
+                                                             message: str) -> None:
+    shape = planted.associations.shape
+    train = {"5x7": np.zeros((5, 7)), "zeros": np.zeros(shape), "ones": np.ones(shape),
+             "twos": planted.associations * 2, "nan": np.where(planted.associations == 1, np.nan, 0.0)}[matrix]
+    with pytest.raises(AmmgcError, match=message):
+        make_method(name, **(FAST if name == "ammgc" else {})).fit(train, planted)
+
+
+@pytest.mark.parametrize("seed", [-1, 2**63, 1.5, True])
+def test_bad_seeds_are_refused(planted: Dataset, seed: object) -> None:
+    with pytest.raises(ParameterError, match="seed="):
+        make_method("popularity").fit(planted.associations, planted, seed=seed)  # type: ignore[arg-type]
+
+
+def test_get_set_params_clone_and_repr(planted: Dataset) -> None:
+    model = make_method("ammgc", epochs_gcn=7, hidden=(8, 8))
+    assert model.get_params()["epochs_gcn"] == 7 and repr(model) == "AMMGC(hidden=(8, 8), epochs_gcn=7)"
+    twin = clone(model)
+    assert type(twin) is type(model) and twin.get_params() == model.get_params() and twin is not model
+    assert model.set_params(epochs_gcn=3) is model and model.config.epochs_gcn == 3
+    assert repr(make_method("cf")) == "CollaborativeFiltering()"
+    fitted = make_method("popularity").fit(planted.associations, planted)
+    assert fitted.score().shape == planted.associations.shape
