@@ -96,3 +96,19 @@ def test_get_set_params_clone_and_repr(planted: Dataset) -> None:
     assert repr(make_method("cf")) == "CollaborativeFiltering()"
     fitted = make_method("popularity").fit(planted.associations, planted)
     assert fitted.score().shape == planted.associations.shape
+
+
+def test_a_notebook_needs_one_import(tmp_path: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    import ammgc
+
+    monkeypatch.setenv("AMMGC_HOME", str(tmp_path))
+    from ammgc import AMMGC, AmmgcError, NotFittedError, ParameterError, cross_validate, load_benchmark
+    from ammgc import make_method as top_make_method
+
+    assert issubclass(NotFittedError, AmmgcError) and issubclass(ParameterError, AmmgcError)
+    dataset = load_benchmark()  # the copy shipped in the package
+    assert dataset.associations.shape == (106, 754)
+    assert top_make_method is make_method and callable(cross_validate) and AMMGC.name == "ammgc"
+    assert set(ammgc.__all__) >= {"AMMGC", "load_benchmark", "load_dataset", "cross_validate", "make_method"}
+    with pytest.raises(AttributeError):
+        ammgc.no_such_name  # noqa: B018

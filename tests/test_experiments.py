@@ -12,10 +12,11 @@ from ammgc.data.dataset import Dataset, FeatureView
 from ammgc.errors import AmmgcError
 from ammgc.experiments.ablation import VARIANT_KEYS, VARIANTS, run_ablation, select_variants, variant_config
 from ammgc.experiments.attention import run_attention
-from ammgc.experiments.casestudy import PAPER_TABLE4, run_casestudy
-from ammgc.experiments.sensitivity import PAPER_TABLE3, parse_values, run_sensitivity, sensitivity_config
+from ammgc.experiments.casestudy import run_casestudy
+from ammgc.experiments.sensitivity import parse_values, run_sensitivity, sensitivity_config
 from ammgc.methods import make_method
 from ammgc.models.ammgc import AMMGC
+from ammgc.paper import TABLE3, TABLE4
 
 TINY = {"epochs_gcn": 4, "epochs_attention": 3, "hidden": [8, 8]}
 CSV_COLUMNS = ["key", "label", "source", "aupr", "aupr_std", "auc", "auc_std", "f1", "f1_std", "acc", "acc_std",
@@ -181,8 +182,8 @@ def test_sensitivity_writes_table_and_figure(planted, tmp_path) -> None:
     assert [r["source"] for r in own] == ["ours"]   # the paper's numbers belong to its benchmark
     table = pd.read_csv(tmp_path / "sensitivity.csv")
     assert {"param", "value", "hidden", "embedding_dim", *CSV_COLUMNS} <= set(table.columns)
-    assert table.loc[table.source == "paper", "aupr"].tolist() == [PAPER_TABLE3[1]["aupr"][0],
-                                                                   PAPER_TABLE3[5]["aupr"][0]]
+    assert table.loc[table.source == "paper", "aupr"].tolist() == [TABLE3[1]["aupr"][0],
+                                                                   TABLE3[5]["aupr"][0]]
     assert table.loc[table.source == "ours", "embedding_dim"].tolist() == [32, 32]
     assert json.loads((tmp_path / "p_neg-5" / "metrics.json").read_text())["config"]["p_neg"] == 5
     assert (tmp_path / "figure3.png").stat().st_size > 0
@@ -229,7 +230,7 @@ def test_casestudy_locates_the_paper_pairs(tmp_path) -> None:
     renamed = Dataset(planted.associations, drugs, mirnas, planted.views, name="renamed")
     body = run_casestudy(data=renamed, config=TINY, top=5, out=tmp_path, progress=False)
     paper = pd.read_csv(tmp_path / "paper_pairs.csv")
-    assert paper["paper_rank"].tolist() == [p.rank for p in PAPER_TABLE4]
+    assert paper["paper_rank"].tolist() == [p.rank for p in TABLE4]
     status = dict(zip(paper["mirna"], paper["status"], strict=True))
     assert status["hsa-mir-30b"] == "ranked" and status["hsa-mir-145"] == "known association in this dataset"
     assert status["hsa-mir-146a"] == "not in this dataset"
@@ -247,7 +248,7 @@ def test_casestudy_locates_the_paper_pairs(tmp_path) -> None:
 def test_paper_table4_matches_the_benchmark_names(benchmark) -> None:
     from ammgc.ranking import resolve_names
 
-    for pair in PAPER_TABLE4:
+    for pair in TABLE4:
         assert len(resolve_names([pair.dataset_drug], benchmark.drug_names, what="drug")) == 1
         assert len(resolve_names([pair.mirna], benchmark.mirna_names, what="miRNA")) == 1
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from ammgc.data.dataset import Dataset, Entity, FeatureView
 from ammgc.errors import DataError
 
-__all__ = ["Dataset", "Entity", "FeatureView", "cache_dir", "load_dataset", "resolve_data_path"]
+__all__ = ["Dataset", "Entity", "FeatureView", "benchmark_path", "cache_dir", "load_dataset", "resolve_data_path"]
 
 
 def cache_dir() -> Path:
@@ -23,6 +23,23 @@ def cache_dir() -> Path:
 
 def benchmark_cache_dir() -> Path:
     return cache_dir() / "gcmdr"
+
+
+def benchmark_path() -> Path:
+    """The benchmark in the user cache, filled from the package's embedded copy (or downloaded) if empty."""
+    from ammgc.data.benchmark import is_benchmark_dir
+
+    cached = benchmark_cache_dir()
+    if is_benchmark_dir(cached):
+        return cached
+    from ammgc.data.embedded import embedded_available, unpack_benchmark
+
+    if embedded_available():
+        return unpack_benchmark(cached)
+    from ammgc.data.download import fetch_benchmark
+
+    fetch_benchmark(cached)
+    return cached
 
 
 def resolve_data_path(data: str | os.PathLike[str] | None = None, *, fetch: bool = True) -> Path:
@@ -42,22 +59,13 @@ def resolve_data_path(data: str | os.PathLike[str] | None = None, *, fetch: bool
         if not path.exists():
             raise DataError("data path does not exist (set by AMMGC_DATA)", file=path)
         return path
-    cached = benchmark_cache_dir()
     from ammgc.data.benchmark import is_benchmark_dir
+    from ammgc.data.embedded import embedded_available
 
-    if is_benchmark_dir(cached):
-        return cached
-    from ammgc.data.embedded import embedded_available, unpack_benchmark
-
-    if embedded_available():
-        return unpack_benchmark(cached)
-    if not fetch:
+    if not fetch and not (is_benchmark_dir(benchmark_cache_dir()) or embedded_available()):
         raise DataError(f"no data: pass --data DIR, set AMMGC_DATA, or run `ammgc data fetch` "
-                        f"to fill {cached}")
-    from ammgc.data.download import fetch_benchmark
-
-    fetch_benchmark(cached)
-    return cached
+                        f"to fill {benchmark_cache_dir()}")
+    return benchmark_path()
 
 
 def load_dataset(data: str | os.PathLike[str] | None = None, *, verify: bool = False) -> Dataset:

@@ -72,13 +72,18 @@ def is_benchmark_dir(path: Path) -> bool:
     return (path / "drug-miRNA.txt").is_file()
 
 
-def load_benchmark(root: str | Path, *, verify: bool = False) -> Dataset:
-    """Load the benchmark from its original layout in ``root``.
+def load_benchmark(root: str | Path | None = None, *, verify: bool = False) -> Dataset:
+    """Load the benchmark from its original layout in ``root`` (default: the copy shipped in the package,
+    unpacked into the user cache, or the cache's refreshed copy).
 
     Every feature matrix present is loaded as a view labelled with file, blob hash and shape.
     With ``verify`` every file's git blob SHA-1 is checked against the published one; the GO
     file, when present, is always verified (it is the one users add by hand).
     """
+    if root is None:
+        from ammgc.data import benchmark_path
+
+        root = benchmark_path()
     root = Path(root)
     if not is_benchmark_dir(root):
         raise DataError("not a benchmark directory (drug-miRNA.txt missing)", file=root)

@@ -10,26 +10,13 @@ import numpy as np
 from ammgc.data.benchmark import DATASET_NAME as BENCHMARK_NAME
 from ammgc.evaluation.runner import CVResult, iter_curves, summarise
 from ammgc.io import atomic_open, atomic_write_json, atomic_write_text
+from ammgc.paper import TABLE1, TABLE_METRICS
 
-#: The paper's Table 1 (10 x 5-fold CV, means), SPEC section 4; the standard deviations follow.
-PAPER_TABLE1: dict[str, dict[str, float]] = {
-    "ammgc": {"aupr": 0.2399, "auc": 0.9467, "f1": 0.3184, "acc": 0.9867, "rec": 0.3587},
-    "cf": {"aupr": 0.2046, "auc": 0.8618, "f1": 0.2873, "acc": 0.9856, "rec": 0.3314},
-    "lp": {"aupr": 0.2262, "auc": 0.8610, "f1": 0.3075, "acc": 0.9886, "rec": 0.3176},
-    "gf": {"aupr": 0.1619, "auc": 0.8530, "f1": 0.2318, "acc": 0.9842, "rec": 0.2745},
-    "sdne": {"aupr": 0.1872, "auc": 0.8693, "f1": 0.2629, "acc": 0.9853, "rec": 0.3012},
-    "gcmdr": {"aupr": 0.2242, "auc": 0.9217, "f1": 0.3049, "acc": 0.9878, "rec": 0.3098},
-}
-#: Standard deviations of the paper's Table 1 (10 x 5-fold CV); the means are ``PAPER_TABLE1``.
-PAPER_TABLE1_STD: dict[str, dict[str, float]] = {
-    "ammgc": {"aupr": 0.0018, "auc": 0.0007, "f1": 0.0022, "acc": 0.0008, "rec": 0.0106},
-    "cf": {"aupr": 0.0058, "auc": 0.0058, "f1": 0.0042, "acc": 0.0007, "rec": 0.0157},
-    "lp": {"aupr": 0.0060, "auc": 0.0039, "f1": 0.0059, "acc": 0.0010, "rec": 0.0220},
-    "gf": {"aupr": 0.0045, "auc": 0.0027, "f1": 0.0042, "acc": 0.0010, "rec": 0.0170},
-    "sdne": {"aupr": 0.0074, "auc": 0.0029, "f1": 0.0074, "acc": 0.0010, "rec": 0.0177},
-    "gcmdr": {"aupr": 0.0008, "auc": 0.0002, "f1": 0.0020, "acc": 0.0006, "rec": 0.0155},
-}
-TABLE_METRICS = ("aupr", "auc", "f1", "acc", "rec")
+
+def paper_means(method: str) -> dict[str, float] | None:
+    """The paper's Table 1 means of ``method``, or None when the paper has no row for it."""
+    return {m: mean for m, (mean, _) in TABLE1[method].items()} if method in TABLE1 else None
+
 #: The metrics of a ranking as a lab reads it, shown under every protocol.
 USER_METRICS = ("ap", "auc", "drug_ap", "drug_auc", "prec_at_20", "prec_at_100", "drug_recall_at_20")
 USER_METRIC_LABELS = {"ap": "AP", "auc": "AUC", "drug_ap": "per-drug AP", "drug_auc": "per-drug AUC",
@@ -72,7 +59,7 @@ def report_markdown(results: list[tuple[str, dict[str, Any]]], *, title: str) ->
     lines = [f"# {title}", "", header, "|" + "---|" * (len(TABLE_METRICS) + 1)]
     for label, body in results:
         lines.append(format_row(f"{label} (ours)", body["mean"], body["std"]))
-        paper = PAPER_TABLE1.get(body["method"])
+        paper = paper_means(body["method"])
         # the paper's numbers belong to its benchmark and its random-pair protocol only
         on_paper = body.get("dataset") == BENCHMARK_NAME and body.get("split", "pair") == "pair"
         if paper and on_paper and not body["config"].get("modals") and label == body["method"]:

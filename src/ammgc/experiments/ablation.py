@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -20,12 +20,11 @@ from ammgc.data import load_dataset
 from ammgc.data.benchmark import DATASET_NAME
 from ammgc.data.dataset import Dataset
 from ammgc.errors import AmmgcError
-from ammgc.evaluation.report import TABLE_METRICS, curve_label, payload, plot_curves, prevalence
+from ammgc.evaluation.report import curve_label, payload, plot_curves, prevalence
 from ammgc.evaluation.runner import cross_validate, iter_curves
 from ammgc.io import atomic_write_json, atomic_write_text, ensure_writable_dir
 from ammgc.methods import make_method
-
-Stat = tuple[float, float]
+from ammgc.paper import TABLE2, TABLE_METRICS, Stat
 
 
 @dataclass(frozen=True)
@@ -33,32 +32,22 @@ class Variant:
     key: str
     label: str
     overrides: dict[str, Any]
-    paper: dict[str, Stat] = field(default_factory=dict)
+
+    @property
+    def paper(self) -> dict[str, Stat]:
+        return TABLE2[self.key]
 
 
-def paper_row(*cells: Stat) -> dict[str, Stat]:
-    """A row of one of the paper's tables: (mean, std) per metric, in the tables' column order."""
-    return dict(zip(TABLE_METRICS, cells, strict=True))
-
-
-#: The paper's Table 2 (10 x 5-fold CV, mean ± std), one entry per variant.
+#: The variants of the paper's Table 2 (its numbers: ``ammgc.paper.TABLE2``).
 VARIANTS: tuple[Variant, ...] = (
-    Variant("full", "AMMGC", {},
-            paper_row((0.2399, 0.0018), (0.9467, 0.0007), (0.3184, 0.0022), (0.9867, 0.0008), (0.3587, 0.0106))),
-    Variant("no_attention", "w/o attention (equal weights)", {"fusion": "equal"},
-            paper_row((0.2167, 0.0023), (0.9446, 0.0004), (0.3049, 0.0044), (0.9863, 0.0009), (0.3469, 0.0184))),
-    Variant("no_biological", "w/o biological features (one-hot)", {"node_features": "onehot"},
-            paper_row((0.1982, 0.0005), (0.9414, 0.0016), (0.2748, 0.0020), (0.9854, 0.0007), (0.3177, 0.0157))),
-    Variant("no_multimodal", "w/o multimodal (features concatenated)", {"node_features": "concat"},
-            paper_row((0.2263, 0.0129), (0.9445, 0.0009), (0.3104, 0.0088), (0.9855, 0.0009), (0.3520, 0.0070))),
-    Variant("modal1", "modal 1 only", {"modals": (1,)},
-            paper_row((0.2236, 0.0028), (0.9442, 0.0005), (0.3048, 0.0028), (0.9862, 0.0004), (0.3478, 0.0101))),
-    Variant("modal2", "modal 2 only", {"modals": (2,)},
-            paper_row((0.2342, 0.0014), (0.9424, 0.0004), (0.3182, 0.0031), (0.9864, 0.0005), (0.3604, 0.0132))),
-    Variant("modal3", "modal 3 only", {"modals": (3,)},
-            paper_row((0.2278, 0.0024), (0.9443, 0.0005), (0.3108, 0.0029), (0.9866, 0.0006), (0.3505, 0.0179))),
-    Variant("modal4", "modal 4 only", {"modals": (4,)},
-            paper_row((0.2193, 0.0020), (0.9409, 0.0006), (0.3093, 0.0035), (0.9860, 0.0009), (0.3581, 0.0157))),
+    Variant("full", "AMMGC", {}),
+    Variant("no_attention", "w/o attention (equal weights)", {"fusion": "equal"}),
+    Variant("no_biological", "w/o biological features (one-hot)", {"node_features": "onehot"}),
+    Variant("no_multimodal", "w/o multimodal (features concatenated)", {"node_features": "concat"}),
+    Variant("modal1", "modal 1 only", {"modals": (1,)}),
+    Variant("modal2", "modal 2 only", {"modals": (2,)}),
+    Variant("modal3", "modal 3 only", {"modals": (3,)}),
+    Variant("modal4", "modal 4 only", {"modals": (4,)}),
 )
 VARIANT_KEYS = tuple(v.key for v in VARIANTS)
 

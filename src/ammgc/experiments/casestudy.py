@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -22,31 +21,8 @@ from ammgc.evaluation.report import views_note
 from ammgc.experiments.ablation import config_note
 from ammgc.experiments.external import fit_on_all, mean_scores, popularity_scores, rank_matrix
 from ammgc.io import atomic_write_json, atomic_write_text, ensure_writable_dir
+from ammgc.paper import TABLE4
 from ammgc.ranking import rank_unobserved, resolve_names
-
-
-@dataclass(frozen=True)
-class PaperPair:
-    rank: int
-    drug: str  # as the paper prints it
-    mirna: str
-    evidence: str
-    dataset_drug: str  # the benchmark's name for the same drug
-
-
-#: The paper's Table 4: top 10 predicted miRNA-drug resistance associations, with its evidence column.
-PAPER_TABLE4: tuple[PaperPair, ...] = (
-    PaperPair(1, "Gemcitabine", "hsa-mir-30b", "N.A.", "Gemcitabine"),
-    PaperPair(2, "Oxaliplatin", "hsa-mir-146a", "PMID: 26396533", "Oxaliplatin"),
-    PaperPair(3, "Gemcitabine", "hsa-mir-145", "PMID: 25833690", "Gemcitabine"),
-    PaperPair(4, "Gemcitabine", "hsa-mir-197", "N.A.", "Gemcitabine"),
-    PaperPair(5, "doxorubicin", "hsa-mir-363", "N.A.", "Doxorubicin (Adriamycin)"),
-    PaperPair(6, "Gemcitabine", "hsa-mir-320a", "PMID: 23799850", "Gemcitabine"),
-    PaperPair(7, "5-Fluorouracil", "hsa-mir-100", "N.A.", "5-Fluorouracil"),
-    PaperPair(8, "Cisplatin", "hsa-mir-425", "PMID: 21743970", "Cisplatin"),
-    PaperPair(9, "Gemcitabine", "hsa-mir-23b", "N.A.", "Gemcitabine"),
-    PaperPair(10, "Gemcitabine", "hsa-let-7e", "N.A.", "Gemcitabine"),
-)
 
 
 def _records(table: pd.DataFrame) -> list[dict[str, Any]]:
@@ -66,7 +42,7 @@ def locate_paper_pairs(dataset: Dataset, ranking: pd.DataFrame, top: int,
     rank_of = {(d, m): (r, s) for r, d, m, s in ranking[["rank", "drug_index", "mirna_index", "score"]]
                .itertuples(index=False)}
     rows = []
-    for pair in PAPER_TABLE4:
+    for pair in TABLE4:
         row: dict[str, Any] = {"paper_rank": pair.rank, "drug": pair.drug, "mirna": pair.mirna,
                                "evidence": pair.evidence, "our_rank": None, "our_score": None,
                                f"in_our_top_{top}": False, "status": "", "popularity_rank": None}
@@ -105,7 +81,7 @@ def run_casestudy(*, data: str | os.PathLike[str] | Dataset | None = None,
     ranking = rank_unobserved(dataset, mean_scores(fitted))
     popularity_rank, _ = rank_matrix(dataset, popularity_scores(dataset))
     paper = locate_paper_pairs(dataset, ranking, top, popularity_rank)
-    paper_rank = {(p.dataset_drug.lower(), p.mirna.lower()): p.rank for p in PAPER_TABLE4}
+    paper_rank = {(p.dataset_drug.lower(), p.mirna.lower()): p.rank for p in TABLE4}
     ours = ranking.head(top).copy()
     ours["paper_rank"] = pd.array([paper_rank.get((d.lower(), m.lower()))
                                    for d, m in zip(ours["drug"], ours["mirna"], strict=True)], dtype="Int64")

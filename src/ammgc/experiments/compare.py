@@ -30,8 +30,6 @@ from ammgc.data.benchmark import DATASET_NAME
 from ammgc.data.dataset import Dataset
 from ammgc.errors import AmmgcError
 from ammgc.evaluation.report import (
-    PAPER_TABLE1,
-    PAPER_TABLE1_STD,
     TABLE_METRICS,
     USER_METRIC_LABELS,
     USER_METRICS,
@@ -42,6 +40,7 @@ from ammgc.evaluation.runner import cross_validate, plan_folds
 from ammgc.evaluation.splits import DEFAULT_CUTOFFS, SplitKind
 from ammgc.io import atomic_open, atomic_write_text, ensure_writable_dir
 from ammgc.methods import PRESETS, REGISTRY, make_method, resolve_method
+from ammgc.paper import TABLE1
 
 #: ``--methods all``: the paper's Table 1 order after the two popularity references (by degree and by
 #: publications), with the miRNA-side CF, AMMGC's 0.1 default and the paper-faithful AMMGC (presets)
@@ -238,8 +237,8 @@ def table_rows(bodies: Mapping[str, dict[str, Any]]) -> list[dict[str, Any]]:
         mean, std = body["mean"], body["std"]
         # the paper's numbers are of its own protocol and benchmark only
         on_paper = body.get("split", "pair") == "pair" and body.get("dataset") == DATASET_NAME
-        paper = PAPER_TABLE1.get(name, {}) if on_paper else {}
-        paper_std = PAPER_TABLE1_STD.get(name, {}) if on_paper else {}
+        paper = {m: mean for m, (mean, _) in TABLE1.get(name, {}).items()} if on_paper else {}
+        paper_std = {m: std for m, (_, std) in TABLE1.get(name, {}).items()} if on_paper else {}
         row: dict[str, Any] = {"method": name}
         for m in TABLE_METRICS:
             row[m] = mean[m]

@@ -169,10 +169,12 @@ class AMMGC(Method):
 
     def _fit(self, train: np.ndarray, dataset: Dataset, *, seed: int) -> None:
         c = self.config
-        from ammgc.features import ensure_views
-
         specs = self.modal_specs(dataset)
-        dataset = ensure_views(dataset, {v for s in specs for v in (*s.drug_views, *s.mirna_views)})
+        # the model reads views, it never computes or downloads them (that is ensure_views', before fit)
+        missing = sorted({v for s in specs for v in (*s.drug_views, *s.mirna_views)} - set(dataset.views))
+        if missing:
+            raise AmmgcError(f"the dataset has no view(s) {missing}: compute them before fit with "
+                             f"ammgc.features.ensure_views(dataset, {missing}) (it needs miRBase for 'sequence')")
         device = _device(c.device)
         train = np.asarray(train, dtype=np.float32)
         self.n_drugs = train.shape[0]

@@ -20,9 +20,17 @@ import numpy as np
 import torch
 from torch import nn
 
-# torch warns once per process that CSR support is "beta"; the CSR products used here are tested. A filter
-# set once, because warnings.catch_warnings is not safe while modals train on several threads.
-warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta", category=UserWarning)
+
+def _spend_csr_beta_warning() -> None:
+    """torch warns once per process that CSR support is "beta" (the CSR products used here are tested).
+    Spend that one warning here, silenced, rather than filter warnings for the whole process: a
+    ``catch_warnings`` block is not safe while modals train on several threads, so it runs at import."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        torch.sparse_csr_tensor(torch.tensor([0, 0]), torch.zeros(0, dtype=torch.int64), torch.zeros(0), (1, 1))
+
+
+_spend_csr_beta_warning()
 
 
 def as_operator(matrix: torch.Tensor, *, sparse_below: float = 0.25) -> torch.Tensor:
