@@ -9,7 +9,7 @@ import os
 import re
 import stat
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -142,3 +142,50 @@ def remove_empty_outputs() -> None:
         with contextlib.suppress(OSError):  # not empty, or gone: kept as it is
             directory.rmdir()
     _CREATED.clear()
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve() or (a.exists() and b.exists() and os.path.samefile(a, b))
+    except OSError:
+        return False
+
+
+def check_output_file(path: str | os.PathLike[str], *, option: str,
+                      inputs: Iterable[str | os.PathLike[str] | None] = ()) -> Path:
+    """An output file that is safe to replace atomically, checked before any work: not a directory, a
+    symlink, a device or a FIFO (an atomic rename would replace the link or fail on the device), and none
+    of the run's inputs (nor a file inside an input folder that the run reads). Its folder is created."""
+    from ammgc.errors import AmmgcError
+
+    out = Path(path)
+    if out.is_symlink():
+        raise AmmgcError(f"{option} {out} is a symbolic link; give the real file's path (it would be replaced "
+                         f"by a regular file)")
+    if out.exists() and out.is_dir():
+        raise AmmgcError(f"{option} {out} is a directory; give a file name, e.g. {out / 'out'}")
+    if out.exists() and not out.is_file():
+        raise AmmgcError(f"{option} {out} is not a regular file (a device or a pipe); give a file name")
+    for source in (Path(i) for i in inputs if i is not None):
+        if _same_file(out, source) or (source.is_dir() and out.resolve().is_relative_to(source.resolve())
+                                       and out.exists()):
+            raise AmmgcError(f"{option} {out} is an input of this run ({source}); write the output elsewhere")
+    ensure_writable_dir(out.parent)
+    return out
+
+
+def check_input_file(path: str | os.PathLike[str], *, option: str, max_bytes: int) -> Path:
+    """An input file that can be read: a regular file (a FIFO would block, a device never end) of at most
+    ``max_bytes``."""
+    from ammgc.errors import AmmgcError
+
+    source = Path(path)
+    if not source.exists():
+        raise AmmgcError(f"{option} {source}: no such file")
+    if not source.is_file():
+        raise AmmgcError(f"{option} {source} is not a regular file")
+    size = source.stat().st_size
+    if size > max_bytes:
+        raise AmmgcError(f"{option} {source} is {size / 1e6:.0f} MB, more than the {max_bytes / 1e6:.0f} MB "
+                         f"this input may have")
+    return source

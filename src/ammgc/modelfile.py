@@ -56,8 +56,6 @@ def library_versions() -> dict[str, str]:
 
 def save_model(path: str | os.PathLike[str], model: TrainedModel) -> int:
     """Write ``model`` to ``path`` atomically; returns the file size in bytes."""
-    from safetensors.numpy import save
-
     tensors: dict[str, np.ndarray] = {
         "associations": np.ascontiguousarray(model.associations, dtype=np.uint8),
         "scores": np.ascontiguousarray(model.scores, dtype=np.float64),
@@ -88,9 +86,17 @@ def save_model(path: str | os.PathLike[str], model: TrainedModel) -> int:
         "calibration": model.calibration.describe() if model.calibration is not None else None,
         "versions": library_versions(),
     }
+    return write_payload(path, metadata, tensors)
+
+
+def write_payload(path: str | os.PathLike[str], metadata: dict[str, Any], tensors: dict[str, np.ndarray], *,
+                  format_version: object = FORMAT_VERSION) -> int:
+    """Write metadata and tensors as a model file (the inverse of ``read_payload``); returns its size."""
+    from safetensors.numpy import save
+
     meta_bytes = json.dumps(metadata, sort_keys=True, default=_json_default).encode("utf-8")
     payload = meta_bytes + save(tensors)
-    header = json.dumps({"format_version": FORMAT_VERSION, "payload_bytes": len(payload),
+    header = json.dumps({"format_version": format_version, "payload_bytes": len(payload),
                          "metadata_bytes": len(meta_bytes),
                          "payload_sha256": hashlib.sha256(payload).hexdigest()}).encode("utf-8")
     data = SIGNATURE + struct.pack("<Q", len(header)) + header + payload
@@ -108,12 +114,20 @@ def _json_default(obj: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
 
 
+#: Larger than any model of a dataset that fits in memory; a bigger "model" is some other file.
+MAX_MODEL_BYTES = 8 * 2**30
+
+
 def read_payload(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """Check the file's signature, format version, length and checksum; return (metadata, tensors)."""
     from safetensors import SafetensorError
     from safetensors.numpy import load
 
     path = Path(path)
+    if path.exists() and not path.is_dir() and not path.is_file():
+        raise ModelFileError(f"{path}: not a regular file (a device or a pipe), not a model file")
+    if path.is_file() and path.stat().st_size > MAX_MODEL_BYTES:
+        raise ModelFileError(f"{path}: {path.stat().st_size / 1e9:.1f} GB is far larger than any model file")
     try:
         data = path.read_bytes()
     except FileNotFoundError:
@@ -142,7 +156,7 @@ def read_payload(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[str
     except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, ValueError):
         raise ModelFileError(f"{path}: corrupted model file (unreadable header)") from None
     if version != FORMAT_VERSION:
-        raise ModelFileError(f"{path}: model file format version {version}; this ammgc reads version "
+        raise ModelFileError(f"{path}: model file format version {version!r}; this ammgc reads version "
                              f"{FORMAT_VERSION}. Retrain with `ammgc train`, or use the ammgc version "
                              f"that wrote it")
     payload = data[offset + header_len:]
@@ -196,8 +210,12 @@ def load_model(path: str | os.PathLike[str]) -> TrainedModel:
             calibration=_calibration(metadata.get("calibration"), tensors))
     except ModelFileError:
         raise
-    except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+    except (KeyError, TypeError, ValueError, RuntimeError, AttributeError) as exc:
         raise ModelFileError(f"{path}: inconsistent model file ({type(exc).__name__}: {exc})") from None
+    # a valid checksum only proves the file is as written: what was written must still be numbers
+    for name, tensor in tensors.items():
+        if np.issubdtype(tensor.dtype, np.floating) and not np.isfinite(tensor).all():
+            raise ModelFileError(f"{path}: inconsistent model file (tensor {name!r} holds NaN or infinite values)")
     _check_shapes(model, path)
     return model
 

@@ -79,10 +79,11 @@ def train(
 ) -> None:
     """Train AMMGC on every known association and save it as one model file for `ammgc predict --model`;
     with calibration (the default) also OUT.reliability.png, the reliability diagram."""
-    from ammgc.io import ensure_writable_dir
+    from ammgc.io import check_output_file
     from ammgc.modelfile import save_model
 
-    ensure_writable_dir(out.parent)
+    check_output_file(out, option="--out", inputs=[data, mirbase])
+    check_output_file(reliability_path(out), option="--out (its reliability diagram)", inputs=[data, mirbase])
     config = method_config(option, device, epochs_gcn=epochs_gcn, epochs_attention=epochs_attention, p_neg=p_neg)
     model = _train(data, mirbase, config, seed, drug_features, calibrate)
     size = save_model(out, model)
@@ -268,13 +269,18 @@ def predict(
     associations most similar to the pair, with view and similarity).
     """
     from ammgc.errors import AmmgcError
-    from ammgc.io import atomic_open, ensure_writable_dir
+    from ammgc.io import atomic_open, check_output_file
     from ammgc.prediction import new_drugs, new_mirnas, pair_up, rank
 
     limit = _parse_top(top)
-    for path in (out, html):
-        if path is not None:
-            ensure_writable_dir(path.parent)
+    inputs = [model_file, data, mirbase, new_drugs_file, new_mirnas_file]
+    outputs = [(o, path) for o, path in (("--out", out), ("--html", html), ("--save-model", save)) if path is not None]
+    for option_name, path in outputs:
+        check_output_file(path, option=option_name, inputs=inputs)
+    for k, (first, a) in enumerate(outputs):
+        for second, b in outputs[k + 1:]:
+            if a.resolve() == b.resolve():
+                raise AmmgcError(f"{first} and {second} name the same file {a}; give each output its own")
     drugs_new = new_drugs(pair_up(new_drug or [], smiles or [], name_option="--new-drug", value_option="--smiles"),
                           new_drugs_file)
     mirnas_new = new_mirnas(pair_up(new_mirna or [], sequence or [], name_option="--new-mirna",

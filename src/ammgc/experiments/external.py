@@ -320,6 +320,10 @@ def _model_file_scores(path: str | os.PathLike[str], data: str | os.PathLike[str
     return dataset, np.asarray(model.scores, dtype=np.float64), views_note(views)
 
 
+#: The files ``run_evaluate_ranking`` writes into its output folder.
+EVALUATION_OUTPUTS = ("evaluation.json", "evaluation.md", "pairs.csv", "per_drug.csv")
+
+
 def run_evaluate_ranking(*, pairs: str | os.PathLike[str], data: str | os.PathLike[str] | Dataset | None = None,
                          mirbase: str | os.PathLike[str] | None = None,
                          predictions: str | os.PathLike[str] | None = None,
@@ -331,11 +335,14 @@ def run_evaluate_ranking(*, pairs: str | os.PathLike[str], data: str | os.PathLi
     and popularity at ``pairs``; write evaluation.json, evaluation.md, pairs.csv and per_drug.csv to ``out``."""
     from ammgc.data import load_dataset
     from ammgc.evaluation.report import views_note
-    from ammgc.io import atomic_write_json, atomic_write_text, ensure_writable_dir
+    from ammgc.io import atomic_write_json, atomic_write_text, check_output_file, ensure_writable_dir
 
     if predictions is not None and model_file is not None:
         raise AmmgcError("give either a predictions file or a model file, not both")
     out = ensure_writable_dir(out)
+    inputs = [pairs, predictions, model_file, None if isinstance(data, Dataset) else data, mirbase]
+    for name in EVALUATION_OUTPUTS:
+        check_output_file(Path(out) / name, option=f"--out (its {name})", inputs=inputs)
     views = None
     if model_file is not None:
         dataset, scores, note = _model_file_scores(model_file, data)

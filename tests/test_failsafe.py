@@ -1,0 +1,151 @@
+"""Fail safe on every path: each case of the adversarial campaign, reproduced and now a clear error (exit 2,
+one line, no traceback) with the inputs untouched and no output written."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ammgc.cli import main
+from ammgc.prediction import train_model
+
+FAST = {"epochs_gcn": 3, "epochs_attention": 3, "hidden": (8, 8), "mirna_views": ("expression",)}
+
+
+def run(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
+    """`ammgc ARGS` through the real error boundary: (exit code, stderr)."""
+    monkeypatch.setattr(sys, "argv", ["ammgc", *args])
+    try:
+        main()
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    return code, err
+
+
+@pytest.fixture(scope="module")
+def model_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from conftest import write_tiny_own_dataset
+
+    from ammgc.data import load_dataset
+    from ammgc.modelfile import save_model
+
+    root = tmp_path_factory.mktemp("model")
+    data = write_tiny_own_dataset(root / "data")
+    path = root / "m.ammgc"
+    save_model(path, train_model(load_dataset(data), FAST, seed=0, calibrate=False))
+    return path
+
+
+def snapshot(*paths: Path) -> dict[Path, bytes]:
+    return {p: p.read_bytes() for p in paths}
+
+
+# --- 3. outputs never destroy inputs; 6. bad output locations -----------------------------------------
+
+@pytest.mark.parametrize("case", ["out_is_model", "html_is_model", "out_is_directory", "out_is_symlink",
+                                  "out_is_device", "out_equals_html"])
+def test_predict_refuses_unsafe_outputs_before_any_work(model_file: Path, tmp_path: Path, case: str,
+                                                        monkeypatch: pytest.MonkeyPatch,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    target = tmp_path / "t.csv"
+    target.write_text("keep me\n")
+    link = tmp_path / "link.csv"
+    link.symlink_to(target)
+    out = {"out_is_model": ["--out", str(model_file)], "html_is_model": ["--html", str(model_file)],
+           "out_is_directory": ["--out", str(tmp_path)], "out_is_symlink": ["--out", str(link)],
+           "out_is_device": ["--out", os.devnull],
+           "out_equals_html": ["--out", str(tmp_path / "a"), "--html", str(tmp_path / "a")]}[case]
+    before = snapshot(model_file, target)
+    code, err = run(monkeypatch, capsys, "predict", "--model", str(model_file), *out)
+    assert code == 2, err
+    assert len([line for line in err.splitlines() if line.startswith("error:")]) == 1
+    assert snapshot(model_file, target) == before and link.is_symlink()
+    assert not (tmp_path / "a").exists()
+
+
+def test_predict_refuses_to_overwrite_its_own_data(model_file: Path, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    from conftest import write_tiny_own_dataset
+
+    data = write_tiny_own_dataset(tmp_path / "data")
+    before = snapshot(data / "associations.csv")
+    code, err = run(monkeypatch, capsys, "predict", "--data", str(data), *sum(
+        (["-o", f"{k}={json.dumps(v)}"] for k, v in FAST.items()), []), "--no-calibrate",
+        "--out", str(data / "associations.csv"))
+    assert code == 2 and "is an input of this run" in err
+    assert snapshot(data / "associations.csv") == before
+
+
+def test_evaluate_ranking_refuses_to_overwrite_its_pairs(model_file: Path, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    pairs = out / "pairs.csv"
+    pairs.write_text("drug,mirna\ncisplatin,hsa-mir-21\n")
+    before = snapshot(pairs)
+    code, err = run(monkeypatch, capsys, "evaluate-ranking", "--pairs", str(pairs), "--model", str(model_file),
+                    "--out", str(out))
+    assert code == 2 and "is an input of this run" in err
+    assert snapshot(pairs) == before
+
+
+def test_train_refuses_a_directory_as_model_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    code, err = run(monkeypatch, capsys, "train", "--out", str(tmp_path))
+    assert code == 2 and "is a directory" in err
+
+
+# --- 12. model files that are not files; 14. forged content; 16. clear version errors -------------------
+
+def test_a_fifo_or_device_is_not_read_as_a_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    for path in (fifo, Path("/dev/zero")):
+        code, err = run(monkeypatch, capsys, "predict", "--model", str(path))
+        assert code == 2 and "not a regular file" in err
+
+
+def _rewrite(model_file: Path, tmp_path: Path, change: object) -> Path:
+    """A copy of the model with its metadata or tensors changed and a valid checksum (forged, not corrupt)."""
+    from ammgc.modelfile import read_payload, write_payload
+
+    metadata, tensors = read_payload(model_file)
+    change(metadata, tensors)  # type: ignore[operator]
+    path = tmp_path / "forged.ammgc"
+    write_payload(path, metadata, tensors)
+    return path
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (lambda m, t: m.update(drugs="not a table"), "inconsistent model file"),
+    (lambda m, t: m.update(config=[1, 2]), "configuration has options this ammgc does not know"),
+    (lambda m, t: t.update(scores=np.full_like(t["scores"], np.nan)), "'scores' holds NaN or infinite"),
+    (lambda m, t: t.update(embeddings=np.full_like(t["embeddings"], np.inf)), "'embeddings' holds NaN"),
+])
+def test_forged_model_content_is_refused(model_file: Path, tmp_path: Path, change: object, message: str,
+                                         monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    forged = _rewrite(model_file, tmp_path, change)
+    code, err = run(monkeypatch, capsys, "predict", "--model", str(forged))
+    assert code == 2 and message in err
+
+
+def test_a_string_format_version_is_named_as_such(model_file: Path, tmp_path: Path) -> None:
+    from ammgc.errors import ModelFileError
+    from ammgc.modelfile import load_model, read_payload, write_payload
+
+    metadata, tensors = read_payload(model_file)
+    path = tmp_path / "v.ammgc"
+    write_payload(path, metadata, tensors, format_version="1")
+    with pytest.raises(ModelFileError, match="format version '1'; this ammgc reads version 1"):
+        load_model(path)
