@@ -149,3 +149,49 @@ def test_a_string_format_version_is_named_as_such(model_file: Path, tmp_path: Pa
     write_payload(path, metadata, tensors, format_version="1")
     with pytest.raises(ModelFileError, match="format version '1'; this ammgc reads version 1"):
         load_model(path)
+
+
+# --- 2. resume never reuses folds of other inputs; 6. corrupt fold stores --------------------------------
+
+CV_FAST = ["--folds", "2", "--repeats", "1", "--jobs", "1", "-o", "epochs_gcn=2", "-o", "epochs_attention=2",
+           "-o", "hidden=[4,4]", "-o", 'mirna_views=["expression"]']
+
+
+def test_an_edited_smiles_or_sequence_is_never_resumed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    from conftest import write_tiny_own_dataset
+
+    data = write_tiny_own_dataset(tmp_path / "data")
+    out = tmp_path / "cv"
+    assert run(monkeypatch, capsys, "cv", "--data", str(data), *CV_FAST, "--out", str(out))[0] == 0
+    smiles = (data / "drugs.csv").read_text().splitlines()
+    name, _ = smiles[1].split(",", 1)
+    (data / "drugs.csv").write_text("\n".join([smiles[0], f"{name},CCOC(=O)c1ccccc1", *smiles[2:]]) + "\n")
+    code, err = run(monkeypatch, capsys, "cv", "--data", str(data), *CV_FAST, "--out", str(out))
+    assert code == 2 and "holds folds of a different run configuration" in err and "resuming" not in err
+
+
+@pytest.mark.parametrize("content", ["[]", "null", '"a string"', "\xff\xfe"])
+def test_a_fold_file_that_is_not_a_record_is_redone(tmp_path: Path, content: str,
+                                                    monkeypatch: pytest.MonkeyPatch,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    from conftest import write_tiny_own_dataset
+
+    data = write_tiny_own_dataset(tmp_path / "data")
+    out = tmp_path / "cv"
+    assert run(monkeypatch, capsys, "cv", "--data", str(data), *CV_FAST, "--out", str(out))[0] == 0
+    (out / "folds" / "r00_f00.json").write_bytes(content.encode("latin-1"))
+    code, err = run(monkeypatch, capsys, "cv", "--data", str(data), *CV_FAST, "--out", str(out))
+    assert code == 0 and "resuming: 1 of 2 folds" in err
+    assert isinstance(json.loads((out / "folds" / "r00_f00.json").read_text()), dict)
+
+
+def test_folds_as_a_file_is_one_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    from conftest import write_tiny_own_dataset
+
+    data = write_tiny_own_dataset(tmp_path / "data")
+    (tmp_path / "cv").mkdir()
+    (tmp_path / "cv" / "folds").write_text("not a folder")
+    code, err = run(monkeypatch, capsys, "cv", "--data", str(data), *CV_FAST, "--out", str(tmp_path / "cv"))
+    assert code == 2 and "is a file, where this run keeps its finished folds" in err

@@ -101,11 +101,20 @@ def _curves(y_true: np.ndarray, y_score: np.ndarray) -> dict[str, list[float]]:
 
 def run_fingerprint(dataset: Dataset, method: str, config: dict[str, Any], *, n_folds: int, seed: int,
                     split: str, cutoffs: Sequence[float] = DEFAULT_CUTOFFS) -> str:
-    """A hash of everything that determines a fold's result; a resumed run must match it."""
+    """A hash of everything that determines a fold's result; a resumed run must match it: the configuration
+    and protocol, the associations, the names, every view's values (so an edited SMILES, sequence or
+    feature file counts, whether the view is read or computed), and the code's version."""
+    from ammgc import __version__
+
+    def digest(array: np.ndarray) -> str:
+        return hashlib.sha1(np.ascontiguousarray(array).tobytes()).hexdigest()
+
     fields: dict[str, Any] = {
         "method": method, "config": config, "n_folds": n_folds, "seed": seed, "split": split,
-        "record": RECORD_VERSION, "associations": hashlib.sha1(dataset.associations.tobytes()).hexdigest(),
-        "views": sorted((v.name, v.blob_sha1 or "", v.shape) for v in dataset.views.values())}
+        "record": RECORD_VERSION, "ammgc": __version__, "associations": digest(dataset.associations),
+        "names": hashlib.sha1("\n".join([*dataset.drug_names, "", *dataset.mirna_names]).encode()).hexdigest(),
+        "views": sorted((v.name, v.entity, digest(np.asarray(v.matrix, dtype=np.float64)))
+                        for v in dataset.views.values())}
     if split in PUBLICATION_SPLITS or dataset.publications is not None:
         fields["publications"] = dataset.publications.digest() if dataset.publications is not None else None
     if split == "time":

@@ -22,6 +22,9 @@ class FoldStore:
 
     def __init__(self, out: Path, fingerprint: str) -> None:
         self.dir = ensure_writable_dir(out) / "folds"
+        if self.dir.exists() and not self.dir.is_dir():
+            raise AmmgcError(f"{self.dir} is a file, where this run keeps its finished folds; move it away or "
+                             f"choose another --out")
         self.dir.mkdir(exist_ok=True)
         self.fingerprint = fingerprint
         self._lock_fd = _lock(self.dir / ".lock", out)
@@ -41,8 +44,10 @@ class FoldStore:
         for path in sorted(self.dir.glob("r*_f*.json")):
             try:
                 record = json.loads(path.read_text())
-            except (OSError, json.JSONDecodeError):
+            except (OSError, json.JSONDecodeError, UnicodeDecodeError):
                 continue  # atomic writes make this unlikely; an unreadable fold is simply redone
+            if not isinstance(record, dict):
+                continue  # not a fold record (edited by hand?): redone too
             if record.pop("fingerprint", None) == self.fingerprint:
                 records[path.stem] = record  # the tag is the store's own: records match fresh ones exactly
         return records
