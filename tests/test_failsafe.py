@@ -195,3 +195,24 @@ def test_folds_as_a_file_is_one_clear_error(tmp_path: Path, monkeypatch: pytest.
     (tmp_path / "cv" / "folds").write_text("not a folder")
     code, err = run(monkeypatch, capsys, "cv", "--data", str(data), *CV_FAST, "--out", str(tmp_path / "cv"))
     assert code == 2 and "is a file, where this run keeps its finished folds" in err
+
+
+# --- 9. SMILES with whitespace ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("smiles", ["c1ccccc1 CCCCCCCC", "c1ccccc1\tCCO", "CC\nO"])
+def test_smiles_with_whitespace_is_an_error_not_a_truncated_molecule(smiles: str, tmp_path: Path) -> None:
+    from ammgc.data import load_dataset
+    from ammgc.errors import DataError
+    from ammgc.features.drug import parse_smiles
+
+    with pytest.raises(DataError, match="contains whitespace"):
+        parse_smiles(smiles, "x")
+    from conftest import write_tiny_own_dataset
+
+    data = write_tiny_own_dataset(tmp_path / "data")
+    lines = (data / "drugs.csv").read_text().splitlines()
+    name = lines[1].split(",", 1)[0]
+    quoted = smiles.replace('"', '""')
+    (data / "drugs.csv").write_text("\n".join([lines[0], f'{name},"{quoted}"', *lines[2:]]) + "\n")
+    with pytest.raises(DataError, match=f"drugs.csv, column smiles: SMILES of drug '{name}' contains whitespace"):
+        load_dataset(data)

@@ -319,6 +319,13 @@ def _check_smiles(drugs: pd.DataFrame, path: Path | None, warnings: list[str]) -
     from rdkit import Chem, RDLogger
 
     RDLogger.DisableLog("rdApp.*")
+    spaced = [(i, s) for i, s in given if any(c.isspace() for c in str(s).strip())]
+    if spaced:
+        i, s = spaced[0]
+        raise DataError(f"SMILES of drug {drugs['name'].iloc[i]!r} contains whitespace ({str(s)[:60]!r}); a SMILES "
+                        f"is one word, and RDKit would read only the part before the space"
+                        + (f" ({len(spaced)} drugs are affected)" if len(spaced) > 1 else ""),
+                        file=path, column="smiles")
     bad = [drugs["name"].iloc[i] for i, s in given if Chem.MolFromSmiles(s) is None]
     if bad:
         shown = ", ".join(bad[:5]) + (", ..." if len(bad) > 5 else "")

@@ -54,6 +54,10 @@ def parse_smiles(smiles: str, name: str) -> object:
     text = "" if smiles is None else str(smiles).strip()
     if not text:
         raise DataError(f"drug {name!r} has no SMILES")
+    if any(c.isspace() for c in text):
+        # RDKit would read what follows the space as the molecule's name and parse only the part before it
+        raise DataError(f"drug {name!r}: SMILES {text[:80]!r} contains whitespace; a SMILES is one word "
+                        f"(RDKit would keep only {text.split()[0][:40]!r})")
     with rdBase.BlockLogs():  # RDKit would print its own parse errors to stderr
         mol = Chem.MolFromSmiles(text)
     if mol is None or mol.GetNumAtoms() == 0:
