@@ -216,3 +216,30 @@ def test_smiles_with_whitespace_is_an_error_not_a_truncated_molecule(smiles: str
     (data / "drugs.csv").write_text("\n".join([lines[0], f'{name},"{quoted}"', *lines[2:]]) + "\n")
     with pytest.raises(DataError, match=f"drugs.csv, column smiles: SMILES of drug '{name}' contains whitespace"):
         load_dataset(data)
+
+
+# --- 10. own-data files under near-miss names --------------------------------------------------------------
+
+@pytest.mark.parametrize(("rename", "table"), [("drugs.csv", "drugs.CSV"), ("drugs.csv", "drug.csv"),
+                                               ("mirnas.csv", "miRNAs.csv"), ("mirnas.csv", "mirna.csv"),
+                                               ("associations.csv", "Associations.csv")])
+def test_a_table_under_a_near_miss_name_is_never_dropped_silently(tmp_path: Path, rename: str, table: str) -> None:
+    from conftest import write_tiny_own_dataset
+
+    from ammgc.data import load_dataset
+    from ammgc.errors import DataError
+
+    data = write_tiny_own_dataset(tmp_path / "data")
+    (data / rename).rename(data / table)
+    with pytest.raises(DataError, match=f"{table}: looks like the .* table but is not named"):
+        load_dataset(data)
+
+
+def test_a_near_miss_beside_the_real_table_is_a_warning(tmp_path: Path) -> None:
+    from conftest import write_tiny_own_dataset
+
+    from ammgc.data.byo import read_own_dataset
+
+    data = write_tiny_own_dataset(tmp_path / "data")
+    (data / "drug.csv").write_text("name\nx\n")
+    assert any("drug.csv: ignored; the drugs table is drugs.csv" in w for w in read_own_dataset(data).warnings)

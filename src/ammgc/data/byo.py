@@ -69,11 +69,12 @@ def read_own_dataset(path: str | os.PathLike[str]) -> OwnData:
         associations_file, drugs_file, mirnas_file = root, None, None
     elif root.is_dir():
         found = _find_table(root, "associations")
+        drugs_file, mirnas_file = _find_table(root, "drugs"), _find_table(root, "mirnas")
+        _check_near_misses(root, {"associations": found, "drugs": drugs_file, "mirnas": mirnas_file}, warnings)
         if found is None:
             raise DataError("not a dataset: expected drug-miRNA.txt (benchmark layout) or associations.csv "
                             "(own data: columns drug,mirna)", file=root)
         associations_file = found
-        drugs_file, mirnas_file = _find_table(root, "drugs"), _find_table(root, "mirnas")
     else:
         raise DataError("no such file or directory", file=root)
 
@@ -116,6 +117,29 @@ def _refuse_excel(path: Path) -> None:
     if path.suffix.lower() in (".xlsx", ".xls", ".xlsm"):
         raise DataError("Excel workbooks are not read as own data; save the table as CSV "
                         "(columns drug,mirna)", file=path)
+
+
+#: Spellings of a known table's name that are not it: read as that table they would be, ignored they drop data.
+_NEAR_MISSES = {"drugs": {"drugs", "drug"}, "mirnas": {"mirnas", "mirna", "mirs", "micrornas", "microrna"},
+                "associations": {"associations", "association"}}
+
+
+def _check_near_misses(root: Path, found: dict[str, Path | None], warnings: list[str]) -> None:
+    """A file named like a known table but not exactly (``miRNAs.csv``, ``drugs.CSV``, ``drug.csv``) is an
+    error when the table is absent (its data would be dropped without a word), a warning beside it."""
+    for child in sorted(root.iterdir()):
+        if not child.is_file() or child.name.startswith("."):
+            continue
+        stem, suffix = child.stem.lower(), child.suffix.lower()
+        for table, spellings in _NEAR_MISSES.items():
+            exact = child.suffix in TABLE_SUFFIXES and child.stem == table
+            if exact or stem not in spellings or suffix not in TABLE_SUFFIXES:
+                continue
+            expected = f"{table}{suffix}"
+            if found.get(table) is None:
+                raise DataError(f"looks like the {table} table but is not named {expected} exactly (names are "
+                                f"case-sensitive); rename it, or its data is not read", file=child)
+            warnings.append(f"{child}: ignored; the {table} table is {found[table].name}")
 
 
 def _find_table(root: Path, stem: str) -> Path | None:
