@@ -243,3 +243,22 @@ def test_a_near_miss_beside_the_real_table_is_a_warning(tmp_path: Path) -> None:
     data = write_tiny_own_dataset(tmp_path / "data")
     (data / "drug.csv").write_text("name\nx\n")
     assert any("drug.csv: ignored; the drugs table is drugs.csv" in w for w in read_own_dataset(data).warnings)
+
+
+# --- 11. numbers in a predictions file are plain ASCII ---------------------------------------------------
+
+@pytest.mark.parametrize(("column", "cell"), [("drug_index", "0_0"), ("drug_index", "٠"), ("mirna_index", "1_0"),
+                                              ("score", "1_0"), ("score", "٣.5")])
+def test_predictions_with_odd_numbers_are_refused(tmp_path: Path, column: str, cell: str) -> None:
+    from conftest import write_tiny_own_dataset
+
+    from ammgc.data import load_dataset
+    from ammgc.errors import DataError
+    from ammgc.experiments.external import read_predictions
+
+    dataset = load_dataset(write_tiny_own_dataset(tmp_path / "data"))
+    row = {"drug_index": "0", "mirna_index": "1", "score": "0.5", column: cell}
+    path = tmp_path / "predictions.csv"
+    path.write_text("drug_index,mirna_index,score\n" + ",".join(row.values()) + "\n", encoding="utf-8")
+    with pytest.raises(DataError, match=f"row 2, column {column}"):
+        read_predictions(path, dataset)

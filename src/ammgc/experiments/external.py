@@ -26,7 +26,7 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 from tqdm.auto import tqdm
 
 from ammgc.data.dataset import Dataset
-from ammgc.data.validation import read_text
+from ammgc.data.validation import is_number, read_text
 from ammgc.errors import AmmgcError, DataError
 from ammgc.methods import Method, make_method
 from ammgc.ranking import RANKING_COLUMNS, resolve_names
@@ -84,10 +84,11 @@ def _read_csv(path: Path) -> pd.DataFrame:
 
 
 def _index_cell(value: str, limit: int, *, what: str, path: Path, row: int, column: str) -> int:
-    try:
-        index = int(value.strip())
-    except ValueError:
-        raise DataError(f"{what} index {value!r} is not an integer", file=path, row=row, column=column) from None
+    text = value.strip()
+    # int() would also take "0_0", "9_0" (as 90) and non-ASCII digits: an index is plain ASCII digits
+    if not (text.isascii() and text.isdigit()):
+        raise DataError(f"{what} index {value!r} is not an integer", file=path, row=row, column=column)
+    index = int(text)
     if not 0 <= index < limit:
         raise DataError(f"{what} index {index} is out of range 0..{limit - 1}", file=path, row=row, column=column)
     return index
@@ -161,10 +162,9 @@ def read_predictions(path: str | os.PathLike[str], dataset: Dataset) -> tuple[np
             if given is not None and given.strip().lower() != expected.strip().lower():
                 raise DataError(f"{column} {given!r} does not match {expected!r} at that index in the dataset; "
                                 f"were the predictions made on another dataset?", file=path, row=row, column=column)
-        try:
-            value = float(record["score"])
-        except ValueError:
-            raise DataError(f"score {record['score']!r} is not a number", file=path, row=row, column="score") from None
+        if not is_number(record["score"]):  # float() would also take "1_0" and non-ASCII digits
+            raise DataError(f"score {record['score']!r} is not a number", file=path, row=row, column="score")
+        value = float(record["score"])
         if not np.isfinite(value):
             raise DataError("score is not finite", file=path, row=row, column="score")
         if not np.isnan(scores[d, m]):
