@@ -262,3 +262,27 @@ def test_predictions_with_odd_numbers_are_refused(tmp_path: Path, column: str, c
     path.write_text("drug_index,mirna_index,score\n" + ",".join(row.values()) + "\n", encoding="utf-8")
     with pytest.raises(DataError, match=f"row 2, column {column}"):
         read_predictions(path, dataset)
+
+
+# --- 13. a damaged miRBase folder ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("damage", ["corrupt_gz", "directory"])
+def test_a_damaged_aliases_file_is_one_clear_error(tmp_path: Path, damage: str) -> None:
+    import shutil
+
+    from conftest import mirbase_dir
+
+    from ammgc.errors import DataError
+    from ammgc.features.mirna import load_catalogue
+
+    source = mirbase_dir()
+    if source is None:
+        pytest.skip("no miRBase files here")
+    folder = tmp_path / "mirbase"
+    shutil.copytree(source, folder)
+    if damage == "corrupt_gz":
+        (folder / "aliases.txt.gz").write_bytes(b"\x1f\x8b not really gzip")
+    else:
+        (folder / "aliases.txt").mkdir()
+    with pytest.raises(DataError, match="aliases.txt"):
+        load_catalogue(folder)

@@ -315,6 +315,9 @@ def discover_files(directory: Path) -> tuple[list[tuple[str, Path, Path | None]]
     for path in sorted(directory.iterdir()):
         low = path.name.lower()
         if low in ("aliases.txt", "aliases.txt.gz"):
+            if not path.is_file():
+                raise DataError("is not a file; miRBase's aliases.txt is optional: remove it or put the file "
+                                "there", file=path)
             aliases = path
             continue
         if not path.is_file() or not low.endswith(_FASTA_SUFFIXES) or "high_conf" in low:
@@ -340,9 +343,13 @@ def discover_files(directory: Path) -> tuple[list[tuple[str, Path, Path | None]]
 
 def read_aliases(path: Path) -> dict[str, tuple[str, ...]]:
     """miRBase ``aliases.txt``: ``ACCESSION<TAB>name1;name2;...`` -> lower name -> accessions."""
-    raw = path.read_bytes()
-    if path.name.endswith(".gz"):
-        raw = gzip.decompress(raw)
+    try:
+        raw = path.read_bytes()
+        if path.name.endswith(".gz"):
+            raw = gzip.decompress(raw)
+    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+        raise DataError(f"unreadable aliases file ({type(exc).__name__}: {exc}); delete or replace it (it is "
+                        f"optional)", file=path) from None
     out: dict[str, set[str]] = defaultdict(set)
     for number, line in enumerate(raw.decode("utf-8", errors="replace").splitlines(), start=1):
         if not line.strip():
