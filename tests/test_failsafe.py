@@ -286,3 +286,38 @@ def test_a_damaged_aliases_file_is_one_clear_error(tmp_path: Path, damage: str) 
         (folder / "aliases.txt").mkdir()
     with pytest.raises(DataError, match="aliases.txt"):
         load_catalogue(folder)
+
+
+# --- 5. a full disk ----------------------------------------------------------------------------------------
+
+def test_a_full_disk_while_writing_is_one_line(model_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    import errno
+
+    import ammgc.io
+
+    def full(path: object, *args: object, **kwargs: object) -> object:
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(ammgc.io, "atomic_open", full)
+    code, err = run(monkeypatch, capsys, "predict", "--model", str(model_file), "--out", str(tmp_path / "r.csv"))
+    assert code == 2 and "error: No space left on device" in err and not (tmp_path / "r.csv").exists()
+
+
+def test_the_view_cache_is_best_effort(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+
+    from conftest import mirbase_dir
+
+    import ammgc.features.mirna as mirna
+
+    if mirbase_dir() is None:
+        pytest.skip("no miRBase files here")
+
+    def full(path: object, *args: object, **kwargs: object) -> object:
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setenv("AMMGC_HOME", str(tmp_path))
+    monkeypatch.setattr(mirna, "atomic_open", full)
+    built = mirna.build_sequence_view(["hsa-mir-21"], mirna.load_catalogue(mirbase_dir()), progress=False)
+    assert built.matrix.shape[0] == 1 and built.matrix.max() > 0.9

@@ -89,6 +89,12 @@ def _run(app: typer.Typer) -> None:
         sys.exit(2)
     except KeyboardInterrupt:
         _interrupted()
+    except OSError as exc:
+        # a full disk, a file-size limit, a permission: the system's reason in one line, not a traceback
+        where = f" ({exc.filename})" if exc.filename else ""
+        typer.secho(f"error: {exc.strerror or exc}{where}; nothing half-written was left in place",
+                    err=True, fg=typer.colors.RED)
+        sys.exit(2)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except typer.Abort as exc:

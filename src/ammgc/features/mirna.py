@@ -268,8 +268,11 @@ def build_sequence_view(names: Sequence[str], catalogue: MirbaseCatalogue, *,
                 matrix[i] = sims[[where[s] for s in seqs]].mean(axis=0)
         matrix[~resolved] = matrix[resolved].mean(axis=0)
         if use_cache:
-            with atomic_open(path, "wb") as handle:
-                np.savez_compressed(handle, matrix=matrix, columns=np.array(columns))
+            try:
+                with atomic_open(path, "wb") as handle:
+                    np.savez_compressed(handle, matrix=matrix, columns=np.array(columns))
+            except OSError:
+                pass  # the cache is best-effort: a full or read-only disk only costs the next run the alignments
     return SequenceView(matrix, columns, tuple(resolutions), catalogue, from_cache)
 
 
