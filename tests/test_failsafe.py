@@ -321,3 +321,20 @@ def test_the_view_cache_is_best_effort(tmp_path: Path, monkeypatch: pytest.Monke
     monkeypatch.setattr(mirna, "atomic_open", full)
     built = mirna.build_sequence_view(["hsa-mir-21"], mirna.load_catalogue(mirbase_dir()), progress=False)
     assert built.matrix.shape[0] == 1 and built.matrix.max() > 0.9
+
+
+# --- 8. small or degenerate data ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("matrix", "kwargs", "message"), [
+    (np.eye(4, 5), {"n_folds": 16}, "4 association\\(s\\) cannot fill 16 folds; lower --folds to at most 4"),
+    (np.eye(4, 5), {"n_folds": 10, "split": "drug"}, "4 drugs cannot fill 10 folds"),
+    (np.eye(4, 5), {"n_folds": 6, "split": "mirna"}, "5 miRNAs cannot fill 6 folds"),
+    (np.zeros((4, 5)), {"n_folds": 2}, "no known association"),
+    (np.ones((4, 5)), {"n_folds": 2}, "every drug-miRNA pair of the dataset is a known association"),
+])
+def test_degenerate_data_is_refused_before_training(matrix: np.ndarray, kwargs: dict, message: str) -> None:
+    from ammgc.errors import AmmgcError
+    from ammgc.evaluation.splits import make_folds
+
+    with pytest.raises(AmmgcError, match=message):
+        make_folds(matrix, **kwargs)

@@ -63,6 +63,7 @@ def make_folds(associations: np.ndarray, *, n_folds: int = 5, repeat: int = 0, s
     """The folds of one repeat (``n_folds`` of them; for ``time``, one per cut-off)."""
     associations = np.asarray(associations, dtype=np.uint8)
     positives = np.argwhere(associations == 1)
+    _check_enough(associations, len(positives), n_folds, split)
     if split in PUBLICATION_SPLITS:
         if publications is None:
             raise AmmgcError(f"the {split} split needs the publication of each association")
@@ -91,6 +92,24 @@ def make_folds(associations: np.ndarray, *, n_folds: int = 5, repeat: int = 0, s
         labels = associations[pairs[:, 0], pairs[:, 1]].astype(np.int8)
         folds.append(Fold(repeat, k, train, pairs, labels, held))
     return folds
+
+
+def _check_enough(associations: np.ndarray, n_positives: int, n_folds: int, split: str) -> None:
+    """Degenerate data is an error before any training, naming what is short and what to change."""
+    if n_positives == 0:
+        raise AmmgcError("the dataset has no known association: there is nothing to cross-validate")
+    if n_positives == associations.size:
+        raise AmmgcError("every drug-miRNA pair of the dataset is a known association: there is no unobserved "
+                         "pair to test against")
+    if split == "pair" and n_positives < n_folds:
+        raise AmmgcError(f"{n_positives} association(s) cannot fill {n_folds} folds; lower --folds to at most "
+                         f"{n_positives}")
+    if split in ("drug", "mirna"):
+        count = associations.shape[0 if split == "drug" else 1]
+        what = "drugs" if split == "drug" else "miRNAs"
+        if count < n_folds:
+            raise AmmgcError(f"the {split} split holds out {what}: {count} {what} cannot fill {n_folds} folds; "
+                             f"lower --folds to at most {count}")
 
 
 def _held_out_folds(associations: np.ndarray, repeat: int, held_out: list[np.ndarray]) -> list[Fold]:
