@@ -338,3 +338,26 @@ def test_degenerate_data_is_refused_before_training(matrix: np.ndarray, kwargs: 
 
     with pytest.raises(AmmgcError, match=message):
         make_folds(matrix, **kwargs)
+
+
+# --- 1. Ctrl-C after drug fingerprints are computed --------------------------------------------------------
+
+def test_ctrl_c_still_interrupts_after_fingerprints_from_smiles() -> None:
+    """scikit-fingerprints' PubChem transform replaces the C-level SIGINT handler; a run that computed SMILES
+    views must still stop on Ctrl-C (the process and its signal are the point, so a subprocess)."""
+    import signal
+    import subprocess
+
+    script = ("import time\n"
+              "from ammgc.features.drug import drug_views_from_smiles\n"
+              "drug_views_from_smiles(['CCO', 'c1ccccc1O'], ['a', 'b'])\n"
+              "print('ready', flush=True)\n"
+              "try:\n    time.sleep(30)\n    print('slept through', flush=True)\n"
+              "except KeyboardInterrupt:\n    print('interrupted', flush=True)\n")
+    child = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True,
+                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    assert child.stdout is not None
+    assert child.stdout.readline().strip() == "ready"
+    child.send_signal(signal.SIGINT)
+    out, _ = child.communicate(timeout=60)
+    assert out.strip() == "interrupted"

@@ -21,8 +21,11 @@ fingerprint better than the largest fragment's do, every time.
 
 from __future__ import annotations
 
+import signal
+import threading
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -72,9 +75,22 @@ def pubchem_bits(mols: Sequence[object]) -> np.ndarray:
 
     if not mols:
         return np.zeros((0, PUBCHEM_BITS), dtype=np.uint8)
-    with rdBase.BlockLogs():
+    with rdBase.BlockLogs(), _keeping_sigint():
         bits = PubChemFingerprint(n_jobs=1).transform(list(mols))
     return np.asarray(bits, dtype=np.uint8)
+
+
+@contextmanager
+def _keeping_sigint() -> Iterator[None]:
+    """Reinstate Python's Ctrl-C handler afterwards: scikit-fingerprints' PubChem transform replaces it at the
+    C level (Python still reports its own handler), after which Ctrl-C no longer raises KeyboardInterrupt."""
+    main = threading.current_thread() is threading.main_thread()
+    handler = signal.getsignal(signal.SIGINT) if main else None
+    try:
+        yield
+    finally:
+        if main and handler is not None:
+            signal.signal(signal.SIGINT, handler)
 
 
 def length_prefix() -> np.ndarray:
