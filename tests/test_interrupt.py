@@ -4,6 +4,7 @@ fold, leave no half-written file, and end with exactly the numbers of an uninter
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -43,8 +44,9 @@ class Run:
     def __init__(self, data: Path, out: Path, log: Path) -> None:
         self.stdout, self.stderr = log.with_suffix(".out"), log.with_suffix(".err")
         with self.stdout.open("wb") as out_file, self.stderr.open("wb") as err_file:
+            # its own process group, so Ctrl-C can reach it and its fold processes together, as a terminal does
             self.proc = subprocess.Popen([sys.executable, "-m", "ammgc", *cv_args(data, out)], stdout=out_file,
-                                         stderr=err_file)
+                                         stderr=err_file, start_new_session=True)
 
     def output(self) -> str:
         return self.stdout.read_text() + self.stderr.read_text()
@@ -59,8 +61,12 @@ class Run:
                 pytest.fail(f"no fold finished within {START_TIMEOUT_S} s:\n{self.output()}")
             time.sleep(0.05)
 
-    def stop(self, sig: signal.Signals) -> int:
-        self.proc.send_signal(sig)
+    def stop(self, sig: signal.Signals, *, group: bool = False) -> int:
+        """Send ``sig`` to the run, or with ``group`` to it and its fold processes (a terminal's Ctrl-C)."""
+        if group:
+            os.killpg(self.proc.pid, sig)
+        else:
+            self.proc.send_signal(sig)
         return self.proc.wait(timeout=EXIT_TIMEOUT_S)
 
 
@@ -105,10 +111,11 @@ def test_killed_runs_resume_to_the_uninterrupted_result(benchmark_path: Path, un
     out = tmp_path / "run"
     total = REPEATS * FOLDS
 
-    # 1. Ctrl-C once the first fold is stored: exit 130, finished folds kept, nothing half-written.
+    # 1. Ctrl-C once the first fold is stored: exit 130, finished folds kept, nothing half-written, and no
+    # traceback from the fold processes, which got the Ctrl-C too.
     first = Run(benchmark_path, out, tmp_path / "first")
     first.wait_until(lambda: len(fold_files(out)) >= 1)
-    code = first.stop(signal.SIGINT)
+    code = first.stop(signal.SIGINT, group=True)
     assert code == 130, first.output()
     assert "interrupted; finished folds are kept and a rerun resumes" in first.output()
     assert "Traceback" not in first.output()

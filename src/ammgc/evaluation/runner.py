@@ -141,7 +141,11 @@ def _init_worker(threads: int) -> None:
 
 
 def _init_fold_process(threads: int, parent: int) -> None:
-    """A fold process: its thread count, and an exit as soon as the run that started it is gone."""
+    """A fold process: its thread count, Ctrl-C left to the run that started it (which stops the pool; a
+    worker interrupted too would print its own traceback), and an exit as soon as that run is gone."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _init_worker(threads)
     threading.Thread(target=_exit_when_orphaned, args=(parent,), daemon=True, name="ammgc-watchdog").start()
 
