@@ -16,7 +16,7 @@ inner splits); they say which levers are worth taking to the tuner. Two experime
   study then counts like a few small ones). This experiment swaps the model's normalised adjacency for the
   weighted one (``_adjacency_operator``); it is not an option of the model, since it did not win.
 
-    python benchmarks/levers.py views --side ../shared/data/side --split study --repeats 2
+    python benchmarks/levers.py views --side SIDE --split study --repeats 2
     python benchmarks/levers.py blends --split time
     python benchmarks/levers.py edges --split study --repeats 2
 """
