@@ -167,7 +167,14 @@ def test_cold_start_scores_match_training_without_the_held_out_drug(tiny: Datase
 
 def test_degree_prior_gives_new_nodes_their_partners_term_only(tiny: Dataset, model: TrainedModel) -> None:
     """A new drug has degree 0 in the training graph: the prior adds weight * log(1 + miRNA degree)."""
-    plain = dataclasses.replace(model, config=dataclasses.replace(model.config, degree_prior=0.0))
-    prior = dataclasses.replace(model, config=dataclasses.replace(model.config, degree_prior=1.5))
+    import copy
+
+    def with_prior(weight: float) -> TrainedModel:
+        network = copy.deepcopy(model.network)
+        network.decoder.weight = weight
+        return dataclasses.replace(model, network=network,
+                                   config=dataclasses.replace(model.config, degree_prior=weight))
+
+    plain, prior = with_prior(0.0), with_prior(1.5)
     difference = prior.extend([ERLOTINIB]).scores[-1] - plain.extend([ERLOTINIB]).scores[-1]
     np.testing.assert_allclose(difference, 1.5 * np.log1p(tiny.associations.sum(axis=0)), rtol=1e-4, atol=1e-6)

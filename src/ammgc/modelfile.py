@@ -21,6 +21,7 @@ import hashlib
 import json
 import os
 import platform
+import re
 import struct
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,7 @@ from ammgc.errors import ModelFileError
 from ammgc.io import atomic_write_bytes
 from ammgc.models.ammgc import AMMGC
 from ammgc.models.layers import AttentionFusion, GCNEncoder
+from ammgc.models.network import ActivityDecoder, AMMGCNet
 from ammgc.prediction import ModalRecord, TrainedModel
 
 SIGNATURE = b"AMMGC-MODEL\n"
@@ -54,21 +56,34 @@ def library_versions() -> dict[str, str]:
     return versions
 
 
+#: The network's state-dict keys under the names model files have always used (so older files load).
+FILE_NAMES = {"decoder.drug_prior": "prior.drug", "decoder.mirna_prior": "prior.mirna"}
+_ENCODER_KEY = re.compile(r"^encoders\.(\d+)\.layers\.(\d+)\.weight$")
+_FILE_ENCODER_KEY = re.compile(r"^encoder\.(\d+)\.layer\.(\d+)\.weight$")
+
+
+def _layer_key(key: str) -> str:
+    """``encoders.U.layers.K.weight`` (state dict) -> ``encoder.U.layer.K.weight`` (file); others unchanged."""
+    m = _ENCODER_KEY.match(key)
+    return f"encoder.{m.group(1)}.layer.{m.group(2)}.weight" if m else key
+
+
+def _state_key(name: str) -> str:
+    """The inverse of the file naming: a file tensor's key in the network's state dict."""
+    m = _FILE_ENCODER_KEY.match(name)
+    if m:
+        return f"encoders.{m.group(1)}.layers.{m.group(2)}.weight"
+    return {file: key for key, file in FILE_NAMES.items()}.get(name, name)
+
+
 def save_model(path: str | os.PathLike[str], model: TrainedModel) -> int:
     """Write ``model`` to ``path`` atomically; returns the file size in bytes."""
     tensors: dict[str, np.ndarray] = {
         "associations": np.ascontiguousarray(model.associations, dtype=np.uint8),
         "scores": np.ascontiguousarray(model.scores, dtype=np.float64),
-        "embeddings": np.ascontiguousarray(model.embeddings, dtype=np.float32),
-        "coefficients": np.ascontiguousarray(model.coefficients, dtype=np.float32),
-        "prior.drug": np.ascontiguousarray(model.drug_prior, dtype=np.float64),
-        "prior.mirna": np.ascontiguousarray(model.mirna_prior, dtype=np.float64),
+        **{FILE_NAMES.get(_layer_key(k), _layer_key(k)): v.detach().cpu().numpy()
+           for k, v in model.network.state_dict().items()},
     }
-    for u, encoder in enumerate(model.encoders):
-        for k, layer in enumerate(encoder.layers):
-            tensors[f"encoder.{u}.layer.{k}.weight"] = layer.weight.detach().cpu().numpy().astype(np.float32)
-    for name, value in model.fusion.state_dict().items():
-        tensors[f"fusion.{name}"] = value.detach().cpu().numpy().astype(np.float32)
     for view, row in model.mirna_means.items():
         tensors[f"mirna_mean.{view}"] = np.ascontiguousarray(row, dtype=np.float64)
     if model.calibration is not None:
@@ -187,25 +202,29 @@ def load_model(path: str | os.PathLike[str]) -> TrainedModel:
         modals = [ModalRecord(m["name"], tuple(m["drug_views"]), tuple(m["mirna_views"]), int(m["width"]))
                   for m in metadata["modals"]]
         embeddings = tensors["embeddings"]
-        encoders = []
-        for u, modal in enumerate(modals):
-            encoder = GCNEncoder(modal.width, tuple(config.hidden), dropout=config.dropout,
-                                 input_dropout=config.input_dropout, last_activation=config.last_activation)
-            encoder.load_state_dict({f"layers.{k}.weight": torch.from_numpy(tensors[f"encoder.{u}.layer.{k}.weight"])
-                                     for k in range(len(config.hidden))})
-            encoders.append(encoder.eval())
+        associations = tensors["associations"]
+        encoders = [GCNEncoder(modal.width, tuple(config.hidden), dropout=config.dropout,
+                               input_dropout=config.input_dropout, last_activation=config.last_activation)
+                    for modal in modals]
         fusion = AttentionFusion(len(modals), embeddings.shape[1], embeddings.shape[2], mode=config.fusion)
-        fusion.load_state_dict({k[len("fusion."):]: torch.from_numpy(v) for k, v in tensors.items()
-                                if k.startswith("fusion.")})
+        # files written before the prior was stored always used training degrees
+        drug_prior = tensors.get("prior.drug", np.log1p(associations.sum(axis=1).astype(np.float64)))
+        mirna_prior = tensors.get("prior.mirna", np.log1p(associations.sum(axis=0).astype(np.float64)))
+        network = AMMGCNet(encoders, fusion, ActivityDecoder(drug_prior, mirna_prior, config.degree_prior),
+                           torch.from_numpy(embeddings), torch.from_numpy(tensors["coefficients"]),
+                           int(associations.shape[0]))
+        state = {_state_key(k): torch.from_numpy(v) for k, v in tensors.items()
+                 if k in ("embeddings", "coefficients", "prior.drug", "prior.mirna")
+                 or k.startswith(("encoder.", "fusion."))}
+        state.setdefault("decoder.drug_prior", torch.from_numpy(drug_prior))
+        state.setdefault("decoder.mirna_prior", torch.from_numpy(mirna_prior))
+        network.load_state_dict(state, strict=True)
+        network.eval()
         model = TrainedModel(
-            config=config, seed=int(metadata["seed"]), modals=modals, encoders=encoders, fusion=fusion,
-            embeddings=embeddings, coefficients=tensors["coefficients"], scores=tensors["scores"],
-            associations=tensors["associations"], drugs=pd.DataFrame(metadata["drugs"]),
+            config=config, seed=int(metadata["seed"]), modals=modals, network=network, scores=tensors["scores"],
+            associations=associations, drugs=pd.DataFrame(metadata["drugs"]),
             mirnas=pd.DataFrame(metadata["mirnas"]), views=metadata["views"],
             mirna_means={k[len("mirna_mean."):]: v for k, v in tensors.items() if k.startswith("mirna_mean.")},
-            # files written before the prior was stored always used training degrees
-            drug_prior=tensors.get("prior.drug", np.log1p(tensors["associations"].sum(axis=1).astype(np.float64))),
-            mirna_prior=tensors.get("prior.mirna", np.log1p(tensors["associations"].sum(axis=0).astype(np.float64))),
             info={**metadata["info"], "versions": metadata["versions"]},
             calibration=_calibration(metadata.get("calibration"), tensors))
     except ModelFileError:

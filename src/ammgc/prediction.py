@@ -16,6 +16,7 @@ training nodes.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import hashlib
 import json
@@ -34,7 +35,8 @@ from ammgc.data.dataset import Dataset
 from ammgc.errors import AmmgcError, DataError
 from ammgc.graph import row_normalize, stack_modal
 from ammgc.models.ammgc import AMMGC
-from ammgc.models.layers import AttentionFusion, GCNEncoder
+from ammgc.models.layers import GCNEncoder
+from ammgc.models.network import AMMGCNet
 from ammgc.ranking import rank_unobserved, resolve_names
 
 #: the drug views a new drug can get, and the key of ``drug_views_from_smiles`` that gives each
@@ -99,19 +101,13 @@ class TrainedModel:
     config: AMMGC.Config
     seed: int
     modals: list[ModalRecord]
-    encoders: list[GCNEncoder]
-    fusion: AttentionFusion
-    embeddings: np.ndarray  # (U, p + q, d) float32, training nodes, frozen
-    coefficients: np.ndarray  # (U, d) float32, attention coefficients from the training nodes
+    network: AMMGCNet  # encoders, fusion, decoder with the activity prior, frozen training embeddings
     scores: np.ndarray  # (p, q) float64
     associations: np.ndarray  # (p, q) uint8
     drugs: pd.DataFrame
     mirnas: pd.DataFrame
     views: dict[str, dict[str, Any]]
     mirna_means: dict[str, np.ndarray]
-    # log(1 + activity) of each training drug and miRNA: the degree prior's terms (AMMGC.drug_prior_)
-    drug_prior: np.ndarray
-    mirna_prior: np.ndarray
     info: dict[str, Any] = field(default_factory=dict)
     # probability and expected precision by rank, from an honest out-of-fold evaluation (None: not fitted)
     calibration: Calibration | None = None
@@ -119,6 +115,31 @@ class TrainedModel:
     @property
     def n_drugs(self) -> int:
         return int(self.associations.shape[0])
+
+    # --- the network's state, as arrays ---------------------------------------------------------
+
+    @property
+    def encoders(self) -> list[GCNEncoder]:
+        return list(self.network.encoders)
+
+    @property
+    def embeddings(self) -> np.ndarray:
+        """(U, p + q, d) float32: the training nodes' embeddings, frozen."""
+        return self.network.embeddings.cpu().numpy()
+
+    @property
+    def coefficients(self) -> np.ndarray:
+        """(U, d) float32: the attention coefficients from the training nodes."""
+        return self.network.coefficients.cpu().numpy()
+
+    @property
+    def drug_prior(self) -> np.ndarray:
+        """log(1 + activity) of each training drug: the prior's drug terms."""
+        return self.network.decoder.drug_prior.cpu().numpy()
+
+    @property
+    def mirna_prior(self) -> np.ndarray:
+        return self.network.decoder.mirna_prior.cpu().numpy()
 
     @property
     def n_mirnas(self) -> int:
@@ -155,36 +176,36 @@ class TrainedModel:
         n_drugs = _count_rows(drug_rows, self.drug_views, "drug")
         n_mirnas = _count_rows(mirna_rows, self.mirna_views, "miRNA")
         drug_out, mirna_out = [], []
-        for modal, encoder in zip(self.modals, self.encoders, strict=True):
+        for u, modal in enumerate(self.modals):
             d_width = sum(self.views[v]["width"] for v in modal.drug_views)
             m_width = sum(self.views[v]["width"] for v in modal.mirna_views)
             drug_x = stack_modal(_block(drug_rows, modal.drug_views, n_drugs), np.zeros((0, m_width)))
             mirna_x = stack_modal(np.zeros((0, d_width)), _block(mirna_rows, modal.mirna_views, n_mirnas))
-            drug_out.append(_isolated_embeddings(encoder, drug_x, modal.width))
-            mirna_out.append(_isolated_embeddings(encoder, mirna_x, modal.width))
+            drug_out.append(self._isolated_embeddings(u, drug_x, modal.width))
+            mirna_out.append(self._isolated_embeddings(u, mirna_x, modal.width))
         return np.stack(drug_out), np.stack(mirna_out)
+
+    def _isolated_embeddings(self, modal: int, x: np.ndarray, width: int) -> np.ndarray:
+        if x.shape[0] and x.shape[1] != width:
+            raise AmmgcError(f"new node features are {x.shape[1]} wide, the model's modal expects {width}")
+        features = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))
+        return self.network.embed_isolated(modal, features).cpu().numpy()
 
     def fused(self, embeddings: np.ndarray) -> np.ndarray:
         """Z = ||_u E^u diag(g^u) for stacked embeddings (U, n, d), with the trained coefficients."""
-        e = torch.from_numpy(np.ascontiguousarray(embeddings, dtype=np.float32))
-        g = torch.from_numpy(self.coefficients)
-        return (e * g[:, None, :]).permute(1, 0, 2).reshape(e.shape[1], -1).numpy()
+        with torch.no_grad():
+            return self.network.fuse(torch.from_numpy(np.ascontiguousarray(embeddings, dtype=np.float32))).numpy()
 
     def recomputed_scores(self) -> np.ndarray:
         """Scores of the known pairs recomputed from the stored embeddings (checks the stored ones)."""
-        z = self.fused(self.embeddings)
-        return self._pair_scores(z[:self.n_drugs], z[self.n_drugs:])
+        with torch.no_grad():
+            return self.network().cpu().numpy()
 
     def _pair_scores(self, drug_z: np.ndarray, mirna_z: np.ndarray) -> np.ndarray:
-        """Scores as ``AMMGC.score`` computes them: Z_i . Z_j + degree_prior * (log(1 + a_i) + log(1 + a_j)),
-        a logit (ranking key), with float32 products, float64 from there on. Activities are those of the training
-        graph; a new drug or miRNA has activity 0, so its prior term is its partner's alone."""
-        logits = (torch.from_numpy(drug_z) @ torch.from_numpy(mirna_z).T).numpy().astype(np.float64)
-        if self.config.degree_prior:
-            drug_log = _padded(self.drug_prior, drug_z.shape[0])
-            mirna_log = _padded(self.mirna_prior, mirna_z.shape[0])
-            logits = logits + self.config.degree_prior * (drug_log[:, None] + mirna_log[None, :])
-        return logits
+        """Scores as ``AMMGC.score`` computes them (the network's decoder): activities are the training
+        graph's; a new drug or miRNA has activity 0, so its prior term is its partner's alone."""
+        with torch.no_grad():
+            return self.network.decoder(torch.from_numpy(drug_z), torch.from_numpy(mirna_z)).numpy()
 
     def new_drug_rows(self, drugs: Sequence[NewDrug]) -> dict[str, np.ndarray]:
         """Raw drug view rows of new drugs, computed from their SMILES like the training drugs' views."""
@@ -308,12 +329,10 @@ class TrainedModel:
                               for c in ("name", "smiles", "cid", "mesh")})
         mirnas = pd.DataFrame({c: [_text(x) for x in dataset.mirnas[c]]
                                for c in ("name", "sequence") if c in dataset.mirnas})
-        return cls(config=model.config, seed=seed, modals=modals, encoders=list(model.encoders_),
-                   fusion=model.fusion_, embeddings=torch.stack(model.embeddings_).cpu().numpy().astype(np.float32),
-                   coefficients=np.asarray(model.coefficients_, dtype=np.float32), scores=model.score(),
-                   associations=np.asarray(dataset.associations, dtype=np.uint8), drugs=drugs, mirnas=mirnas,
-                   views=views, mirna_means=means, drug_prior=np.asarray(model.drug_prior_, dtype=np.float64),
-                   mirna_prior=np.asarray(model.mirna_prior_, dtype=np.float64),
+        # prediction runs on the CPU, wherever the model was trained
+        return cls(config=model.config, seed=seed, modals=modals, network=copy.deepcopy(model.network_).cpu(),
+                   scores=model.score(), associations=np.asarray(dataset.associations, dtype=np.uint8),
+                   drugs=drugs, mirnas=mirnas, views=views, mirna_means=means,
                    info={"dataset": dataset.name, "prior_counts": model.prior_counts_, "source": str(dataset.source),
                          "associations": dataset.n_associations, **(info or {})})
 
@@ -348,23 +367,6 @@ def _block(rows: dict[str, np.ndarray], views: Sequence[str], n: int) -> np.ndar
     if n == 0:
         return np.zeros((0, 0), dtype=np.float32)
     return np.hstack([row_normalize(rows[v]) for v in views])
-
-
-def _isolated_embeddings(encoder: GCNEncoder, x: np.ndarray, width: int) -> np.ndarray:
-    """The frozen encoder on nodes whose only edge is the self-loop (Â restricted to them is I)."""
-    if x.shape[0] == 0:
-        return np.zeros((0, encoder.layers[-1].weight.shape[1]), dtype=np.float32)
-    if x.shape[1] != width:
-        raise AmmgcError(f"new node features are {x.shape[1]} wide, the model's modal expects {width}")
-    encoder.eval()
-    with torch.no_grad():
-        features = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))
-        return encoder(features, torch.eye(x.shape[0])).numpy()
-
-
-def _padded(values: np.ndarray, n: int) -> np.ndarray:
-    """``values`` followed by zeros up to length ``n`` (the new nodes' log(1 + 0))."""
-    return np.concatenate([values, np.zeros(n - len(values))])
 
 
 def _check_new_names(new: list[str], known: list[str], what: str) -> None:

@@ -50,6 +50,7 @@ from ammgc.models.layers import (
     node_inner_products,
     sampled_inner_products,
 )
+from ammgc.models.network import ActivityDecoder, AMMGCNet
 from ammgc.params import (
     EPOCHS,
     LEARNING_RATE,
@@ -181,23 +182,23 @@ class AMMGC(Method):
         # log(1 + activity) per drug and per miRNA; score() adds their outer sum block by block, never all p x q
         drug_activity, mirna_activity, self.prior_counts_ = node_activity(train, dataset.publications,
                                                                           c.prior_counts)
-        self.drug_prior_, self.mirna_prior_ = np.log1p(drug_activity), np.log1p(mirna_activity)
-        offset = self._training_offset()
+        drug_prior, mirna_prior = np.log1p(drug_activity), np.log1p(mirna_activity)
+        offset = self._training_offset(drug_prior, mirna_prior)
         adjacency = _adjacency_operator(train, device)
         streams = [int(s.generate_state(1)[0]) for s in np.random.SeedSequence(seed).spawn(2 * len(specs) + 1)]
-        self.encoders_: list[GCNEncoder] = []  # kept to embed new drugs / miRNAs after training
+        encoders: list[GCNEncoder] = []
         inputs: list[Features] = []
         for k, spec in enumerate(specs):
             inputs.append(self.encoder_input(dataset, spec, device))
             torch.manual_seed((seed * 7919 + k) % 2**63)
-            self.encoders_.append(GCNEncoder(inputs[-1].shape[1], tuple(c.hidden), dropout=c.dropout,
-                                             input_dropout=c.input_dropout, last_activation=c.last_activation,
-                                             seed=streams[2 * k]).to(device))
+            encoders.append(GCNEncoder(inputs[-1].shape[1], tuple(c.hidden), dropout=c.dropout,
+                                       input_dropout=c.input_dropout, last_activation=c.last_activation,
+                                       seed=streams[2 * k]).to(device))
 
         def train_modal(k: int, stop: threading.Event) -> tuple[list[float], torch.Tensor, float]:
             start = time.perf_counter()
             pairs = _PairSampler(train, p_neg=c.p_neg, seed=streams[2 * k + 1], device=device, offset=offset)
-            encoder = self.encoders_[k]
+            encoder = encoders[k]
             losses = _train_encoder(encoder, inputs[k], adjacency, pairs, epochs=c.epochs_gcn, lr=c.lr,
                                     name=specs[k].name, stop=stop)
             encoder.eval()
@@ -213,31 +214,57 @@ class AMMGC(Method):
             trained = _run_concurrently(train_modal, len(specs), threads,
                                         order=sorted(range(len(specs)), key=lambda k: -inputs[k].shape[1]))
             self.modal_losses_ = [losses for losses, _, _ in trained]
-            self.embeddings_ = [embeddings for _, embeddings, _ in trained]
             self.timings_ = {spec.name: seconds for spec, (_, _, seconds) in zip(specs, trained, strict=True)}
             start = time.perf_counter()
-            stacked = torch.stack(self.embeddings_)
+            stacked = torch.stack([embeddings for _, embeddings, _ in trained])
             torch.manual_seed((seed * 7919 + 97) % 2**63)
-            self.fusion_ = AttentionFusion(len(specs), stacked.shape[1], stacked.shape[2],
-                                           mode=c.fusion).to(device)
+            fusion = AttentionFusion(len(specs), stacked.shape[1], stacked.shape[2], mode=c.fusion).to(device)
             pairs = _PairSampler(train, p_neg=c.p_neg, seed=streams[-1], device=device, offset=offset)
-            self.attention_losses_ = _train_fusion(self.fusion_, stacked, pairs, epochs=c.epochs_attention,
+            self.attention_losses_ = _train_fusion(fusion, stacked, pairs, epochs=c.epochs_attention,
                                                    lr=c.lr, threads=threads)
             with torch.no_grad():
-                self.coefficients_ = self.fusion_.coefficients(stacked).cpu().numpy()
-                self.fused_ = self.fusion_(stacked)
+                coefficients = fusion.coefficients(stacked)
             self.timings_["attention"] = _elapsed(start, device)
+        decoder = ActivityDecoder(drug_prior, mirna_prior, c.degree_prior).to(device)
+        self.network_ = AMMGCNet(encoders, fusion, decoder, stacked, coefficients, self.n_drugs)
         self.threads_ = threads
         self.modal_names_ = [s.name for s in specs]
 
-    def _training_offset(self) -> tuple[np.ndarray, np.ndarray] | None:
+    def _training_offset(self, drug_prior: np.ndarray, mirna_prior: np.ndarray
+                         ) -> tuple[np.ndarray, np.ndarray] | None:
         """Per-drug and per-miRNA terms added to every training logit (``prior_in_training``), centred so the
         mean pair's offset is 0: the embeddings then learn what the activity prior does not explain."""
         weight = self.config.prior_in_training
         if not weight:
             return None
-        return (weight * (self.drug_prior_ - self.drug_prior_.mean()),
-                weight * (self.mirna_prior_ - self.mirna_prior_.mean()))
+        return weight * (drug_prior - drug_prior.mean()), weight * (mirna_prior - mirna_prior.mean())
+
+    # --- what fit leaves, read from the network -------------------------------------------------------
+
+    @property
+    def encoders_(self) -> list[GCNEncoder]:
+        return list(self.network_.encoders)
+
+    @property
+    def fusion_(self) -> AttentionFusion:
+        return self.network_.fusion
+
+    @property
+    def embeddings_(self) -> list[torch.Tensor]:
+        return list(self.network_.embeddings)
+
+    @property
+    def coefficients_(self) -> np.ndarray:
+        return self.network_.coefficients.cpu().numpy()
+
+    @property
+    def drug_prior_(self) -> np.ndarray:
+        """log(1 + activity) of each training drug."""
+        return self.network_.decoder.drug_prior.cpu().numpy()
+
+    @property
+    def mirna_prior_(self) -> np.ndarray:
+        return self.network_.decoder.mirna_prior.cpu().numpy()
 
     def _score(self) -> np.ndarray:
         """Z_i . Z_{p+j} + degree_prior * (log(1 + a_i) + log(1 + a_j)), a = activity in the training graph.
@@ -260,25 +287,20 @@ class AMMGC(Method):
         p x q matrix costs 8 bytes a pair and about three times that while computed, which stops fitting
         in memory around 10^9 pairs (the 100x synthetic benchmark, ``benchmarks/bench_scale.py``).
         """
-        rows = max(1, max_entries // max(1, self.fused_.shape[0] - self.n_drugs))
+        rows = max(1, max_entries // max(1, self.network_.embeddings.shape[1] - self.n_drugs))
         for start in range(0, self.n_drugs, rows):
             yield start, self._block_scores(start, min(start + rows, self.n_drugs))
 
     @property
     def _logits(self) -> np.ndarray:
         """Decoder logits Z_i . Z_{p+j} of every pair (p x q, float64), without the degree prior."""
-        return self._block_logits(0, self.n_drugs)
-
-    def _block_logits(self, start: int, stop: int) -> np.ndarray:
+        fused = self.network_.fused
         with torch.no_grad():
-            return (self.fused_[start:stop] @ self.fused_[self.n_drugs:].T).cpu().numpy().astype(np.float64)
+            return (fused[:self.n_drugs] @ fused[self.n_drugs:].T).cpu().numpy().astype(np.float64)
 
     def _block_scores(self, start: int, stop: int) -> np.ndarray:
-        logits = self._block_logits(start, stop)
-        if self.config.degree_prior:
-            log_activity = self.drug_prior_[start:stop, None] + self.mirna_prior_[None, :]
-            logits = logits + self.config.degree_prior * log_activity
-        return logits
+        with torch.no_grad():
+            return self.network_(start, stop).cpu().numpy()
 
     def modal_scores(self) -> list[np.ndarray]:
         """Each modal's own logits E_i . E_{p+j} (paper eq. 3 before its sigmoid; ranking keys, see ``score``)."""
