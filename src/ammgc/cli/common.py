@@ -13,7 +13,14 @@ from ammgc.errors import AmmgcError
 DataOption = Annotated[Path | None, typer.Option(
     "--data", help="Dataset: a benchmark directory or a bring-your-own dataset (default: $AMMGC_DATA, "
                    "then the user cache, filled from the benchmark shipped in the package).")]
-JobsOption = Annotated[int, typer.Option("--jobs", min=0, help="Folds run in parallel processes (0: one per core).")]
+JobsOption = Annotated[int, typer.Option("--jobs", min=0, help="Folds run in parallel processes (0: one per core); "
+                                                                "with --executor dask and no --scheduler, the "
+                                                                "local cluster's workers.")]
+ExecutorOption = Annotated[str, typer.Option(
+    "--executor", help="Where folds run: local (this machine's processes) or dask (a Dask cluster: --scheduler, "
+                       "or a local one).")]
+SchedulerOption = Annotated[str | None, typer.Option(
+    "--scheduler", help="Address of a Dask scheduler (tcp://host:8786) for --executor dask.")]
 MirbaseOption = Annotated[Path | None, typer.Option(
     "--mirbase", help="Directory with miRBase FASTA files (default: $AMMGC_MIRBASE, then the user cache).")]
 SeedOption = Annotated[int, typer.Option("--seed", min=0, max=2**32 - 1, help="Seed of every stochastic step.")]

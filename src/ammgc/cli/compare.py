@@ -10,14 +10,17 @@ import typer
 from ammgc.cli.common import (
     CutoffsOption,
     DataOption,
+    ExecutorOption,
     JobsOption,
     MirbaseOption,
     RepeatsOption,
+    SchedulerOption,
     SeedOption,
     parse_options,
     resolve_jobs,
     split_settings,
 )
+from ammgc.evaluation.cluster import execution
 from ammgc.evaluation.splits import DEFAULT_CUTOFFS
 
 
@@ -50,6 +53,8 @@ def compare(
                         "each goes to OUT/<split>/ and OUT/protocols.md compares them.")] = "pair",
     cutoffs: CutoffsOption = None,
     jobs: JobsOption = 0,
+    executor: ExecutorOption = "local",
+    scheduler: SchedulerOption = None,
     out: Annotated[Path, typer.Option("--out", help="Output directory (resumable per method and fold).")
                    ] = Path("runs/compare"),
     option: Annotated[list[str] | None, typer.Option(
@@ -72,12 +77,13 @@ def compare(
     cutoff_values = settings.get("time", (None, None, DEFAULT_CUTOFFS))[2]
     common = dict(mirbase=mirbase, methods=methods, configs=method_options(option), n_folds=folds, seed=seed,
                   cutoffs=cutoff_values, jobs=resolve_jobs(jobs))
-    if len(names) == 1:
-        (name, n_repeats, _), = settings.values()
-        results = {name: run_compare(data=data, split=name, repeats=n_repeats, out=out, **common)}
-    else:
-        results = run_protocols(splits=names, data=data, out=out,
-                                repeats={name: s[1] for name, s in settings.items()}, **common)
+    with execution(executor, scheduler):
+        if len(names) == 1:
+            (name, n_repeats, _), = settings.values()
+            results = {name: run_compare(data=data, split=name, repeats=n_repeats, out=out, **common)}
+        else:
+            results = run_protocols(splits=names, data=data, out=out,
+                                    repeats={name: s[1] for name, s in settings.items()}, **common)
     for name, bodies in results.items():
         width = max(len(m) for m in bodies)
         typer.echo(f"{name} split:")

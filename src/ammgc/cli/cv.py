@@ -11,15 +11,18 @@ from ammgc.cli.common import (
     CutoffsOption,
     DataOption,
     DeviceOption,
+    ExecutorOption,
     JobsOption,
     MirbaseOption,
     RepeatsOption,
+    SchedulerOption,
     SeedOption,
     SplitOption,
     method_config,
     resolve_jobs,
     split_settings,
 )
+from ammgc.evaluation.cluster import execution
 
 
 def register(app: typer.Typer) -> None:
@@ -43,6 +46,8 @@ def cv(
                                                          help="AMMGC: epochs of the attention network.")] = None,
     device: DeviceOption = "cpu",
     jobs: JobsOption = 0,
+    executor: ExecutorOption = "local",
+    scheduler: SchedulerOption = None,
     out: Annotated[Path, typer.Option("--out", help="Output directory (resumable).")] = Path("runs/cv"),
     option: Annotated[list[str] | None, typer.Option(
         "--option", "-o", help="Any method option as KEY=VALUE (JSON value), e.g. -o hidden=[128,256].")] = None,
@@ -52,8 +57,9 @@ def cv(
     from ammgc.experiments.cv import run_cv
     config = method_config(option, device, p_neg=p_neg, epochs_gcn=epochs_gcn, epochs_attention=epochs_attention)
     split, repeats, cutoff_values = split_settings(split, repeats, cutoffs)
-    body = run_cv(data=data, mirbase=mirbase, method=method, config=config, n_folds=folds, repeats=repeats,
-                  seed=seed, split=split, cutoffs=cutoff_values, jobs=resolve_jobs(jobs), out=out)
+    with execution(executor, scheduler):
+        body = run_cv(data=data, mirbase=mirbase, method=method, config=config, n_folds=folds, repeats=repeats,
+                      seed=seed, split=split, cutoffs=cutoff_values, jobs=resolve_jobs(jobs), out=out)
     mean, std, sem = body["mean"], body["std"], body["sem"]
     plan = f"cut-offs {', '.join(map(str, cutoff_values))}" if split == "time" else f"{repeats} x {folds}-fold"
     typer.echo(f"{method} ({split} split, {plan}): "

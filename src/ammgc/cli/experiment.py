@@ -10,12 +10,15 @@ import typer
 from ammgc.cli.common import (
     DataOption,
     DeviceOption,
+    ExecutorOption,
     JobsOption,
     MirbaseOption,
+    SchedulerOption,
     SeedOption,
     method_config,
     resolve_jobs,
 )
+from ammgc.evaluation.cluster import execution
 
 app = typer.Typer(no_args_is_help=True, help="The paper's other studies: ablation, sensitivity, attention, "
                                              "case study.")
@@ -44,6 +47,8 @@ def ablation(
     repeats: RepeatsOption = 10,
     seed: SeedOption = 0,
     jobs: JobsOption = 0,
+    executor: ExecutorOption = "local",
+    scheduler: SchedulerOption = None,
     variant: Annotated[list[str] | None, typer.Option(
         "--variant", help="Run only these variants (repeatable): full, no_attention, no_biological, "
                           "no_multimodal, modal1..modal4.")] = None,
@@ -55,8 +60,9 @@ def ablation(
     """The paper's Table 2: eight AMMGC variants and popularity under the same CV; writes OUT/table2.md/.csv."""
     from ammgc.experiments.ablation import VARIANTS, run_ablation
 
-    bodies = run_ablation(data=data, mirbase=mirbase, config=method_config(option, device), variants=variant,
-                          n_folds=folds, repeats=repeats, seed=seed, jobs=resolve_jobs(jobs), out=out)
+    with execution(executor, scheduler):
+        bodies = run_ablation(data=data, mirbase=mirbase, config=method_config(option, device), variants=variant,
+                              n_folds=folds, repeats=repeats, seed=seed, jobs=resolve_jobs(jobs), out=out)
     labels = {v.key: v.label for v in VARIANTS} | {"popularity": "popularity"}
     for key, body in bodies.items():
         typer.echo(f"{labels[key]}: {_table(body)}")
@@ -74,6 +80,8 @@ def sensitivity(
     repeats: RepeatsOption = 10,
     seed: SeedOption = 0,
     jobs: JobsOption = 0,
+    executor: ExecutorOption = "local",
+    scheduler: SchedulerOption = None,
     device: DeviceOption = "cpu",
     out: Annotated[Path | None, typer.Option("--out", help="Output directory (default runs/sensitivity/PARAM).")
                    ] = None,
@@ -84,8 +92,10 @@ def sensitivity(
 
     parsed = parse_values(param, values)
     out = out or Path("runs/sensitivity") / param
-    rows = run_sensitivity(param=param, values=parsed, data=data, mirbase=mirbase, config=method_config(option, device),
-                           n_folds=folds, repeats=repeats, seed=seed, jobs=resolve_jobs(jobs), out=out)
+    with execution(executor, scheduler):
+        rows = run_sensitivity(param=param, values=parsed, data=data, mirbase=mirbase,
+                               config=method_config(option, device), n_folds=folds, repeats=repeats, seed=seed,
+                               jobs=resolve_jobs(jobs), out=out)
     for r in rows:
         if r["source"] == "ours":
             typer.echo(f"{r['label']}: AUPR {r['aupr']:.4f} ± {r['aupr_std']:.4f}, AUC {r['auc']:.4f} ± "

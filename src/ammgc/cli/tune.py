@@ -11,14 +11,17 @@ import typer
 from ammgc.cli.common import (
     CutoffsOption,
     DataOption,
+    ExecutorOption,
     JobsOption,
     MirbaseOption,
+    SchedulerOption,
     SeedOption,
     SplitOption,
     parse_options,
     resolve_jobs,
     split_settings,
 )
+from ammgc.evaluation.cluster import execution
 
 
 def register(app: typer.Typer) -> None:
@@ -51,6 +54,8 @@ def tune(
     inner_folds: Annotated[int, typer.Option("--inner-folds", min=2, help="Inner folds (study, pair).")] = 3,
     seed: SeedOption = 0,
     jobs: JobsOption = 0,
+    executor: ExecutorOption = "local",
+    scheduler: SchedulerOption = None,
     grid: Annotated[list[str] | None, typer.Option(
         "--grid", "-g", help="Values to try as KEY=[v1,v2] (JSON list); several multiply. Default: the method's "
                              "own grid (ammgc.experiments.tune.DEFAULT_GRIDS).")] = None,
@@ -67,9 +72,10 @@ def tune(
     if split not in ("pair", "study", "time"):
         raise typer.BadParameter("tuning supports pair, study and time", param_hint="--split")
     points = grid_options(grid)
-    chosen = run_tune(load_for_split(data, split), method, split=split, grid=points, base=parse_options(option),
-                      inner_folds=inner_folds, seed=seed, n_folds=folds, cutoffs=cutoff_values,
-                      jobs=resolve_jobs(jobs), out=out, mirbase=mirbase)
+    with execution(executor, scheduler):
+        chosen = run_tune(load_for_split(data, split), method, split=split, grid=points,
+                          base=parse_options(option), inner_folds=inner_folds, seed=seed, n_folds=folds,
+                          cutoffs=cutoff_values, jobs=resolve_jobs(jobs), out=out, mirbase=mirbase)
     typer.echo(f"chosen for {method} under the {split} protocol: {json.dumps(chosen['point'], sort_keys=True)} "
                f"(inner AP {chosen['inner_ap']:.4f})")
     typer.echo(f"wrote {out / 'tune.md'}, {out / 'tune.csv'}, {out / 'best.json'}")

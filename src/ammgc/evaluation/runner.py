@@ -19,6 +19,7 @@ from tqdm.auto import tqdm
 
 from ammgc.data.dataset import Dataset
 from ammgc.errors import AmmgcError, TrainingError
+from ammgc.evaluation.cluster import current_execution, run_on_dask
 from ammgc.evaluation.metrics import METRICS, evaluate_scores
 from ammgc.evaluation.splits import DEFAULT_CUTOFFS, PUBLICATION_SPLITS, Fold, SplitKind, make_folds
 from ammgc.evaluation.store import FoldStore
@@ -158,6 +159,13 @@ def _exit_when_orphaned(parent: int, interval: float = 1.0) -> None:
     os._exit(1)
 
 
+def _dask_fold(dataset: Dataset, item: tuple[str, dict[str, Any], Fold, int, int]) -> dict[str, Any]:
+    """One fold as a Dask task: the run's thread count, then the fold as a local worker runs it."""
+    method, config, fold, seed, threads = item
+    _init_worker(threads)
+    return run_fold(dataset, method, config, fold, seed)
+
+
 def _worker(args: tuple[Dataset, str, dict[str, Any], Fold, int]) -> dict[str, Any]:
     return run_fold(*args)
 
@@ -197,8 +205,13 @@ def cross_validate(dataset: Dataset, method: str, config: dict[str, Any] | None 
         bar.set_postfix(aupr=f"{np.mean([r['aupr'] for r in records.values()]):.4f}",
                         auc=f"{np.mean([r['auc'] for r in records.values()]):.4f}")
 
+    execution = current_execution()
     try:
-        if jobs <= 1 or len(todo) <= 1:
+        if execution.kind == "dask" and todo:
+            run_on_dask(_dask_fold, dataset, [(method, config, fold, seed, training_threads()) for fold in todo],
+                        scheduler=execution.scheduler, workers=jobs,
+                        finish=lambda item, record: finish(item[2].key, record))
+        elif jobs <= 1 or len(todo) <= 1:
             _init_worker(training_threads())
             for fold in todo:
                 finish(fold.key, run_fold(dataset, method, config, fold, seed))
