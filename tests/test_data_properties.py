@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import os
 import tempfile
 from collections.abc import Iterator
@@ -443,7 +444,7 @@ def test_corrupted_own_data_is_refused_or_exact(own: Own, data: st.DataObject) -
             associations[own.drugs.index(rows[r][0]), own.mirnas.index(rows[r][1])] = int(float(token))
             if associations.any():
                 changes = {"associations": associations}
-        elif is_number(token) and rel != "associations.csv":
+        elif is_number(token) and rel != "associations.csv" and math.isfinite(float(token)):  # 1e400 is an error
             key, order = ("fp", own.drug_order) if rel == "features/drug/fp.csv" else ("expr", own.mirna_order)
             matrix = (own.drug_features if key == "fp" else own.mirna_features).copy()
             matrix[order[r - 1], c - 1] = float(token)

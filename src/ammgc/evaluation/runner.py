@@ -22,7 +22,7 @@ from ammgc.errors import AmmgcError, TrainingError
 from ammgc.evaluation.cluster import current_execution, run_on_dask
 from ammgc.evaluation.metrics import METRICS, evaluate_scores
 from ammgc.evaluation.splits import DEFAULT_CUTOFFS, PUBLICATION_SPLITS, Fold, SplitKind, make_folds
-from ammgc.evaluation.store import FoldStore
+from ammgc.evaluation.store import FoldStore, shared_store
 from ammgc.methods import make_method
 from ammgc.runtime import training_threads
 
@@ -103,20 +103,29 @@ def _curves(y_true: np.ndarray, y_score: np.ndarray) -> dict[str, list[float]]:
 def run_fingerprint(dataset: Dataset, method: str, config: dict[str, Any], *, n_folds: int, seed: int,
                     split: str, cutoffs: Sequence[float] = DEFAULT_CUTOFFS) -> str:
     """A hash of everything that determines a fold's result; a resumed run must match it: the configuration
-    and protocol, the associations, the names, every view's values (so an edited SMILES, sequence or
-    feature file counts, whether the view is read or computed), and the code's version."""
+    and protocol, the associations, the names, the values of every view the method reads (so an edited
+    SMILES, sequence or feature file counts, whether the view is read or computed), the publications where
+    the split or the method reads them, and the code's version. What the method does not read is left out,
+    so one configuration run inside different studies (``ammgc study``) shares its folds."""
     from ammgc import __version__
 
     def digest(array: np.ndarray) -> str:
         return hashlib.sha1(np.ascontiguousarray(array).tobytes()).hexdigest()
 
+    model = make_method(method, **config)
+    views_used = getattr(model, "views_used", None)
+    if views_used is not None:
+        used = views_used(dataset)
+        read = {*used["drug"], *used["mirna"]}
+    else:
+        read = set(dataset.views) if model.uses_features else set()
     fields: dict[str, Any] = {
         "method": method, "config": config, "n_folds": n_folds, "seed": seed, "split": split,
         "record": RECORD_VERSION, "ammgc": __version__, "associations": digest(dataset.associations),
         "names": hashlib.sha1("\n".join([*dataset.drug_names, "", *dataset.mirna_names]).encode()).hexdigest(),
         "views": sorted((v.name, v.entity, digest(np.asarray(v.matrix, dtype=np.float64)))
-                        for v in dataset.views.values())}
-    if split in PUBLICATION_SPLITS or dataset.publications is not None:
+                        for v in dataset.views.values() if v.name in read)}
+    if split in PUBLICATION_SPLITS or (dataset.publications is not None and model.publications_use() != "unused"):
         fields["publications"] = dataset.publications.digest() if dataset.publications is not None else None
     if split == "time":
         fields["cutoffs"] = list(cutoffs)
@@ -188,17 +197,29 @@ def cross_validate(dataset: Dataset, method: str, config: dict[str, Any] | None 
     plan = plan_folds(dataset, split=split, n_folds=n_folds, repeats=repeats, seed=seed, cutoffs=cutoffs)
     store = FoldStore(Path(out), fingerprint) if out is not None else None
     done = {key: rec for key, rec in (store.load_all() if store else {}).items()}
-    todo = [f for f in plan if f.key not in done]
     records: dict[str, dict[str, Any]] = {f.key: done[f.key] for f in plan if f.key in done}
     if records and store and progress:
         tqdm.write(f"resuming: {len(records)} of {len(plan)} folds already done in {store.dir}",
                    file=sys.stderr)
+    shared = shared_store(fingerprint)
+    if shared is not None:
+        from_shared = {k: r for k, r in shared.load_all().items() if k not in records and k in {f.key for f in plan}}
+        for key, record in from_shared.items():
+            records[key] = record
+            if store:
+                store.save(key, record)
+        if from_shared and progress:
+            tqdm.write(f"{len(from_shared)} of {len(plan)} folds of this configuration were already trained in "
+                       f"this study", file=sys.stderr)
+    todo = [f for f in plan if f.key not in records]
     bar = tqdm(total=len(plan), initial=len(records), desc=f"{method} cv", unit="fold", disable=not progress)
 
     def finish(fold_key: str, record: dict[str, Any]) -> None:
         records[fold_key] = record
         if store:
             store.save(fold_key, record)
+        if shared:
+            shared.save(fold_key, record)
         if on_fold:
             on_fold(record)
         bar.update(1)
@@ -231,8 +252,9 @@ def cross_validate(dataset: Dataset, method: str, config: dict[str, Any] | None 
                     raise
     finally:
         bar.close()
-        if store:
-            store.close()
+        for opened in (store, shared):
+            if opened:
+                opened.close()
     result.folds = [records[f.key] for f in plan]
     return result
 

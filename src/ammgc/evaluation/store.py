@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -84,3 +87,25 @@ def _lock(path: Path, out: Path) -> int | None:
         os.close(fd)  # e.g. a network filesystem without locks: run unguarded rather than not at all
         return None
     return fd
+
+
+_SHARED: ContextVar[Path | None] = ContextVar("ammgc_shared_folds", default=None)
+
+
+@contextmanager
+def shared_folds(directory: str | os.PathLike[str]) -> Iterator[Path]:
+    """Inside the block every cross-validation also keeps its finished folds in ``directory/<fingerprint>/``,
+    and takes a fold from there that a run of the same fingerprint already finished: a configuration that
+    several studies run (``ammgc study``: the paper's model is also Table 2's full model, Table 3's 1:1 and
+    Figure 3's depth 2 and width 256) is trained once."""
+    token = _SHARED.set(Path(directory))
+    try:
+        yield Path(directory)
+    finally:
+        _SHARED.reset(token)
+
+
+def shared_store(fingerprint: str) -> FoldStore | None:
+    """The shared store of ``fingerprint`` inside a ``shared_folds`` block, else None."""
+    directory = _SHARED.get()
+    return FoldStore(directory / fingerprint, fingerprint) if directory is not None else None

@@ -81,7 +81,7 @@ def sensitivity_config(base: dict[str, Any], param: str, value: float) -> dict[s
     if param == "width":
         return {**base, "hidden": (*hidden[:-1], int(value))}
     if param == "p_neg":
-        return {**base, "p_neg": value}
+        return {**base, "p_neg": float(value)}  # a float as the default is, so equal settings look equal
     raise AmmgcError(f"unknown parameter {param!r}; choose one of {', '.join(PARAMS)}")
 
 

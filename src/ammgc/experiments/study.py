@@ -1,0 +1,195 @@
+"""The whole study in one run (`ammgc study`): every table and figure of the paper, then the honest protocols.
+
+Parts, each written by the command that makes it alone, into its own folder of ``out``:
+
+* ``table1``: Table 1, every method under the paper's random-pair protocol (``ammgc compare``);
+* ``table2``: Table 2, the ablation variants (``ammgc experiment ablation``);
+* ``table3``: Table 3, negatives per positive 1, 5, 10 (``ammgc experiment sensitivity --param p_neg``);
+* ``figure3``: Figure 3, depth 1-6 and width 16-512 (``... --param layers`` / ``--param width``);
+* ``protocols``: Table 1 under the study and time splits (``ammgc compare --split study,time``).
+
+The paper's experiments use the paper-faithful configuration (the ``ammgc-paper`` preset: 400 + 1,000
+epochs, no prior), the honest protocols every method's default. Folds are shared through
+``out/shared-folds`` (``ammgc.evaluation.store.shared_folds``): the paper's model is Table 1's
+``ammgc-paper`` row, Table 2's full model, Table 3's 1:1, and Figure 3's depth 2 and width 256, and it is
+trained once. Every part resumes fold by fold; ``out/index.md`` links them all.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ammgc.data.dataset import Dataset
+from ammgc.errors import AmmgcError
+from ammgc.io import atomic_write_text, ensure_writable_dir
+from ammgc.methods import PRESETS, make_method, resolve_method
+
+PARTS = ("table1", "table2", "table3", "figure3", "protocols")
+#: Repeats of the honest protocols (as `ammgc compare --split study,time`): the time split has its cut-offs.
+PROTOCOL_REPEATS = {"study": 5, "time": 1}
+#: The configuration of the paper's experiments.
+PAPER_PRESET = "ammgc-paper"
+#: Seconds per fold on 2 cores, for the plan's estimate only: AMMGC costs about this per epoch (GCN epochs
+#: of every modal, then attention epochs; benchmarks/RESULTS.md), every other method about a fixed time.
+AMMGC_SECONDS_PER_EPOCH = 0.01
+AMMGC_SECONDS_PER_FOLD = 0.6
+BASELINE_SECONDS_PER_FOLD = 2.0
+
+
+@dataclass(frozen=True)
+class Training:
+    """One configuration cross-validated in one part of the study."""
+
+    part: str
+    label: str
+    method: str
+    config: dict[str, Any]
+    split: str
+    folds: int
+
+    @property
+    def key(self) -> str:
+        """Equal keys train identically (what the shared folds make use of)."""
+        config = make_method(self.method, **self.config).config_dict()
+        return json.dumps([self.method, config, self.split, self.folds], sort_keys=True, default=str)
+
+    def seconds(self) -> float:
+        if self.method != "ammgc":
+            return BASELINE_SECONDS_PER_FOLD * self.folds
+        c = make_method("ammgc", **self.config).config
+        return (AMMGC_SECONDS_PER_FOLD + AMMGC_SECONDS_PER_EPOCH * (c.epochs_gcn + c.epochs_attention)) * self.folds
+
+
+def plan_study(*, parts: Sequence[str] = PARTS, repeats: int = 10, n_folds: int = 5,
+               overrides: dict[str, Any] | None = None) -> list[Training]:
+    """Every configuration the study cross-validates, part by part (the same configuration may recur)."""
+    from ammgc.experiments.ablation import VARIANTS, variant_config
+    from ammgc.experiments.compare import ALL_METHODS
+    from ammgc.experiments.sensitivity import PARAMS, sensitivity_config
+
+    unknown = [p for p in parts if p not in PARTS]
+    if unknown:
+        raise AmmgcError(f"unknown part(s) {unknown} of the study; choose from {', '.join(PARTS)}")
+    overrides = dict(overrides or {})
+    paper = {**PRESETS[PAPER_PRESET][1], **overrides}
+    pair_folds = n_folds * repeats
+    plan: list[Training] = []
+
+    def compare_rows(part: str, split: str, folds: int) -> None:
+        for name in ALL_METHODS:
+            method, preset = resolve_method(name)
+            plan.append(Training(part, name, method, {**preset, **(overrides if method == "ammgc" else {})},
+                                 split, folds))
+
+    for part in parts:
+        if part == "table1":
+            compare_rows(part, "pair", pair_folds)
+        elif part == "table2":
+            plan += [Training(part, v.label, "ammgc", variant_config(paper, v), "pair", pair_folds) for v in VARIANTS]
+        elif part == "table3":
+            plan += [Training(part, f"p_neg = {v:g}", "ammgc", sensitivity_config(paper, "p_neg", v), "pair",
+                              pair_folds) for v in PARAMS["p_neg"]]
+        elif part == "figure3":
+            plan += [Training(part, f"{param} = {v:g}", "ammgc", sensitivity_config(paper, param, v), "pair",
+                              pair_folds) for param in ("layers", "width") for v in PARAMS[param]]
+        else:
+            compare_rows(part, "study", n_folds * PROTOCOL_REPEATS["study"])
+            compare_rows(part, "time", 3)
+    return plan
+
+
+def plan_text(plan: list[Training], *, jobs: int) -> str:
+    """What the study will train, how much is shared, and an estimate of the time it takes."""
+    distinct: dict[str, Training] = {}
+    for training in plan:
+        distinct.setdefault(training.key, training)
+    folds = sum(t.folds for t in plan)
+    unique_folds = sum(t.folds for t in distinct.values())
+    seconds = sum(t.seconds() for t in distinct.values()) / max(1, jobs)
+    lines = [f"study plan: {len(plan)} cross-validations, {len(distinct)} distinct configurations; "
+             f"{unique_folds} fold trainings ({folds - unique_folds} shared between parts)"]
+    for part in dict.fromkeys(t.part for t in plan):
+        mine = [t for t in plan if t.part == part]
+        lines.append(f"  {part}: {len(mine)} configurations, {sum(t.folds for t in mine)} folds")
+    lines.append(f"estimated time: about {seconds / 60:.0f} min on {jobs} process(es) (a rough model: "
+                 f"{AMMGC_SECONDS_PER_EPOCH} s per AMMGC epoch, {BASELINE_SECONDS_PER_FOLD:g} s per baseline fold)")
+    return "\n".join(lines)
+
+
+def run_study(*, data: str | os.PathLike[str] | Dataset | None = None, mirbase: str | os.PathLike[str] | None = None,
+              parts: Sequence[str] = PARTS, repeats: int = 10, n_folds: int = 5, seed: int = 0, jobs: int = 1,
+              overrides: dict[str, Any] | None = None, out: str | os.PathLike[str] = "runs/study",
+              progress: bool = True) -> dict[str, Any]:
+    """Run every part into ``out`` (see the module docstring); write ``out/index.md``. Returns
+    {part: what the part's command returns}."""
+    from ammgc.data import load_dataset
+    from ammgc.evaluation.store import shared_folds
+    from ammgc.experiments.ablation import run_ablation
+    from ammgc.experiments.compare import ALL_METHODS, run_compare, run_protocols
+    from ammgc.experiments.sensitivity import run_sensitivity
+
+    plan = plan_study(parts=parts, repeats=repeats, n_folds=n_folds, overrides=overrides)  # checks before work
+    out = ensure_writable_dir(out)
+    dataset = data if isinstance(data, Dataset) else load_dataset(data)
+    overrides = dict(overrides or {})
+    paper = {**PRESETS[PAPER_PRESET][1], **overrides}
+    ammgc_configs = {name: overrides for name in ALL_METHODS if resolve_method(name)[0] == "ammgc" and overrides}
+    common = {"mirbase": mirbase, "n_folds": n_folds, "seed": seed, "jobs": jobs, "progress": progress}
+    results: dict[str, Any] = {}
+    with shared_folds(out / "shared-folds"):
+        for part in parts:
+            if progress:
+                print(f"== {part}", file=sys.stderr)
+            if part == "table1":
+                results[part] = run_compare(data=dataset, configs=ammgc_configs, repeats=repeats, out=out / part,
+                                            **common)
+            elif part == "table2":
+                results[part] = run_ablation(data=dataset, config=paper, repeats=repeats, out=out / part, **common)
+            elif part == "table3":
+                results[part] = run_sensitivity(param="p_neg", data=dataset, config=paper, repeats=repeats,
+                                                out=out / part, **common)
+            elif part == "figure3":
+                results[part] = {param: run_sensitivity(param=param, data=dataset, config=paper, repeats=repeats,
+                                                         out=out / part / param, **common)
+                                 for param in ("layers", "width")}
+            else:
+                results[part] = run_protocols(splits=("study", "time"), data=dataset, configs=ammgc_configs,
+                                              repeats=PROTOCOL_REPEATS, out=out / part, **common)
+    atomic_write_text(out / "index.md", _index(parts, plan, repeats=repeats, n_folds=n_folds, seed=seed,
+                                               source=str(dataset.source)))
+    return results
+
+
+_PAGES = {"table1": [("Table 1: every method, random pairs", "table1/table1.md")],
+          "table2": [("Table 2: ablation", "table2/table2.md")],
+          "table3": [("Table 3: negatives per positive", "table3/sensitivity.md")],
+          "figure3": [("Figure 3A: GCN depth", "figure3/layers/sensitivity.md"),
+                      ("Figure 3B: embedding width", "figure3/width/sensitivity.md")],
+          "protocols": [("Table 1 under the study and time splits", "protocols/protocols.md")]}
+
+
+def _index(parts: Sequence[str], plan: list[Training], *, repeats: int, n_folds: int, seed: int, source: str) -> str:
+    lines = ["# The study", "", f"Data: {source}. Random-pair protocol: {repeats} x {n_folds}-fold, seed {seed}; "
+             "study split 5 x 5-fold; time split at 60/70/80% of the publication order.", ""]
+    for part in parts:
+        lines += [f"- [{title}]({path})" for title, path in _PAGES[part]]
+    lines += ["", "```", plan_text(plan, jobs=1), "```", "",
+              "Every part is also a command of its own (`ammgc compare`, `ammgc experiment ablation`, "
+              "`ammgc experiment sensitivity`); a configuration that several parts run was trained once "
+              "(`shared-folds/`)."]
+    return "\n".join(lines) + "\n"
+
+
+def study_parts(spec: str) -> list[str]:
+    """``all`` or comma-separated part names."""
+    items = [p.strip() for p in spec.split(",") if p.strip()]
+    parts = list(PARTS) if items == ["all"] else items
+    unknown = [p for p in parts if p not in PARTS]
+    if unknown or not parts:
+        raise AmmgcError(f"--parts: unknown {unknown or spec!r}; choose all or from {', '.join(PARTS)}")
+    return list(dict.fromkeys(parts))
