@@ -323,10 +323,11 @@ def test_cli_check_and_info_on_own_data(tmp_path: Path) -> None:
     result = runner.invoke(app, ["data", "check", str(root)])
     assert result.exit_code == 0, result.output
     assert "drugs:        3" in result.output and "warnings:" in result.output
-    assert "check: ok (1 warning)" in result.output
+    assert "check: ok (2 warnings)" in result.output  # a drug and a miRNA without pairs; a negative feature value
+    assert "negative feature value -0.001" in result.output
     assert runner.invoke(app, ["data", "check", "--strict", str(root)]).exit_code == 1
     parsed = json.loads(runner.invoke(app, ["data", "check", "--json", str(root)]).output)
-    assert parsed["associations"] == 3 and len(parsed["warnings"]) == 1
+    assert parsed["associations"] == 3 and len(parsed["warnings"]) == 2
     # --data names the dataset as on every other command
     assert json.loads(runner.invoke(app, ["data", "check", "--json", "--data", str(root)]).output) == parsed
     info = runner.invoke(app, ["data", "info", "--data", str(root)])

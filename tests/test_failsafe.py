@@ -361,3 +361,27 @@ def test_ctrl_c_still_interrupts_after_fingerprints_from_smiles() -> None:
     child.send_signal(signal.SIGINT)
     out, _ = child.communicate(timeout=60)
     assert out.strip() == "interrupted"
+
+
+# --- 15. feature rows that row normalisation would ruin ------------------------------------------------------
+
+def test_feature_rows_are_normalised_by_magnitude_and_overflow_is_an_error(tmp_path: Path) -> None:
+    from conftest import write_tiny_own_dataset
+
+    from ammgc.data import load_dataset
+    from ammgc.data.byo import read_own_dataset
+    from ammgc.errors import DataError
+    from ammgc.graph import row_normalize
+
+    # a row 1, -1, 0 sums to 0: it keeps its signs and scale instead of becoming zeros or exploding
+    np.testing.assert_allclose(row_normalize(np.array([[1.0, -1.0, 0.0], [1e-13, -1e-13 + 1e-20, 0.0]])),
+                               [[0.5, -0.5, 0.0], [0.5, -0.5, 0.0]], atol=1e-6)
+    data = write_tiny_own_dataset(tmp_path / "data")
+    table = data / "features" / "mirna" / "expression.csv"
+    lines = table.read_text().splitlines()
+    name = lines[1].split(",")[0]
+    table.write_text("\n".join([lines[0], f"{name},-1,1,0,0,0", *lines[2:]]) + "\n")
+    assert any("row 2, column 2: negative feature value -1" in w for w in read_own_dataset(data).warnings)
+    table.write_text("\n".join([lines[0], f"{name},1e308,1e308,0,0,0", *lines[2:]]) + "\n")
+    with pytest.raises(DataError, match="expression.csv, row 2: the row's values are too large to sum"):
+        load_dataset(data)

@@ -44,9 +44,11 @@ def normalized_adjacency_csr(train: np.ndarray) -> sp.csr_matrix:
 
 
 def row_normalize(matrix: np.ndarray) -> np.ndarray:
-    """Divide each row by its sum; rows summing to zero stay zero (SPEC section 1)."""
+    """Divide each row by its sum (SPEC section 1); all-zero rows stay zero. The sum is of absolute values:
+    the same for the paper's non-negative features, and for a row with negative values (centred expression)
+    it keeps signs and scale instead of dividing by a sum near zero."""
     m = np.asarray(matrix, dtype=np.float64)
-    sums = m.sum(axis=1, keepdims=True)
+    sums = np.abs(m).sum(axis=1, keepdims=True)
     out = np.divide(m, sums, out=np.zeros_like(m), where=sums != 0)
     return out.astype(np.float32)
 

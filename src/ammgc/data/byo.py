@@ -95,7 +95,7 @@ def read_own_dataset(path: str | os.PathLike[str]) -> OwnData:
     views: dict[str, FeatureView] = {}
     if root.is_dir():
         for file, entity in _feature_files(root / "features", warnings):
-            view = _read_view(file, entity, drug_names, mirna_names)
+            view = _read_view(file, entity, drug_names, mirna_names, warnings)
             if view.name in views:
                 raise DataError(f"a second feature view named {view.name!r} (also {views[view.name].source})",
                                 file=file)
@@ -382,7 +382,26 @@ def _feature_files(folder: Path, warnings: list[str]) -> list[tuple[Path, Entity
     return found
 
 
-def _read_view(path: Path, entity: Entity | None, drugs: list[str], mirnas: list[str]) -> FeatureView:
+def _check_normalisable(matrix: np.ndarray, table: Table, path: Path, warnings: list[str]) -> None:
+    """Feature rows are divided by their sum of absolute values (the paper's row normalisation): a row too large
+    to sum would become zeros, so it is an error naming the row; negative values are allowed (they are
+    normalised by magnitude) but unlike the paper's features, which a warning says."""
+    negative = np.argwhere(matrix < 0)
+    if len(negative):
+        r, c = negative[0]
+        warnings.append(f"{path}, row {table.line_numbers[r]}, column {int(c) + 2}: negative feature value "
+                        f"{matrix[r, c]:g} ({len(negative)} in this table); rows are divided by their sum of "
+                        f"absolute values, so a row's signs are kept")
+    with np.errstate(over="ignore"):
+        sums = np.abs(matrix).sum(axis=1)
+    overflow = np.flatnonzero(~np.isfinite(sums))
+    if len(overflow):
+        raise DataError("the row's values are too large to sum (they overflow a float); rescale the table",
+                        file=path, row=table.line_numbers[overflow[0]])
+
+
+def _read_view(path: Path, entity: Entity | None, drugs: list[str], mirnas: list[str],
+               warnings: list[str]) -> FeatureView:
     table = read_table(path)
     if len(table.header) < 2:
         raise DataError("a feature table needs a name column and at least one feature column "
@@ -410,6 +429,7 @@ def _read_view(path: Path, entity: Entity | None, drugs: list[str], mirnas: list
         raise DataError(f"has {len(keys)} rows for {len(names)} {_WHAT[entity]}s; no row for {shown}",
                         file=path)
     matrix = parse_numeric_rows(table, first_column=1)
+    _check_normalisable(matrix, table, path, warnings)
     position = {key: i for i, key in enumerate(keys)}
     matrix = matrix[[position[n] for n in names]]
     return FeatureView(path.stem, entity, matrix, source=str(path), blob_sha1=file_blob_sha1(path))
