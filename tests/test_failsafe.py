@@ -385,3 +385,21 @@ def test_feature_rows_are_normalised_by_magnitude_and_overflow_is_an_error(tmp_p
     table.write_text("\n".join([lines[0], f"{name},1e308,1e308,0,0,0", *lines[2:]]) + "\n")
     with pytest.raises(DataError, match="expression.csv, row 2: the row's values are too large to sum"):
         load_dataset(data)
+
+
+# --- 16. one spelling of an accented name ------------------------------------------------------------------
+
+def test_nfc_and_nfd_spellings_of_a_name_are_the_same_name(tmp_path: Path) -> None:
+    import unicodedata
+
+    from ammgc.data import load_dataset
+    from ammgc.ranking import resolve_names
+
+    nfc, nfd = unicodedata.normalize("NFC", "caféine"), unicodedata.normalize("NFD", "caféine")
+    assert nfc != nfd
+    assert resolve_names([nfd], ["aspirin", nfc], what="drug") == [1]
+    root = tmp_path / "own"
+    root.mkdir()
+    (root / "drugs.csv").write_text(f"name\n{nfc}\naspirin\n", encoding="utf-8")
+    (root / "associations.csv").write_text(f"drug,mirna\n{nfd},hsa-mir-21\naspirin,hsa-mir-155\n", encoding="utf-8")
+    assert load_dataset(root).drug_names == [nfc, "aspirin"]

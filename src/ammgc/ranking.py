@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import unicodedata
 from collections.abc import Sequence
 
 import numpy as np
@@ -18,12 +19,16 @@ def resolve_names(query: Sequence[str], names: Sequence[str], *, what: str) -> l
     """Indices of ``query`` names, matched case-insensitively; a name shared by several entries
     (the benchmark has two 'Rituximab') selects all of them. Unknown names raise an error that
     suggests the closest names."""
+    def key_of(name: str) -> str:
+        # one spelling of "é": precomposed (NFC) and decomposed (NFD) text look alike but compare unequal
+        return unicodedata.normalize("NFC", name.strip()).lower()
+
     by_key: dict[str, list[int]] = {}
     for i, name in enumerate(names):
-        by_key.setdefault(name.strip().lower(), []).append(i)
+        by_key.setdefault(key_of(name), []).append(i)
     out: list[int] = []
     for name in query:
-        key = name.strip().lower()
+        key = key_of(name)
         if key.isdigit() and key not in by_key:
             raise AmmgcError(f"unknown {what} {name!r}: give a name, not an index")
         if key not in by_key:

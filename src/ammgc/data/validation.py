@@ -7,6 +7,7 @@ import difflib
 import io
 import os
 import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -167,7 +168,7 @@ def read_table(path: PathLike) -> Table:
     numbers: list[int] = []
     try:
         for cells in reader:
-            cells = [c.strip() for c in cells]
+            cells = [unicodedata.normalize("NFC", c.strip()) for c in cells]  # one spelling of each accent
             if not any(cells):
                 continue
             if header is None:
