@@ -389,3 +389,22 @@ def test_archive_fetch_unpacks_and_adopts_the_go_file(mirror: Mirror, tmp_path: 
     unpacked = dest / "features" / "miRNA-drug data"
     assert (unpacked / "miRNA-drug data" / "ncrna_GOsimilarity_full.txt").is_file()
     assert (dest / GO_FILE).read_bytes() == go
+
+
+def test_an_archive_that_failed_verification_is_never_unpacked(mirror: Mirror, tmp_path: Path) -> None:
+    """A planted zip at the archive's path, the mirror unable to serve the real one: it stays packed, and the
+    folder of an earlier unpacking is left as it was."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        zf.writestr("miRNA-drug data/planted.txt", b"not the authors' file")
+    dest = tmp_path / "cache"
+    planted = dest / download.ARCHIVE_FILE.path
+    planted.parent.mkdir(parents=True)
+    planted.write_bytes(buffer.getvalue())
+    earlier = dest / "features" / "miRNA-drug data"
+    earlier.mkdir()
+    (earlier / "kept.txt").write_text("from an earlier, verified unpacking\n")
+    mirror.status[download.ARCHIVE_FILE.path] = [404]
+    results = {r.path: r.status for r in fetch(mirror, dest, with_archive=True)}
+    assert results[download.ARCHIVE_FILE.path] == "absent"
+    assert sorted(p.name for p in earlier.iterdir()) == ["kept.txt"]

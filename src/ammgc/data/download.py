@@ -105,7 +105,10 @@ def fetch_benchmark(dest: str | os.PathLike[str], *, base_url: str | None = None
         results.append(result)
         if report is not None:
             report(result)
-    if with_archive and (dest / ARCHIVE_FILE.path).is_file():
+    # only an archive verified by its hash in this run (downloaded, or already there and matching) is unpacked:
+    # a file at that path that failed verification, with the mirror unreachable, is not the authors' archive
+    verified = {r.path for r in results if r.status in ("downloaded", "cached")}
+    if with_archive and ARCHIVE_FILE.path in verified:
         unpacked = extract_archive(dest / ARCHIVE_FILE.path, dest / Path(ARCHIVE_FILE.path).with_suffix(""))
         _adopt_go_file(unpacked, dest)
     return results
