@@ -403,3 +403,56 @@ def test_nfc_and_nfd_spellings_of_a_name_are_the_same_name(tmp_path: Path) -> No
     (root / "drugs.csv").write_text(f"name\n{nfc}\naspirin\n", encoding="utf-8")
     (root / "associations.csv").write_text(f"drug,mirna\n{nfd},hsa-mir-21\naspirin,hsa-mir-155\n", encoding="utf-8")
     assert load_dataset(root).drug_names == [nfc, "aspirin"]
+
+
+# --- generated: any option value on cv ends in a result or one clear error ---------------------------------
+
+OPTION_NAMES = ["epochs_gcn", "epochs_attention", "hidden", "dropout", "input_dropout", "p_neg", "lr", "fusion",
+                "degree_prior", "prior_counts", "prior_in_training", "drug_views", "mirna_views", "modals",
+                "node_features", "device", "last_activation", "no_such_option"]
+NASTY = ["null", "-5", "0", "1", "2", "1e3", "NaN", "Infinity", "-1e300", "0.5", '"bogus"', '"fingerprint"', "[]",
+         "[3]", "[0]", "[2, 2]", "[-1, 4]", '["expression"]', '["nope"]', "true", '"cpu"', '"cuda:x"', "{}", '"1"']
+
+
+def test_generated_cv_options_end_in_a_result_or_one_clear_error(tmp_path_factory: pytest.TempPathFactory) -> None:
+    from conftest import write_tiny_own_dataset
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    data = write_tiny_own_dataset(tmp_path_factory.mktemp("gen") / "data")
+    before = {p: p.read_bytes() for p in data.rglob("*") if p.is_file()}
+    counter = iter(range(10**6))
+
+    @settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+    @given(st.lists(st.tuples(st.sampled_from(OPTION_NAMES), st.sampled_from(NASTY)), min_size=1, max_size=2))
+    def check(options: list[tuple[str, str]]) -> None:
+        out = tmp_path_factory.getbasetemp() / f"gen-out-{next(counter)}"
+        args = ["cv", "--data", str(data), "--folds", "2", "--repeats", "1", "--jobs", "1", "--out", str(out),
+                "-o", "epochs_gcn=2", "-o", "epochs_attention=2", "-o", "hidden=[4,4]",
+                "-o", 'mirna_views=["expression"]']
+        for name, value in options:
+            args += ["-o", f"{name}={value}"]
+        monkeypatch = pytest.MonkeyPatch()
+        try:
+            monkeypatch.setattr(sys, "argv", ["ammgc", *args])
+            import contextlib
+            import io
+
+            err = io.StringIO()
+            with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+                try:
+                    main()
+                    code = 0
+                except SystemExit as exc:
+                    code = int(exc.code or 0)
+        finally:
+            monkeypatch.undo()
+        text = err.getvalue()
+        assert code in (0, 2), (options, text[-2000:])
+        assert "Traceback" not in text, options
+        assert {p: p.read_bytes() for p in data.rglob("*") if p.is_file()} == before
+        if code == 2:
+            assert not (out / "metrics.json").exists()
+            assert len([line for line in text.splitlines() if line.startswith("error:")]) == 1, text[-2000:]
+
+    check()
