@@ -7,16 +7,18 @@ inner splits); they say which levers are worth taking to the tuner. Two experime
   miRWalk networks of SimNetRLMDA, family-level names mapped onto the benchmark's precursors) beside or
   instead of the miRBase ``sequence`` view. ``--side DIR`` holds ``miRNANetS.txt`` / ``miRNANetW.txt``
   (optional downloads with no licence: never shipped; verified here by their git blob SHA-1).
+  Also miRBase's genomic clusters and families (``--gff3``, miRBase's ``hsa.gff3``) as a miRNA view.
 * ``blends``: on the same folds, the default AMMGC's scores against ranking by publication counts
   (``popularity-studies``), rank-level blends of the two, AMMGC plus a stronger publication prior,
   AMMGC's pair-specific part (its scores double-centred: drug and miRNA main effects removed) plus the
-  publication prior, and the mean of three seeds' scores (an ensemble).
+  publication prior, AMMGC's embeddings with a per-node bias learned by logistic regression instead of the
+  fixed prior, rank-level blends with GCMDR, and the mean of three seeds' scores (an ensemble).
 * ``edges``: against study memorisation, the default AMMGC whose graph convolution weighs each training
   edge by n^-alpha, n the number of training pairs its first publication reported (one high-throughput
   study then counts like a few small ones). This experiment swaps the model's normalised adjacency for the
   weighted one (``_adjacency_operator``); it is not an option of the model, since it did not win.
 
-    python benchmarks/levers.py views --side SIDE --split study --repeats 2
+    python benchmarks/levers.py views --side SIDE --gff3 hsa.gff3 --split study --repeats 2
     python benchmarks/levers.py blends --split time
     python benchmarks/levers.py edges --split study --repeats 2
 """
@@ -87,17 +89,55 @@ def target_view(names: list[str], path: Path, view: str, blob_sha1: str) -> Feat
     return FeatureView(view, "mirna", rows, source=str(path), note=f"{mapped.sum()}/{len(names)} mapped")
 
 
+def genome_view(names: list[str], gff3: Path) -> FeatureView:
+    """miRBase's genomic clusters and families as a miRNA view: one column per cluster (stem-loops on one
+    chromosome strand within 10 kb of each other) and per family (the name without copy number and letter,
+    hsa-mir-29b-1 -> mir-29), 1 where the miRNA belongs; miRNAs not in the file get the mean row."""
+    loci = []
+    for line in gff3.read_text().splitlines():
+        cells = line.split("\t")
+        if line.startswith("#") or len(cells) < 9 or cells[2] != "miRNA_primary_transcript":
+            continue
+        name = dict(kv.split("=", 1) for kv in cells[8].split(";") if "=" in kv)["Name"].lower()
+        loci.append((cells[0], cells[6], int(cells[3]), int(cells[4]), name))
+    cluster_of: dict[str, int] = {}
+    previous, cluster = None, -1
+    for chrom, strand, start, end, name in sorted(loci):
+        if previous is None or previous[:2] != (chrom, strand) or start - previous[2] > 10_000:
+            cluster += 1
+        cluster_of[name] = cluster
+        previous = (chrom, strand, end)
+
+    def family(name: str) -> str:
+        return re.sub(r"^hsa-(mir|let)-(\d+)[a-z]*(-\d+)?$", r"\1-\2", name)
+
+    families = sorted({family(n) for n in cluster_of})
+    column = {("cluster", c): k for k, c in enumerate(sorted(set(cluster_of.values())))}
+    column |= {("family", f): len(column) + k for k, f in enumerate(families)}
+    rows = np.zeros((len(names), len(column)))
+    mapped = np.zeros(len(names), dtype=bool)
+    for r, name in enumerate(names):
+        key = next((k for k in _benchmark_keys(name) if k in cluster_of), None)
+        if key is not None:
+            rows[r, column[("cluster", cluster_of[key])]] = rows[r, column[("family", family(key))]] = 1.0
+            mapped[r] = True
+    rows[~mapped] = rows[mapped].mean(axis=0)
+    print(f"genome: {mapped.sum()} of {len(names)} benchmark miRNAs placed in {cluster + 1} clusters and "
+          f"{len(families)} families")
+    return FeatureView("genome", "mirna", rows, source=str(gff3), note=f"{mapped.sum()}/{len(names)} placed")
+
+
 def _line(label: str, values: np.ndarray) -> str:
     mean, se = values.mean(axis=0), values.std(axis=0, ddof=1) / np.sqrt(len(values))
     return f"| {label} | " + " | ".join(f"{m:.4f} ± {e:.4f}" for m, e in zip(mean, se, strict=True)) + " |"
 
 
-def views(dataset: object, side: Path, split: str, repeats: int, jobs: int) -> None:
+def views(dataset: object, side: Path, gff3: Path, split: str, repeats: int, jobs: int) -> None:
     dataset = dataset.with_views(*(target_view(dataset.mirna_names, side / f, v, sha)
-                                   for v, (f, sha) in SIDE_FILES.items()))
+                                   for v, (f, sha) in SIDE_FILES.items()), genome_view(dataset.mirna_names, gff3))
     print(f"\n| miRNA views ({split}) | " + " | ".join(SHOWN) + " |\n|---|" + "---|" * len(SHOWN))
     for mirna_views in (["expression", "go"], ["expression", "targets_s"], ["expression", "go", "targets_s"],
-                        ["expression", "targets_w"]):
+                        ["expression", "targets_w"], ["expression", "genome"], ["expression", "go", "genome"]):
         config = {"mirna_views": mirna_views}
         prepared, _ = prepare_dataset(dataset, "ammgc", config)
         result = cross_validate(prepared, "ammgc", config, split=split, repeats=repeats, jobs=jobs, progress=False)
@@ -108,8 +148,25 @@ def _percentile(scores: np.ndarray) -> np.ndarray:
     return rankdata(scores.ravel()).reshape(scores.shape) / scores.size
 
 
+def _learned_bias(offset: np.ndarray, train: np.ndarray, steps: int = 300) -> np.ndarray:
+    """b_i + c_j fitted by logistic regression on every training pair (1 known, 0 not), with the embedding
+    term as a fixed offset: a per-node bias learned from the data instead of the fixed log-activity prior."""
+    x = torch.from_numpy(offset)
+    y = torch.from_numpy(np.asarray(train, dtype=np.float64))
+    b = torch.zeros(x.shape[0], 1, dtype=torch.float64, requires_grad=True)
+    c = torch.zeros(1, x.shape[1], dtype=torch.float64, requires_grad=True)
+    optimiser = torch.optim.Adam([b, c], lr=0.1)
+    for _ in range(steps):
+        optimiser.zero_grad()
+        loss = torch.nn.functional.binary_cross_entropy_with_logits(x + b + c, y)
+        loss.backward()
+        optimiser.step()
+    return (b + c).detach().numpy()
+
+
 def blends(dataset: object, split: str, repeats: int) -> None:
     dataset, _ = prepare_dataset(dataset, "ammgc", {})
+    dataset, _ = prepare_dataset(dataset, "gcmdr", {})
     rows: dict[str, list[list[float]]] = {}
     for fold in plan_folds(dataset, split=split, n_folds=5, repeats=repeats, seed=0):
         ammgc = make_method("ammgc").fit(fold.train, dataset, seed=fold_seed(0, fold.repeat, fold.fold)).score()
@@ -121,6 +178,11 @@ def blends(dataset: object, split: str, repeats: int) -> None:
                      for w in (0.25, 0.5, 0.75)}
         variants |= {f"AMMGC + {lam} x prior": ammgc + lam * prior for lam in (2, 4, 8, 16)}
         variants |= {f"centred AMMGC + {lam} x prior": centred + lam * prior for lam in (1, 2, 4, 8)}
+        embedding = ammgc - make_method("ammgc").config.degree_prior * prior
+        variants["AMMGC embeddings + learned per-node bias"] = embedding + _learned_bias(embedding, fold.train)
+        gcmdr = make_method("gcmdr").fit(fold.train, dataset, seed=fold_seed(0, fold.repeat, fold.fold)).score()
+        variants |= {f"rank blend with GCMDR, AMMGC weight {w}": w * _percentile(ammgc) + (1 - w) * _percentile(gcmdr)
+                     for w in (0.5, 0.75)}
         variants["mean of 3 seeds' AMMGC scores"] = np.mean(
             [ammgc, *(make_method("ammgc").fit(fold.train, dataset, seed=fold_seed(0, fold.repeat, fold.fold)
                                                + 10_000 * k).score() for k in (1, 2))], axis=0)
@@ -170,14 +232,15 @@ def main() -> None:
     parser.add_argument("--split", default="study", choices=["study", "time"])
     parser.add_argument("--repeats", type=int, default=2, help="study split: repeats of 5 folds")
     parser.add_argument("--side", type=Path, help="folder with miRNANetS.txt and miRNANetW.txt (views)")
+    parser.add_argument("--gff3", type=Path, help="miRBase's human genome coordinates, hsa.gff3 (views)")
     parser.add_argument("--jobs", type=int, default=2)
     args = parser.parse_args()
     dataset = with_publications(load_dataset())
     repeats = args.repeats if args.split == "study" else 1
     if args.experiment == "views":
-        if args.side is None:
-            parser.error("views needs --side DIR")
-        views(dataset, args.side, args.split, repeats, args.jobs)
+        if args.side is None or args.gff3 is None:
+            parser.error("views needs --side DIR and --gff3 FILE")
+        views(dataset, args.side, args.gff3, args.split, repeats, args.jobs)
     elif args.experiment == "blends":
         blends(dataset, args.split, repeats)
     else:
