@@ -140,3 +140,22 @@ def test_benchmark_top_all_is_deterministic(benchmark_path: Path, mirbase_path: 
     table = pd.read_csv(tmp_path / "a.csv")
     assert len(table) == 106 * 754 - 3_338 and tuple(table.columns) == (*RANKING_COLUMNS, *CALIBRATED_COLUMNS)
     assert table["drug_index"].between(0, 105).all() and table["mirna_index"].between(0, 753).all()
+
+
+def test_experiments_and_predict_train_on_one_path(tiny_own_data: Path) -> None:
+    """The case study, the attention study and evaluate-ranking train as `ammgc train` does: with the same
+    drug features and seed they give exactly the scores `ammgc predict` ranks by."""
+    import numpy as np
+
+    from ammgc.data import load_dataset
+    from ammgc.experiments.external import fit_on_all
+    from ammgc.prediction import train_model
+
+    fast = {"epochs_gcn": 3, "epochs_attention": 3, "hidden": (8, 8)}
+    dataset = load_dataset(tiny_own_data)
+    for features in ("smiles", "files"):
+        if features == "files":
+            fast = {**fast, "drug_views": ("fingerprint_smiles",)}  # own data: no drug feature files
+        [fitted], _, _ = fit_on_all(dataset, "ammgc", fast, seeds=[4], drug_features=features, progress=False)
+        trained = train_model(dataset, fast, seed=4, drug_features=features)
+        np.testing.assert_array_equal(fitted.score(), trained.scores)

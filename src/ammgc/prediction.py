@@ -487,6 +487,22 @@ def training_config(dataset: Dataset, config: dict[str, Any] | None = None, *,
     return cfg, notes
 
 
+def prepare_training(dataset: Dataset, config: dict[str, Any] | None = None, *, mirbase: Path | None = None,
+                     drug_features: str = DEFAULT_DRUG_FEATURES) -> tuple[AMMGC.Config, Dataset, list[str]]:
+    """The one way AMMGC is set up to train on every known association (``train``, ``predict``, the case
+    study, the attention study, ``evaluate-ranking``): its configuration for this dataset (``training_config``),
+    and the dataset with the publications and every view it reads, computed now (the model does no I/O)."""
+    from ammgc.experiments.cv import attach_publications
+    from ammgc.features import ensure_views
+
+    cfg, notes = training_config(dataset, config, drug_features=drug_features)
+    model = AMMGC(cfg)
+    dataset = attach_publications(dataset, model.publications_use())
+    specs = model.modal_specs(dataset)
+    dataset = ensure_views(dataset, [v for s in specs for v in (*s.drug_views, *s.mirna_views)], mirbase=mirbase)
+    return cfg, dataset, notes
+
+
 def train_model(dataset: Dataset, config: dict[str, Any] | None = None, *, seed: int = 0,
                 mirbase: Path | None = None, drug_features: str = DEFAULT_DRUG_FEATURES, calibrate: bool = False,
                 progress: bool = True) -> TrainedModel:
@@ -497,14 +513,8 @@ def train_model(dataset: Dataset, config: dict[str, Any] | None = None, *, seed:
     """
     import importlib.metadata
 
-    from ammgc.experiments.cv import attach_publications
-    from ammgc.features import ensure_views
-
-    cfg, notes = training_config(dataset, config, drug_features=drug_features)
+    cfg, dataset, notes = prepare_training(dataset, config, mirbase=mirbase, drug_features=drug_features)
     model = AMMGC(cfg)
-    dataset = attach_publications(dataset, model.publications_use())
-    specs = model.modal_specs(dataset)
-    dataset = ensure_views(dataset, [v for s in specs for v in (*s.drug_views, *s.mirna_views)], mirbase=mirbase)
     calibration = None
     if calibrate:
         from ammgc.calibration import fit_calibration, out_of_fold

@@ -134,12 +134,17 @@ def casestudy(
     models: ModelsOption = 1,
     device: DeviceOption = "cpu",
     out: Annotated[Path, typer.Option("--out", help="Output directory.")] = Path("runs/casestudy"),
+    drug_features: Annotated[str, typer.Option(
+        "--drug-features", help="files: the dataset's drug feature files (the paper's); smiles: drug views "
+                                "computed from SMILES (what `ammgc predict` ranks with).")] = "files",
     option: OptionOption = None,
 ) -> None:
-    """Table 4: train on every association; our top pairs beside the paper's top 10."""
+    """Table 4: train on every association; our top pairs beside the paper's top 10. Trained exactly as
+    `ammgc train` trains (with --drug-features smiles, the ranking `ammgc predict` prints for the same seed)."""
     from ammgc.experiments.casestudy import format_score, run_casestudy
 
     body = run_casestudy(data=data, mirbase=mirbase, config=method_config(option, device), seed=seed, models=models,
+                         drug_features=drug_features,
                          top=top, out=out)
     for r in body["ours"]:
         mark = f"  (paper's #{r['paper_rank']})" if r["paper_rank"] is not None else ""

@@ -70,14 +70,15 @@ def locate_paper_pairs(dataset: Dataset, ranking: pd.DataFrame, top: int,
 def run_casestudy(*, data: str | os.PathLike[str] | Dataset | None = None,
                   mirbase: str | os.PathLike[str] | None = None, config: dict[str, Any] | None = None,
                   seed: int = 0, models: int = 1, top: int = 10, out: str | os.PathLike[str] = "runs/casestudy",
-                  progress: bool = True) -> dict[str, Any]:
+                  drug_features: str = "files", progress: bool = True) -> dict[str, Any]:
     """Train AMMGC on all associations (scores averaged over ``models`` seeds from ``seed``); write
     table4.md, top.csv (our top pairs) and paper_pairs.csv (the paper's top 10 in our ranking)."""
     if top < 1:
         raise AmmgcError("--top must be at least 1")
     out = ensure_writable_dir(out)
     seeds = list(range(seed, seed + models))
-    fitted, dataset, views = fit_on_all(data, "ammgc", config, seeds=seeds, mirbase=mirbase, progress=progress)
+    fitted, dataset, views = fit_on_all(data, "ammgc", config, seeds=seeds, mirbase=mirbase,
+                                        drug_features=drug_features, progress=progress)
     ranking = rank_unobserved(dataset, mean_scores(fitted))
     popularity_rank, _ = rank_matrix(dataset, popularity_scores(dataset))
     paper = locate_paper_pairs(dataset, ranking, top, popularity_rank)

@@ -12,6 +12,7 @@ equal the ``rank`` column ``ammgc predict`` writes.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import os
 from collections.abc import Sequence
@@ -38,10 +39,12 @@ HITS_AT = (50, 100, 1000)
 
 def fit_on_all(data: str | os.PathLike[str] | Dataset | None, method: str = "ammgc",
                config: dict[str, Any] | None = None, *, seeds: Sequence[int] = (0,),
-               mirbase: str | os.PathLike[str] | None = None,
+               mirbase: str | os.PathLike[str] | None = None, drug_features: str = "files",
                progress: bool = True) -> tuple[list[Method], Dataset, dict[str, Any] | None]:
     """Train ``method`` on all associations of ``data`` (a dataset, or where to load one) once per seed.
 
+    AMMGC is set up as ``ammgc train`` sets it up (``prediction.prepare_training``), with drug views from
+    ``drug_features``: ``files`` (the paper's, the experiments' default) or ``smiles`` (``ammgc predict``'s).
     Returns the fitted models, the dataset with the views they need, and the views record (which says
     whether the ``sequence`` view stood in for GO).
     """
@@ -55,7 +58,15 @@ def fit_on_all(data: str | os.PathLike[str] | Dataset | None, method: str = "amm
         raise AmmgcError("--models must be at least 1")
     config = dict(config or {})
     dataset = data if isinstance(data, Dataset) else load_dataset(data)
-    dataset, views = prepare_dataset(dataset, method, config, mirbase)
+    if method == "ammgc":
+        from ammgc.prediction import prepare_training
+
+        chosen, dataset, _ = prepare_training(dataset, config, mirbase=Path(mirbase) if mirbase else None,
+                                              drug_features=drug_features)
+        config = dataclasses.asdict(chosen)
+        views = make_method(method, **config).views_used(dataset)
+    else:
+        dataset, views = prepare_dataset(dataset, method, config, mirbase)
     # One thread (or AMMGC_THREADS), as `ammgc predict`: the thread count changes float rounding, and a
     # fixed seed must give a fixed ranking; on a busy machine more threads were also several times slower.
     torch.set_num_threads(training_threads())
