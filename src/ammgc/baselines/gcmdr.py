@@ -35,8 +35,9 @@ import numpy as np
 import torch
 
 from ammgc.baselines.gf import NegativeSampler
+from ammgc.baselines.training import train_by_gradient
 from ammgc.data.dataset import Dataset
-from ammgc.errors import DataError, TrainingError
+from ammgc.errors import DataError
 from ammgc.graph import bipartite_adjacency, row_normalize
 from ammgc.methods import Method
 from ammgc.params import EPOCHS, LEARNING_RATE, NEGATIVE_RATIO, NON_NEGATIVE, Name, Number
@@ -100,17 +101,13 @@ class GCMDR(Method):
         w3 = _glorot(c.latent, c.latent, generator)
         sampler = NegativeSampler(train, p_neg=c.p_neg, generator=generator)
         target = torch.as_tensor(np.asarray(train, dtype=np.float32)).flatten()
-        optimiser = torch.optim.Adam([w1, w2, w3], lr=c.lr)
-        for _ in range(c.epochs):
+        def loss() -> torch.Tensor:
             h = torch.relu(ax @ w1 + w2)
             scores = (h[:p] @ w3 @ h[p:].T).flatten()
             error = torch.sqrt((((scores - target) ** 2) * sampler.mask()).mean())
-            loss = error + c.weight_decay * sum((w**2).sum() / 2 for w in (w1, w2, w3))
-            optimiser.zero_grad()
-            loss.backward()
-            optimiser.step()
-        if not torch.isfinite(loss):
-            raise TrainingError("gcmdr training diverged (non-finite loss); lower lr")
+            return error + c.weight_decay * sum((w**2).sum() / 2 for w in (w1, w2, w3))
+
+        self.losses_ = train_by_gradient(loss, [w1, w2, w3], epochs=c.epochs, lr=c.lr, name="gcmdr")
         with torch.no_grad():
             h = torch.relu(ax @ w1 + w2)
             self._scores = (h[:p] @ w3 @ h[p:].T).double().numpy()

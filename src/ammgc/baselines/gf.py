@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from ammgc.baselines.training import train_by_gradient
 from ammgc.data.dataset import Dataset
 from ammgc.errors import TrainingError
 from ammgc.methods import Method
@@ -86,16 +87,13 @@ class GraphFactorization(Method):
         generator = torch.Generator().manual_seed(seed)
         sampler = NegativeSampler(train, p_neg=c.p_neg, generator=generator)
         factors = torch.nn.Parameter(0.1 * torch.randn(p + q, c.dim, generator=generator))
-        optimiser = torch.optim.Adam([factors], lr=c.lr)
-        for _ in range(c.epochs):
+
+        def loss() -> torch.Tensor:
             drugs, mirnas, labels = sampler.batch()
             predicted = (factors[drugs] * factors[p + mirnas]).sum(dim=1)
-            loss = 0.5 * ((predicted - labels) ** 2).sum() + 0.5 * c.l2 * (factors**2).sum()
-            optimiser.zero_grad()
-            loss.backward()
-            optimiser.step()
-        if not torch.isfinite(loss):
-            raise TrainingError("gf training diverged (non-finite loss); lower lr")
+            return 0.5 * ((predicted - labels) ** 2).sum() + 0.5 * c.l2 * (factors**2).sum()
+
+        self.losses_ = train_by_gradient(loss, [factors], epochs=c.epochs, lr=c.lr, name="gf")
         with torch.no_grad():
             self._scores = (factors[:p] @ factors[p:].T).double().numpy()
 

@@ -29,8 +29,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from ammgc.baselines.training import train_by_gradient
 from ammgc.data.dataset import Dataset
-from ammgc.errors import TrainingError
 from ammgc.graph import bipartite_adjacency
 from ammgc.methods import Method
 from ammgc.params import EPOCHS, LEARNING_RATE, NON_NEGATIVE, Number, Sizes
@@ -72,18 +72,15 @@ class SDNE(Method):
         weights = [m.weight for m in (*encoder, *decoder) if isinstance(m, nn.Linear)]
         penalty = 1.0 + (c.beta - 1.0) * x
         drugs, mirnas = (torch.from_numpy(idx) for idx in np.nonzero(np.asarray(train)))
-        optimiser = torch.optim.Adam([*encoder.parameters(), *decoder.parameters()], lr=c.lr)
-        for _ in range(c.epochs):
+        def loss() -> torch.Tensor:
             y = encoder(x)
             second = (((decoder(y) - x) * penalty) ** 2).sum()
             # each undirected edge appears twice in sum_ij A_ij ||y_i - y_j||^2
             first = 2.0 * ((y[drugs] - y[p + mirnas]) ** 2).sum()
-            loss = second + c.alpha * first + c.nu * sum((w**2).sum() for w in weights)
-            optimiser.zero_grad()
-            loss.backward()
-            optimiser.step()
-        if not torch.isfinite(loss):
-            raise TrainingError("sdne training diverged (non-finite loss); lower lr")
+            return second + c.alpha * first + c.nu * sum((w**2).sum() for w in weights)
+
+        self.losses_ = train_by_gradient(loss, [*encoder.parameters(), *decoder.parameters()], epochs=c.epochs,
+                                         lr=c.lr, name="sdne")
         with torch.no_grad():
             y = encoder(x).double()
         self.embeddings_ = y.numpy()
