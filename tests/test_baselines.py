@@ -152,3 +152,11 @@ def test_gcmdr_needs_its_views(planted: Dataset) -> None:
         make_method("gcmdr", mirna_view="sequence").fit(planted.associations, planted)
     assert make_method("gcmdr").views_used(planted) == {"drug": ["fingerprint"], "mirna": ["expression"],
                                                         "go_substitute": False}
+
+
+@pytest.mark.parametrize("name", ["gf", "sdne", "gcmdr"])
+def test_a_diverging_baseline_stops_at_the_epoch_it_diverged(planted: Dataset, name: str) -> None:
+    from ammgc.errors import TrainingError
+
+    with pytest.raises(TrainingError, match=rf"{name} training diverged: the loss became (nan|inf) at epoch \d+ of 50"):
+        make_method(name, epochs=50, lr=1e30).fit(planted.associations, planted, seed=0)
