@@ -196,3 +196,10 @@ def test_version_and_one_jobs_option_everywhere(monkeypatch: pytest.MonkeyPatch,
         text = CliRunner().invoke(app, [*command, "--help"], env={"COLUMNS": "200"}).output
         line = next(row for row in text.splitlines() if "--jobs" in row)
         assert "0: one per core" in line and "[default: 0]" in line, (command, line)
+
+
+def test_help_states_the_model_defaults() -> None:
+    from ammgc.cli.common import AMMGC_DEFAULTS
+    from ammgc.models.ammgc import AMMGC
+
+    assert {k: getattr(AMMGC.Config(), k) for k in AMMGC_DEFAULTS} == AMMGC_DEFAULTS

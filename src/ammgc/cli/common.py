@@ -16,6 +16,17 @@ DataOption = Annotated[Path | None, typer.Option(
 JobsOption = Annotated[int, typer.Option("--jobs", min=0, help="Folds run in parallel processes (0: one per core); "
                                                                 "with --executor dask and no --scheduler, the "
                                                                 "local cluster's workers.")]
+#: AMMGC's defaults as --help states them (tests/test_output_safety.py checks them against AMMGC.Config, so
+#: the help cannot drift; the CLI does not import the model just to print its help).
+AMMGC_DEFAULTS = {"epochs_gcn": 50, "epochs_attention": 100, "p_neg": 1.0}
+EpochsGcnOption = Annotated[int | None, typer.Option(
+    "--epochs-gcn", help=f"AMMGC: epochs per GCN sub-network (default {AMMGC_DEFAULTS['epochs_gcn']}; "
+                         "the method's or preset's own where it sets them).")]
+EpochsAttentionOption = Annotated[int | None, typer.Option(
+    "--epochs-attention", help=f"AMMGC: epochs of the attention network (default "
+                               f"{AMMGC_DEFAULTS['epochs_attention']}; the preset's where it sets them).")]
+PNegOption = Annotated[float | None, typer.Option(
+    "--p-neg", help=f"AMMGC: negatives per positive per epoch (default {AMMGC_DEFAULTS['p_neg']:g}).")]
 ExecutorOption = Annotated[str, typer.Option(
     "--executor", help="Where folds run: local (this machine's processes) or dask (a Dask cluster: --scheduler, "
                        "or a local one).")]

@@ -8,16 +8,21 @@ from typing import Annotated, Any
 
 import typer
 
-from ammgc.cli.common import DataOption, DeviceOption, MirbaseOption, SeedOption, method_config
+from ammgc.cli.common import (
+    DataOption,
+    DeviceOption,
+    EpochsAttentionOption,
+    EpochsGcnOption,
+    MirbaseOption,
+    PNegOption,
+    SeedOption,
+    method_config,
+)
 from ammgc.runtime import training_threads
 
 DrugFeaturesOption = Annotated[str, typer.Option(
     "--drug-features", help="smiles: drug views computed from SMILES, as new drugs get them (default); "
                             "files: the dataset's drug feature files (the paper's setting).")]
-EpochsGcnOption = Annotated[int | None, typer.Option("--epochs-gcn", help="Epochs per GCN sub-network.")]
-EpochsAttentionOption = Annotated[int | None, typer.Option("--epochs-attention",
-                                                           help="Epochs of the attention network.")]
-PNegOption = Annotated[float | None, typer.Option("--p-neg", help="Negatives per positive per epoch.")]
 CalibrateOption = Annotated[bool, typer.Option(
     "--calibrate/--no-calibrate", help="Evaluate the configuration out of fold on the study-grouped split first "
                                        "(5 more trainings), so predictions get a probability and an expected "
