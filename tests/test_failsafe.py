@@ -456,3 +456,11 @@ def test_generated_cv_options_end_in_a_result_or_one_clear_error(tmp_path_factor
             assert len([line for line in text.splitlines() if line.startswith("error:")]) == 1, text[-2000:]
 
     check()
+
+
+@pytest.mark.parametrize("seed", ["-1", str(2**32)])
+def test_a_seed_out_of_range_is_refused_on_the_command_line(seed: str, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    code, err = run(monkeypatch, capsys, "cv", "--seed", seed, "--out", str(tmp_path / "out"))
+    assert code == 2 and "--seed" in err and not (tmp_path / "out").exists()
