@@ -112,3 +112,13 @@ def test_a_notebook_needs_one_import(tmp_path: object, monkeypatch: pytest.Monke
     assert set(ammgc.__all__) >= {"AMMGC", "load_benchmark", "load_dataset", "cross_validate", "make_method"}
     with pytest.raises(AttributeError):
         ammgc.no_such_name  # noqa: B018
+
+
+def test_predict_scores_of_all_pairs_or_some(planted: Dataset) -> None:
+    model = make_method("popularity").fit(planted.associations, planted)
+    matrix = model.predict_scores()
+    np.testing.assert_array_equal(model.predict_scores(np.array([[0, 1], [2, 3]])), matrix[[0, 2], [1, 3]])
+    with pytest.raises(AmmgcError, match="n x 2 array of integer"):
+        model.predict_scores(np.array([0.5, 1.0]))
+    with pytest.raises(AmmgcError, match="outside the"):
+        model.predict_scores(np.array([[0, 10**6]]))

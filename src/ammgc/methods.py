@@ -94,6 +94,22 @@ class Method(ABC):
             raise NotFittedError(f"this {type(self).__name__} is not fitted yet: call fit(train, dataset) first")
         return self._score()
 
+    def predict_scores(self, pairs: Any = None) -> np.ndarray:
+        """The p x q score matrix, or the scores of ``pairs`` (an n x 2 array of drug, miRNA indices)."""
+        scores = self.score()
+        if pairs is None:
+            return scores
+        index = np.asarray(pairs)
+        if index.ndim != 2 or index.shape[1] != 2 or not np.issubdtype(index.dtype, np.integer):
+            raise AmmgcError(f"pairs must be an n x 2 array of integer (drug, miRNA) indices, not shape "
+                             f"{index.shape} of {index.dtype}")
+        p, q = scores.shape
+        outside = (index[:, 0] < 0) | (index[:, 0] >= p) | (index[:, 1] < 0) | (index[:, 1] >= q)
+        if outside.any():
+            raise AmmgcError(f"pair {tuple(int(v) for v in index[np.argmax(outside)])} is outside the "
+                             f"{p} x {q} drugs x miRNAs")
+        return scores[index[:, 0], index[:, 1]]
+
     @abstractmethod
     def _fit(self, train: np.ndarray, dataset: Dataset, *, seed: int) -> None:
         """Learn from a checked training matrix."""
