@@ -408,3 +408,32 @@ def test_an_archive_that_failed_verification_is_never_unpacked(mirror: Mirror, t
     results = {r.path: r.status for r in fetch(mirror, dest, with_archive=True)}
     assert results[download.ARCHIVE_FILE.path] == "absent"
     assert sorted(p.name for p in earlier.iterdir()) == ["kept.txt"]
+
+
+def test_cli_fetch_prepares_mirbase_for_offline_use(mirror: Mirror, tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from ammgc.cli import app
+    from ammgc.features import mirna
+
+    monkeypatch.delenv("AMMGC_MIRBASE", raising=False)
+    monkeypatch.setenv("AMMGC_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("AMMGC_BASE_URL", mirror.url)
+
+    def fake_download(target: Path, **kwargs: object) -> None:
+        target.mkdir(parents=True, exist_ok=True)
+        for name in mirna.MIRBASE_REQUIRED:
+            (target / name).write_text(">hsa-mir-1 MI0000651\nACGU\n")
+
+    monkeypatch.setattr(mirna, "download_mirbase", fake_download)
+    result = CliRunner().invoke(app, ["data", "fetch", "--dest", str(tmp_path / "bench"), "--retries", "0"])
+    assert result.exit_code == 0, result.output
+    assert f"miRBase ready in {mirna.mirbase_cache_dir()}" in result.output
+
+    def no_network(target: Path, **kwargs: object) -> None:
+        raise DownloadError("could not download hairpin.fa (no network)")
+
+    monkeypatch.setattr(mirna, "download_mirbase", no_network)
+    for name in mirna.MIRBASE_REQUIRED:
+        (mirna.mirbase_cache_dir() / name).unlink()
+    result = CliRunner().invoke(app, ["data", "fetch", "--dest", str(tmp_path / "bench"), "--retries", "0"])
+    assert result.exit_code == 0 and "miRBase not available" in result.output

@@ -81,13 +81,18 @@ def fetch(
         "--archive", help="Also fetch and unpack the authors' 'miRNA-drug data.zip'.")] = False,
     ncdr: Annotated[bool, typer.Option("--ncdr/--no-ncdr", help="Also fetch ncDR's curated table (the "
                                        "publication of each association, for --split study/time).")] = True,
+    mirbase: Annotated[bool, typer.Option("--mirbase/--no-mirbase", help="Also fetch miRBase's hairpin and mature "
+                                          "sequences (the miRNA `sequence` view), so that the default model "
+                                          "then runs with no network.")] = True,
     force: Annotated[bool, typer.Option("--force",
                                         help="Download again even if cached and verified.")] = False,
     retries: Annotated[int, typer.Option("--retries", min=0, max=10,
                                          help="Retries per file on transient failures.")] = 3,
     timeout: Annotated[float, typer.Option("--timeout", min=1.0, help="Network timeout in seconds.")] = 30.0,
 ) -> None:
-    """Download the benchmark from its public homes, verify each file by its git blob SHA-1, and cache it."""
+    """Download the benchmark from its public homes, verify each file by its git blob SHA-1, and cache it; with
+    miRBase and ncDR's table (by default), everything the default model and the honest protocols need, so
+    that later runs need no network."""
     from ammgc.data import benchmark_cache_dir
     from ammgc.data.download import FetchResult, fetch_benchmark
 
@@ -108,6 +113,14 @@ def fetch(
             typer.echo("ncDR table not available: the study and time splits of the benchmark need it")
         else:
             typer.echo(f"ncDR table ready in {ncdr_cache_path()}")
+    if mirbase:
+        from ammgc.errors import DownloadError
+        from ammgc.features.mirna import resolve_mirbase_dir
+
+        try:
+            typer.echo(f"miRBase ready in {resolve_mirbase_dir(fetch=True)}")
+        except DownloadError as exc:
+            typer.echo(f"miRBase not available ({exc}); the `sequence` view will be fetched on first use")
     if any(r.path.endswith("ncrna_GOsimilarity_full.txt") and r.status == "absent" for r in results):
         typer.echo("GO similarity file not available: the miRNA `sequence` view (miRBase) "
                    "will stand in for it")
