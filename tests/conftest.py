@@ -173,3 +173,19 @@ def write_tiny_own_dataset(root: Path) -> Path:
 @pytest.fixture
 def tiny_own_data(tmp_path: Path) -> Path:
     return write_tiny_own_dataset(tmp_path / "tiny")
+
+
+def run_cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
+    """`ammgc ARGS` in this process, through the real error boundary: (exit code, stderr)."""
+    import sys
+
+    from ammgc.cli import main
+
+    monkeypatch.setattr(sys, "argv", ["ammgc", *args])
+    try:
+        main()
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    return code, capsys.readouterr().err
+

@@ -4,12 +4,10 @@ the same resumable fold store."""
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
-
-from ammgc.cli import main
+from conftest import run_cli as run
 
 pytest.importorskip("distributed")
 
@@ -17,14 +15,6 @@ CV = ["--folds", "3", "--repeats", "1", "-o", "epochs_gcn=3", "-o", "epochs_atte
       "-o", 'mirna_views=["expression"]']
 
 
-def run(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
-    monkeypatch.setattr(sys, "argv", ["ammgc", *args])
-    try:
-        main()
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    return code, capsys.readouterr().err
 
 
 def folds(out: Path) -> list[dict]:

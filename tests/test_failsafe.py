@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import run_cli
 
 from ammgc.cli import main
 from ammgc.prediction import train_model
@@ -18,14 +19,8 @@ FAST = {"epochs_gcn": 3, "epochs_attention": 3, "hidden": (8, 8), "mirna_views":
 
 
 def run(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
-    """`ammgc ARGS` through the real error boundary: (exit code, stderr)."""
-    monkeypatch.setattr(sys, "argv", ["ammgc", *args])
-    try:
-        main()
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    err = capsys.readouterr().err
+    """``ammgc ARGS`` through the real error boundary (``run_cli``), and never a traceback."""
+    code, err = run_cli(monkeypatch, capsys, *args)
     assert "Traceback" not in err
     return code, err
 

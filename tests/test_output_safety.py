@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 import typer
+from conftest import run_cli
 
-from ammgc.cli import main
 from ammgc.cli.common import run_app
 from ammgc.errors import AmmgcError
 from ammgc.io import PROBE_BYTES, atomic_open, atomic_write_text, ensure_writable_dir, remove_stale_parts
@@ -22,16 +22,6 @@ SHORT = ["-o", "epochs_gcn=15", "-o", "epochs_attention=15", "-o", "hidden=[16,1
          "-o", 'mirna_views=["expression"]', "--repeats", "1", "--folds", "2"]
 
 
-def run_cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
-            *args: str) -> tuple[int, str]:
-    """`ammgc ARGS` in this process, through the real error boundary: (exit code, stderr)."""
-    monkeypatch.setattr(sys, "argv", ["ammgc", *args])
-    try:
-        main()
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    return code, capsys.readouterr().err
 
 
 def error_lines(stderr: str) -> list[str]:

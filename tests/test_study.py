@@ -4,12 +4,10 @@ and the plan says what will run."""
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
-
-from ammgc.cli import main
+from conftest import run_cli as run
 
 FAST = ["-o", "epochs_gcn=2", "-o", "epochs_attention=2", "-o", "hidden=[4,8]",
         "-o", 'drug_views=["fingerprint","code"]', "-o", 'mirna_views=["expression","profile"]']
@@ -33,14 +31,6 @@ def own_data(root: Path) -> Path:
     return data
 
 
-def run(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
-    monkeypatch.setattr(sys, "argv", ["ammgc", *args])
-    try:
-        main()
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    return code, capsys.readouterr().err
 
 
 def folds(path: Path) -> list[dict]:
