@@ -13,7 +13,8 @@ from typer.testing import CliRunner
 
 from ammgc.data.dataset import Dataset
 from ammgc.explain import Explainer, evidence_column, explanation_text
-from ammgc.prediction import TrainedModel, train_model
+from ammgc.models.trained import TrainedModel
+from ammgc.prediction import train_model
 
 FAST = {"epochs_gcn": 20, "epochs_attention": 20, "hidden": (16, 16)}
 GROUPS = 3
@@ -117,7 +118,7 @@ def test_sequence_and_smiles_warnings() -> None:
 def test_new_entities_are_reported_against_popularity(tiny_own_data: Path) -> None:
     from ammgc.data import load_dataset
     from ammgc.explain import new_entity_notes
-    from ammgc.prediction import NewDrug, NewMirna
+    from ammgc.new_entities import NewDrug, NewMirna
 
     model = train_model(load_dataset(tiny_own_data), {**FAST, "mirna_views": ("expression",)}, seed=0)
     extended = model.extend([NewDrug("aspirin", "CC(=O)OC1=CC=CC=C1C(=O)O")],
@@ -145,7 +146,7 @@ def test_nearest_known_entities_of_a_new_one(noisy: Dataset, model: TrainedModel
 def test_a_new_entity_without_neighbours_is_called_popularity(tiny_own_data: Path) -> None:
     from ammgc.data import load_dataset
     from ammgc.explain import Evidence, new_entity_notes
-    from ammgc.prediction import NewDrug
+    from ammgc.new_entities import NewDrug
 
     model = train_model(load_dataset(tiny_own_data), {**FAST, "mirna_views": ("expression",)}, seed=0)
     extended = model.extend([NewDrug("aspirin", "CC(=O)OC1=CC=CC=C1C(=O)O")])

@@ -35,7 +35,7 @@ from ammgc.io import atomic_write_bytes
 from ammgc.models.ammgc import AMMGC
 from ammgc.models.layers import AttentionFusion, GCNEncoder
 from ammgc.models.network import ActivityDecoder, AMMGCNet
-from ammgc.prediction import ModalRecord, TrainedModel
+from ammgc.models.trained import ModalRecord, TrainedModel
 
 SIGNATURE = b"AMMGC-MODEL\n"
 FORMAT_VERSION = 1

@@ -187,7 +187,7 @@ def explain(
 
     from ammgc.explain import Explainer, explanation_text
     from ammgc.modelfile import load_model
-    from ammgc.prediction import new_drugs, new_mirnas, pair_up
+    from ammgc.new_entities import new_drugs, new_mirnas, pair_up
     from ammgc.ranking import resolve_names
 
     drugs_new = new_drugs(pair_up(new_drug or [], smiles or [], name_option="--new-drug", value_option="--smiles"))
@@ -275,7 +275,8 @@ def predict(
     """
     from ammgc.errors import AmmgcError
     from ammgc.io import atomic_open, check_output_file
-    from ammgc.prediction import new_drugs, new_mirnas, pair_up, rank
+    from ammgc.new_entities import new_drugs, new_mirnas, pair_up
+    from ammgc.prediction import rank
 
     limit = _parse_top(top)
     inputs = [model_file, data, mirbase, new_drugs_file, new_mirnas_file]
