@@ -122,3 +122,10 @@ def test_predict_scores_of_all_pairs_or_some(planted: Dataset) -> None:
         model.predict_scores(np.array([0.5, 1.0]))
     with pytest.raises(AmmgcError, match="outside the"):
         model.predict_scores(np.array([[0, 10**6]]))
+
+
+def test_fit_on_a_whole_dataset(planted: Dataset) -> None:
+    whole = make_method("popularity").fit(planted).score()
+    np.testing.assert_array_equal(whole, make_method("popularity").fit(planted.associations, planted).score())
+    with pytest.raises(AmmgcError, match="give the dataset"):
+        make_method("popularity").fit(planted.associations)

@@ -77,9 +77,14 @@ class Method(ABC):
         changed = [f"{k}={v!r}" for k, v in self.get_params().items() if getattr(default, k) != v]
         return f"{type(self).__name__}({', '.join(changed)})"
 
-    def fit(self, train: np.ndarray, dataset: Dataset, *, seed: int = 0) -> Self:
+    def fit(self, train: np.ndarray | Dataset, dataset: Dataset | None = None, *, seed: int = 0) -> Self:
         """Learn from the training association matrix (p x q, 0/1; held-out pairs are 0 there) and the
-        dataset's feature views. Parameters, matrix and seed are checked first."""
+        dataset's feature views; ``fit(dataset)`` learns from every known association of the dataset.
+        Parameters, matrix and seed are checked first."""
+        if dataset is None:
+            if not isinstance(train, Dataset):
+                raise AmmgcError("fit(train, dataset): give the dataset, or fit(dataset) to learn from all of it")
+            train, dataset = train.associations, train
         self.check_params()
         train = check_train(train, dataset)
         seed = check_seed(seed)
