@@ -34,11 +34,12 @@ PARTS = ("table1", "table2", "table3", "figure3", "protocols")
 PROTOCOL_REPEATS = {"study": 5, "time": 1}
 #: The configuration of the paper's experiments.
 PAPER_PRESET = "ammgc-paper"
-#: Seconds per fold on 2 cores, for the plan's estimate only: AMMGC costs about this per epoch (GCN epochs
-#: of every modal, then attention epochs; benchmarks/RESULTS.md), every other method about a fixed time.
-AMMGC_SECONDS_PER_EPOCH = 0.01
-AMMGC_SECONDS_PER_FOLD = 0.6
-BASELINE_SECONDS_PER_FOLD = 2.0
+#: Seconds per fold of one process on a 2-core machine running two, for the plan's estimate only: AMMGC costs
+#: about this per epoch (GCN epochs of every modal, then attention epochs), every other method about a fixed
+#: time. Set from the measured `ammgc study --repeats 1` (39 min on 2 cores; benchmarks/RESULTS.md).
+AMMGC_SECONDS_PER_EPOCH = 0.017
+AMMGC_SECONDS_PER_FOLD = 1.0
+BASELINE_SECONDS_PER_FOLD = 3.5
 
 
 @dataclass(frozen=True)
@@ -161,7 +162,7 @@ def run_study(*, data: str | os.PathLike[str] | Dataset | None = None, mirbase: 
                 results[part] = run_protocols(splits=("study", "time"), data=dataset, configs=ammgc_configs,
                                               repeats=PROTOCOL_REPEATS, out=out / part, **common)
     atomic_write_text(out / "index.md", _index(parts, plan, repeats=repeats, n_folds=n_folds, seed=seed,
-                                               source=str(dataset.source)))
+                                               source=str(dataset.source), jobs=jobs))
     return results
 
 
@@ -173,12 +174,13 @@ _PAGES = {"table1": [("Table 1: every method, random pairs", "table1/table1.md")
           "protocols": [("Table 1 under the study and time splits", "protocols/protocols.md")]}
 
 
-def _index(parts: Sequence[str], plan: list[Training], *, repeats: int, n_folds: int, seed: int, source: str) -> str:
+def _index(parts: Sequence[str], plan: list[Training], *, repeats: int, n_folds: int, seed: int, source: str,
+           jobs: int) -> str:
     lines = ["# The study", "", f"Data: {source}. Random-pair protocol: {repeats} x {n_folds}-fold, seed {seed}; "
              "study split 5 x 5-fold; time split at 60/70/80% of the publication order.", ""]
     for part in parts:
         lines += [f"- [{title}]({path})" for title, path in _PAGES[part]]
-    lines += ["", "```", plan_text(plan, jobs=1), "```", "",
+    lines += ["", "```", plan_text(plan, jobs=jobs), "```", "",
               "Every part is also a command of its own (`ammgc compare`, `ammgc experiment ablation`, "
               "`ammgc experiment sensitivity`); a configuration that several parts run was trained once "
               "(`shared-folds/`)."]
