@@ -44,10 +44,13 @@ class Method(ABC):
     class Config:
         pass
 
-    def __init__(self, config: Any = None, **overrides: Any) -> None:
+    def __init__(self, config: Any = None, *, random_state: int | None = None, **overrides: Any) -> None:
         base = config if config is not None else self.Config()
         self._check_names(overrides)
         self.config = dataclasses.replace(base, **overrides) if overrides else base
+        # the seed of fit when it is given none (scikit-learn's name); not part of the method's configuration,
+        # whose runs take their seed from the protocol (each fold's own)
+        self.random_state = random_state
         self._fitted = False
 
     @classmethod
@@ -61,33 +64,39 @@ class Method(ABC):
 
     def get_params(self, deep: bool = True) -> dict[str, Any]:
         """The parameters, as ``__init__`` takes them."""
-        return {f.name: getattr(self.config, f.name) for f in dataclasses.fields(self.config)}
+        return {**{f.name: getattr(self.config, f.name) for f in dataclasses.fields(self.config)},
+                "random_state": self.random_state}
 
     def set_params(self, **params: Any) -> Self:
+        if "random_state" in params:
+            self.random_state = params.pop("random_state")
         self._check_names(params)
         self.config = dataclasses.replace(self.config, **params)
         return self
 
     def check_params(self) -> None:
         """Every parameter against its declared constraint (``ParameterError`` naming the first that is not)."""
-        check_params(self.name, self.get_params(), self.parameters)
+        params = self.get_params()
+        if params["random_state"] is not None:
+            check_seed(params["random_state"], what="random_state")
+        check_params(self.name, params, self.parameters)
 
     def __repr__(self) -> str:
         default = self.Config()
-        changed = [f"{k}={v!r}" for k, v in self.get_params().items() if getattr(default, k) != v]
+        changed = [f"{k}={v!r}" for k, v in self.get_params().items() if getattr(default, k, None) != v]
         return f"{type(self).__name__}({', '.join(changed)})"
 
-    def fit(self, train: np.ndarray | Dataset, dataset: Dataset | None = None, *, seed: int = 0) -> Self:
+    def fit(self, train: np.ndarray | Dataset, dataset: Dataset | None = None, *, seed: int | None = None) -> Self:
         """Learn from the training association matrix (p x q, 0/1; held-out pairs are 0 there) and the
-        dataset's feature views; ``fit(dataset)`` learns from every known association of the dataset.
-        Parameters, matrix and seed are checked first."""
+        dataset's feature views; ``fit(dataset)`` learns from every known association of the dataset. The seed
+        is ``seed``, else ``random_state``, else 0. Parameters, matrix and seed are checked first."""
         if dataset is None:
             if not isinstance(train, Dataset):
                 raise AmmgcError("fit(train, dataset): give the dataset, or fit(dataset) to learn from all of it")
             train, dataset = train.associations, train
         self.check_params()
         train = check_train(train, dataset)
-        seed = check_seed(seed)
+        seed = check_seed(seed if seed is not None else self.random_state if self.random_state is not None else 0)
         self._fitted = False
         self._fit(train, dataset, seed=seed)
         self._fitted = True
