@@ -89,7 +89,8 @@ def test_cli_explain_and_predict_evidence(noisy: Dataset, model: TrainedModel, t
 
     path = tmp_path / "m.ammgc"
     save_model(path, model)
-    monkeypatch.setattr(cli_predict, "_explainer", lambda model, data, mirbase: Explainer(model, noisy))
+    monkeypatch.setattr(cli_predict, "_explainer",
+                        lambda model, data, mirbase, extended=None: Explainer(model, noisy, extended))
     result = CliRunner().invoke(app, ["explain", "--model", str(path), "--drug", "drug0", "--mirna", "hsa-mir-3"])
     assert result.exit_code == 0, result.output
     assert "activity prior" in result.output and "miRNAs already linked to drug0" in result.output

@@ -101,28 +101,25 @@ def train(
         typer.echo(f"wrote {figure}")
 
 
-def _explainer(model: Any, data: Path | None, mirbase: Path | None) -> Any:
-    """An explainer over the training dataset (with the views the model was trained with)."""
+def _explainer(model: Any, data: Path | None, mirbase: Path | None, extended: Any = None) -> Any:
+    """An explainer over the training dataset (with the views the model was trained with), and over the new
+    entities of ``extended`` when given."""
     from ammgc.data import load_dataset
     from ammgc.explain import Explainer
     from ammgc.features import ensure_views
 
     dataset = ensure_views(load_dataset(data), [*model.drug_views, *model.mirna_views], mirbase=mirbase)
-    return Explainer(model, dataset)
+    return Explainer(model, dataset, extended)
 
 
-def _neighbours(model: Any, extended: Any, drugs_new: list[Any], mirnas_new: list[Any], explainer: Any,
-                mirbase: Path | None) -> dict[tuple[str, int], Any]:
-    """Nearest known drugs / miRNAs of each new one, from the training dataset's views."""
+def _neighbours(extended: Any, explainer: Any) -> dict[tuple[str, int], Any]:
+    """Nearest known drugs / miRNAs of each new one, from the training dataset's views and the new entities'
+    view rows that ``extend`` computed."""
     out: dict[tuple[str, int], Any] = {}
-    if drugs_new:
-        rows = model.new_drug_rows(drugs_new)
-        for k, index in enumerate(extended.new_drugs):
-            out[("drug", index)] = explainer.nearest("drug", {v: r[k] for v, r in rows.items()})
-    if mirnas_new:
-        rows, _ = model.new_mirna_rows(mirnas_new, mirbase=mirbase)
-        for k, index in enumerate(extended.new_mirnas):
-            out[("miRNA", index)] = explainer.nearest("mirna", {v: r[k] for v, r in rows.items()})
+    for k, index in enumerate(extended.new_drugs):
+        out[("drug", index)] = explainer.nearest("drug", {v: r[k] for v, r in extended.drug_rows.items()})
+    for k, index in enumerate(extended.new_mirnas):
+        out[("miRNA", index)] = explainer.nearest("mirna", {v: r[k] for v, r in extended.mirna_rows.items()})
     return out
 
 
@@ -135,8 +132,8 @@ SequenceOption = Annotated[list[str] | None, typer.Option(
     "--sequence", help="Sequence of each --new-mirna: stem-loop (preferred) or mature, A/C/G/U/T.")]
 
 
-def _new_entity_report(model: Any, extended: Any, drugs_new: list[Any], mirnas_new: list[Any], explainer: Any,
-                       data: Path | None, mirbase: Path | None) -> tuple[Any, list[str]]:
+def _new_entity_report(model: Any, extended: Any, explainer: Any, data: Path | None, mirbase: Path | None
+                       ) -> tuple[Any, list[str]]:
     """Print what is known about each new entity (nearest known ones, warnings, the cold-start caution);
     return the explainer over the training dataset (None when it cannot be built) and the lines printed."""
     from ammgc.errors import AmmgcError
@@ -145,13 +142,13 @@ def _new_entity_report(model: Any, extended: Any, drugs_new: list[Any], mirnas_n
     neighbours = None
     lines = []
     try:
-        explainer = explainer or _explainer(model, data, mirbase)
-        neighbours = _neighbours(model, extended, drugs_new, mirnas_new, explainer, mirbase)
+        explainer = explainer or _explainer(model, data, mirbase, extended)
+        neighbours = _neighbours(extended, explainer)
     except AmmgcError as exc:
         lines.append(f"note: nearest known neighbours of new entities not shown ({exc}); pass the training "
                      f"dataset with --data")
     lines += [n if n.startswith("warning:") else f"note: {n}" for n in new_entity_notes(extended, model, neighbours)]
-    lines += [NEW_DRUG_CAUTION] * bool(drugs_new) + [NEW_MIRNA_CAUTION] * bool(mirnas_new)
+    lines += [NEW_DRUG_CAUTION] * bool(extended.new_drugs) + [NEW_MIRNA_CAUTION] * bool(extended.new_mirnas)
     for line in lines:
         typer.echo(line, err=True)
     return explainer, lines
@@ -185,7 +182,7 @@ def explain(
     warning where its features carry no information. --data must be the training dataset."""
     import json
 
-    from ammgc.explain import Explainer, explanation_text
+    from ammgc.explain import explanation_text
     from ammgc.modelfile import load_model
     from ammgc.new_entities import new_drugs, new_mirnas, pair_up
     from ammgc.ranking import resolve_names
@@ -196,13 +193,12 @@ def explain(
     drug = drug if drug is not None else _only_new([d.name for d in drugs_new], "drug", "--drug")
     mirna = mirna if mirna is not None else _only_new([m.name for m in mirnas_new], "miRNA", "--mirna")
     model = load_model(model_file)
-    explainer = _explainer(model, data, mirbase)
-    if drugs_new or mirnas_new:
-        extended = model.extend(drugs_new, mirnas_new, mirbase=mirbase)
+    extended = model.extend(drugs_new, mirnas_new, mirbase=mirbase) if drugs_new or mirnas_new else None
+    explainer = _explainer(model, data, mirbase, extended)
+    if extended is not None:
         for note in extended.notes:
             typer.echo(f"note: {note}", err=True)
-        explainer, _ = _new_entity_report(model, extended, drugs_new, mirnas_new, explainer, data, mirbase)
-        explainer = Explainer(model, explainer.dataset, extended)
+        _new_entity_report(model, extended, explainer, data, mirbase)
     drugs = resolve_names([drug], explainer.drug_names, what="drug")
     mirnas = resolve_names([mirna], explainer.mirna_names, what="miRNA")
     explanations = [explainer.explain(d, m, top=top) for d in drugs for m in mirnas]
@@ -324,10 +320,10 @@ def predict(
         typer.echo(f"note: {note}", err=True)
     # the training dataset's views, for evidence (asked for: an error without them) and for new entities'
     # nearest neighbours (a note without them); built once, as it computes the SMILES views
-    explainer = _explainer(model, data, mirbase) if evidence else None
+    explainer = _explainer(model, data, mirbase, extended) if evidence else None
     notes = [f"note: {note}" for note in extended.notes]
     if drugs_new or mirnas_new:
-        explainer, lines = _new_entity_report(model, extended, drugs_new, mirnas_new, explainer, data, mirbase)
+        explainer, lines = _new_entity_report(model, extended, explainer, data, mirbase)
         notes += lines
     table = rank(extended.dataset, extended.scores, drugs=drug or [], mirnas=mirna or [],
                  new_drugs=extended.new_drugs, new_mirnas=extended.new_mirnas, top=limit)
@@ -339,9 +335,9 @@ def predict(
         typer.echo("note: this model has no calibration (trained with --no-calibrate or by an older ammgc): "
                    "only the score is given", err=True)
     if evidence:
-        from ammgc.explain import Explainer, evidence_column
+        from ammgc.explain import evidence_column
 
-        table["evidence"] = evidence_column(Explainer(model, explainer.dataset, extended), table)
+        table["evidence"] = evidence_column(explainer, table)
     if out is not None:
         with atomic_open(out, "w", encoding="utf-8", newline="") as handle:
             table.to_csv(handle, index=False)
