@@ -278,7 +278,7 @@ class AMMGC(Method):
         ``studies`` / ``auto``, the publications that first reported them, which one high-throughput
         study does not inflate.
         """
-        return self._block_scores(0, self.n_drugs)
+        return self._block_scores(self.network_.fused, 0, self.n_drugs)
 
     def score_blocks(self, max_entries: int = 2**24) -> Iterator[tuple[int, np.ndarray]]:
         """(first drug row, scores of a block of drug rows x every miRNA), in row order.
@@ -287,9 +287,10 @@ class AMMGC(Method):
         p x q matrix costs 8 bytes a pair and about three times that while computed, which stops fitting
         in memory around 10^9 pairs (the 100x synthetic benchmark, ``benchmarks/bench_scale.py``).
         """
-        rows = max(1, max_entries // max(1, self.network_.embeddings.shape[1] - self.n_drugs))
+        fused = self.network_.fused  # once: every block reads it
+        rows = max(1, max_entries // max(1, fused.shape[0] - self.n_drugs))
         for start in range(0, self.n_drugs, rows):
-            yield start, self._block_scores(start, min(start + rows, self.n_drugs))
+            yield start, self._block_scores(fused, start, min(start + rows, self.n_drugs))
 
     @property
     def _logits(self) -> np.ndarray:
@@ -298,9 +299,9 @@ class AMMGC(Method):
         with torch.no_grad():
             return (fused[:self.n_drugs] @ fused[self.n_drugs:].T).cpu().numpy().astype(np.float64)
 
-    def _block_scores(self, start: int, stop: int) -> np.ndarray:
+    def _block_scores(self, fused: torch.Tensor, start: int, stop: int) -> np.ndarray:
         with torch.no_grad():
-            return self.network_(start, stop).cpu().numpy()
+            return self.network_(start, stop, fused=fused).cpu().numpy()
 
     def modal_scores(self) -> list[np.ndarray]:
         """Each modal's own logits E_i . E_{p+j} (paper eq. 3 before its sigmoid; ranking keys, see ``score``)."""

@@ -78,8 +78,9 @@ class AMMGCNet(nn.Module):
         with torch.no_grad():
             return encoder(features, torch.eye(features.shape[0], device=features.device))
 
-    def forward(self, start: int = 0, stop: int | None = None) -> torch.Tensor:
-        """Logits of training drugs ``start:stop`` x every training miRNA."""
-        fused = self.fused
+    def forward(self, start: int = 0, stop: int | None = None, *, fused: torch.Tensor | None = None) -> torch.Tensor:
+        """Logits of training drugs ``start:stop`` x every training miRNA (``fused``: ``self.fused``, computed
+        once by a caller that scores block by block)."""
+        fused = self.fused if fused is None else fused
         stop = self.n_drugs if stop is None else stop
         return self.decoder(fused[start:stop], fused[self.n_drugs:], drug_start=start)
