@@ -173,19 +173,4 @@ def check_output_file(path: str | os.PathLike[str], *, option: str,
     ensure_writable_dir(out.parent)
     return out
 
-
-def check_input_file(path: str | os.PathLike[str], *, option: str, max_bytes: int) -> Path:
-    """An input file that can be read: a regular file (a FIFO would block, a device never end) of at most
-    ``max_bytes``."""
-    from ammgc.errors import AmmgcError
-
-    source = Path(path)
-    if not source.exists():
-        raise AmmgcError(f"{option} {source}: no such file")
-    if not source.is_file():
-        raise AmmgcError(f"{option} {source} is not a regular file")
-    size = source.stat().st_size
-    if size > max_bytes:
-        raise AmmgcError(f"{option} {source} is {size / 1e6:.0f} MB, more than the {max_bytes / 1e6:.0f} MB "
-                         f"this input may have")
     return source

@@ -37,9 +37,10 @@ def unpack_benchmark(target: Path) -> Path:
             data = lzma.decompress(source.read_bytes())
         except (OSError, lzma.LZMAError) as exc:
             raise DataError(f"the embedded copy cannot be read ({exc}); reinstall ammgc", file=source) from None
-        if git_blob_sha1(data) != spec.blob_sha1:
-            raise DataError(f"the embedded copy does not match the published file (git blob "
-                            f"{git_blob_sha1(data)}, expected {spec.blob_sha1}); reinstall ammgc", file=source)
+        actual = git_blob_sha1(data)
+        if actual != spec.blob_sha1:
+            raise DataError(f"the embedded copy does not match the published file (git blob {actual}, expected "
+                            f"{spec.blob_sha1}); reinstall ammgc", file=source)
         destination = target / spec.path
         if not (destination.is_file() and git_blob_sha1(destination.read_bytes()) == spec.blob_sha1):
             destination.parent.mkdir(parents=True, exist_ok=True)
