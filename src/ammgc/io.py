@@ -172,5 +172,3 @@ def check_output_file(path: str | os.PathLike[str], *, option: str,
             raise AmmgcError(f"{option} {out} is an input of this run ({source}); write the output elsewhere")
     ensure_writable_dir(out.parent)
     return out
-
-    return source
