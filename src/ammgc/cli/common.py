@@ -44,12 +44,11 @@ RepeatsOption = Annotated[int | None, typer.Option(
 CutoffsOption = Annotated[str | None, typer.Option(
     "--cutoffs", help="Time split: cut-offs as fractions of the first-report order, e.g. 0.6,0.7,0.8 (the default).")]
 #: Repeats when --repeats is not given: the study split's folds are costlier to vary, time has one plan.
-DEFAULT_REPEATS = {"study": 5, "time": 1}
 
 
 def split_settings(split: str, repeats: int | None, cutoffs: str | None) -> tuple[Any, int, tuple[float, ...]]:
     """--split, --repeats and --cutoffs checked together: (split, repeats, cut-offs)."""
-    from ammgc.evaluation.splits import DEFAULT_CUTOFFS, SPLITS
+    from ammgc.evaluation.splits import DEFAULT_CUTOFFS, DEFAULT_REPEATS, SPLITS
 
     split = split.strip().lower()
     if split not in SPLITS:

@@ -35,6 +35,9 @@ SPLITS: tuple[str, ...] = ("pair", "drug", "mirna", "study", "time")
 #: Splits that need to know where and when each association was reported.
 PUBLICATION_SPLITS = ("study", "time")
 DEFAULT_CUTOFFS = (0.6, 0.7, 0.8)
+#: Repeats of each protocol when none are asked for: 10 (the paper's) unless named here; the time split has one
+#: fold per cut-off and no repeats.
+DEFAULT_REPEATS = {"study": 5, "time": 1}
 
 
 @dataclass(frozen=True)

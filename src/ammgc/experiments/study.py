@@ -26,12 +26,11 @@ from typing import Any
 
 from ammgc.data.dataset import Dataset
 from ammgc.errors import AmmgcError
+from ammgc.evaluation.splits import DEFAULT_CUTOFFS, DEFAULT_REPEATS
 from ammgc.io import atomic_write_text, ensure_writable_dir
 from ammgc.methods import PRESETS, make_method, resolve_method
 
 PARTS = ("table1", "table2", "table3", "figure3", "protocols")
-#: Repeats of the honest protocols (as `ammgc compare --split study,time`): the time split has its cut-offs.
-PROTOCOL_REPEATS = {"study": 5, "time": 1}
 #: The configuration of the paper's experiments.
 PAPER_PRESET = "ammgc-paper"
 #: Seconds per fold of one process on a 2-core machine running two, for the plan's estimate only: AMMGC costs
@@ -99,8 +98,8 @@ def plan_study(*, parts: Sequence[str] = PARTS, repeats: int = 10, n_folds: int 
             plan += [Training(part, f"{param} = {v:g}", "ammgc", sensitivity_config(paper, param, v), "pair",
                               pair_folds) for param in ("layers", "width") for v in PARAMS[param]]
         else:
-            compare_rows(part, "study", n_folds * PROTOCOL_REPEATS["study"])
-            compare_rows(part, "time", 3)
+            compare_rows(part, "study", n_folds * DEFAULT_REPEATS["study"])
+            compare_rows(part, "time", len(DEFAULT_CUTOFFS))
     return plan
 
 
@@ -160,7 +159,7 @@ def run_study(*, data: str | os.PathLike[str] | Dataset | None = None, mirbase: 
                                  for param in ("layers", "width")}
             else:
                 results[part] = run_protocols(splits=("study", "time"), data=dataset, configs=ammgc_configs,
-                                              repeats=PROTOCOL_REPEATS, out=out / part, **common)
+                                              repeats=DEFAULT_REPEATS, out=out / part, **common)
     atomic_write_text(out / "index.md", _index(parts, plan, repeats=repeats, n_folds=n_folds, seed=seed,
                                                source=str(dataset.source), jobs=jobs))
     return results
