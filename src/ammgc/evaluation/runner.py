@@ -203,7 +203,8 @@ def cross_validate(dataset: Dataset, method: str, config: dict[str, Any] | None 
                    file=sys.stderr)
     shared = shared_store(fingerprint)
     if shared is not None:
-        from_shared = {k: r for k, r in shared.load_all().items() if k not in records and k in {f.key for f in plan}}
+        planned = {f.key for f in plan}
+        from_shared = {k: r for k, r in shared.load_all().items() if k not in records and k in planned}
         for key, record in from_shared.items():
             records[key] = record
             if store:
