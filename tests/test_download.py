@@ -437,3 +437,34 @@ def test_cli_fetch_prepares_mirbase_for_offline_use(mirror: Mirror, tmp_path: Pa
         (mirna.mirbase_cache_dir() / name).unlink()
     result = CliRunner().invoke(app, ["data", "fetch", "--dest", str(tmp_path / "bench"), "--retries", "0"])
     assert result.exit_code == 0 and "miRBase not available" in result.output
+
+
+def test_without_mirbase_or_network_the_default_model_runs_on_the_views_it_has(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The embedded benchmark is all an offline install has: `cv`, `train` and `predict` still run, on the
+    expression view, and say so in the output and the result files; views the user chose stay errors."""
+    import json
+
+    from ammgc.experiments.cv import run_cv
+    from ammgc.features import mirna
+    from ammgc.prediction import prepare_training
+
+    def no_network(target: Path, **kwargs: object) -> None:
+        raise DownloadError("could not download hairpin.fa (no network)")
+
+    monkeypatch.delenv("AMMGC_MIRBASE", raising=False)
+    monkeypatch.setenv("AMMGC_HOME", str(tmp_path / "home"))
+    monkeypatch.setattr(mirna, "download_mirbase", no_network)
+    tiny = {"epochs_gcn": 2, "epochs_attention": 2, "hidden": [8], "prior_counts": "pairs"}
+    body = run_cv(config=tiny, n_folds=2, repeats=1, out=tmp_path / "cv", progress=False)
+    assert body["views"]["mirna"] == ["expression"]
+    written = json.loads((tmp_path / "cv" / "metrics.json").read_text())
+    assert "hairpin.fa (no network)" in written["views"]["warning"]
+    assert "numbers are not the default model's" in (tmp_path / "cv" / "report.md").read_text()
+
+    from ammgc.data import load_dataset
+
+    cfg, _, notes = prepare_training(load_dataset(None), tiny)
+    assert cfg.mirna_views == ("expression",) and "'sequence' is left out" in notes[0]
+    with pytest.raises(DownloadError, match="no network"):
+        prepare_training(load_dataset(None), {**tiny, "mirna_views": ["expression", "go"]})

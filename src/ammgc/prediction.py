@@ -80,9 +80,12 @@ def prepare_training(dataset: Dataset, config: dict[str, Any] | None = None, *, 
     study, the attention study, ``evaluate-ranking``): its configuration for this dataset (``training_config``),
     and the dataset with the publications and every view it reads, computed now (the model does no I/O)."""
     from ammgc.experiments.cv import attach_publications
-    from ammgc.features import ensure_views
+    from ammgc.features import ensure_views, without_unreachable_mirbase
 
+    config, dataset, offline_note = without_unreachable_mirbase(dataset, dict(config or {}), mirbase=mirbase)
     cfg, notes = training_config(dataset, config, drug_features=drug_features)
+    if offline_note:
+        notes.insert(0, offline_note)
     model = AMMGC(cfg)
     dataset = attach_publications(dataset, model.publications_use())
     specs = model.modal_specs(dataset)

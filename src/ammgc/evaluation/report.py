@@ -35,6 +35,8 @@ def views_note(views: dict[str, Any] | None) -> str:
     if views.get("go_substitute"):
         note += (" The miRNA GO-similarity view was not available: the miRBase `sequence` view stood in for it,"
                  " so numbers are not directly comparable with the paper's.")
+    if views.get("warning"):
+        note += f" Warning: {views['warning']}"
     return note
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -98,9 +99,18 @@ def run_cv(*, data: str | os.PathLike[str] | None = None, mirbase: str | os.Path
     method, preset = resolve_method(method)
     config = {**preset, **(config or {})}
     dataset = load_for_split(data, split)
+    offline_note = None
     if method == "ammgc":
+        from ammgc.features import without_unreachable_mirbase
+
         config = available_views(dataset, config)
+        config, dataset, offline_note = without_unreachable_mirbase(
+            dataset, config, mirbase=Path(mirbase) if mirbase else None)
+        if offline_note:
+            print(f"warning: {offline_note}", file=sys.stderr)
     dataset, views = prepare_dataset(dataset, method, config, mirbase)
+    if offline_note and views is not None:
+        views = {**views, "warning": offline_note}
     result = cross_validate(dataset, method, config, n_folds=n_folds, repeats=repeats, seed=seed, split=split,
                             cutoffs=cutoffs, jobs=jobs, out=out, progress=progress)
     # popularity on the same folds beside every result: the baseline a method has to beat

@@ -15,11 +15,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from ammgc.data.dataset import Dataset, FeatureView
-from ammgc.errors import AmmgcError, DataError
+from ammgc.errors import AmmgcError, DataError, DownloadError
 from ammgc.features.drug import (
     drug_views_from_smiles,
     fingerprint_agreement,
@@ -28,7 +29,7 @@ from ammgc.features.drug import (
 from ammgc.features.mirna import SequenceView, mirna_sequence_row, sequence_feature_view
 
 __all__ = ["COMPUTED_VIEWS", "FILE_VIEWS", "describe_views", "drug_views_from_smiles", "ensure_views",
-           "go_view_name", "mirna_sequence_row"]
+           "go_view_name", "mirna_sequence_row", "without_unreachable_mirbase"]
 
 FILE_VIEWS = ("fingerprint", "smiles_code", "expression", "go")
 COMPUTED_VIEWS = {"fingerprint_smiles": "drug", "smiles_code_smiles": "drug", "sequence": "mirna"}
@@ -63,6 +64,36 @@ def ensure_views(dataset: Dataset, names: Iterable[str], *, mirbase: Path | None
     if "sequence" in missing:
         new.append(_sequence_view(dataset, mirbase)[0])
     return dataset.with_views(*new) if new else dataset
+
+
+def without_unreachable_mirbase(dataset: Dataset, config: dict[str, Any], *, mirbase: Path | None = None
+                                ) -> tuple[dict[str, Any], Dataset, str | None]:
+    """AMMGC's configuration and the dataset, with the ``sequence`` view computed; or, when the default miRNA
+    views need it and miRBase can be had neither from the user nor from its public home (no network), the
+    configuration without it and a note saying so.
+
+    Only the package's embedded benchmark is guaranteed offline (miRBase may not ship inside it), so the
+    default model still runs there, on the miRNA views it has, rather than stopping. Views the user chose
+    (``mirna_views``) are never dropped: their missing miRBase stays an error.
+    """
+    from ammgc.methods import make_method
+
+    if "mirna_views" in config or "sequence" in dataset.views:
+        return config, dataset, None
+    chosen = make_method("ammgc", **config).config
+    views = [go_view_name(dataset) if v == "go" else v for v in chosen.mirna_views]
+    if "sequence" not in views:
+        return config, dataset, None
+    try:
+        return config, ensure_views(dataset, ["sequence"], mirbase=mirbase), None
+    except DownloadError as exc:
+        kept = [v for v, resolved in zip(chosen.mirna_views, views, strict=True) if resolved != "sequence"]
+        if not kept or chosen.modals is not None:
+            raise
+        note = (f"the default miRNA view 'sequence' is left out, so numbers are not the default model's: this "
+                f"run trains on the miRNA view(s) {', '.join(kept)} only, as {exc} (`ammgc data fetch` with "
+                f"network caches miRBase once)")
+        return {**config, "mirna_views": kept}, dataset, note
 
 
 def _instead(view: str) -> str:
