@@ -9,17 +9,12 @@ from pathlib import Path
 import numpy as np
 from typer.testing import CliRunner
 
-from ammgc.data import load_dataset
-from ammgc.data.benchmark import (
-    BENCHMARK_FILES,
-    benchmark_notes,
-    load_benchmark,
-    verify_files,
-)
+from ammgc.data import Benchmark, load_dataset
+from ammgc.data.benchmark import benchmark_notes, load_benchmark
 from ammgc.data.dataset import Dataset
 from ammgc.data.validation import find_mean_imputed_rows
 
-BLOB = {f.path: f.blob_sha1 for f in BENCHMARK_FILES}
+BLOB = {f.path: f.blob_sha1 for f in Benchmark.files}
 
 
 def test_counts(benchmark: Dataset) -> None:
@@ -96,7 +91,7 @@ def test_quirk_notes(benchmark: Dataset) -> None:
 
 
 def test_published_files_verify(benchmark_path: Path) -> None:
-    assert verify_files(benchmark_path) == []
+    assert Benchmark(benchmark_path).verify() == []
     load_benchmark(benchmark_path, verify=True)
 
 

@@ -21,7 +21,7 @@ import numpy as np
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from ammgc.data.benchmark import BENCHMARK_FILES, load_benchmark
+from ammgc.data.benchmark import Benchmark, load_benchmark
 from ammgc.data.byo import load_own_dataset
 from ammgc.data.dataset import Dataset
 from ammgc.data.validation import is_number, read_matrix
@@ -70,7 +70,7 @@ def benchmark_with(source: Path, rel: str, content: bytes) -> Iterator[Path]:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         (root / "features").mkdir()
-        for spec in BENCHMARK_FILES:
+        for spec in Benchmark.files:
             if (source / spec.path).is_file() and spec.path != rel:
                 os.symlink(source / spec.path, root / spec.path)
         (root / rel).write_bytes(content)

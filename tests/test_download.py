@@ -17,13 +17,14 @@ from urllib.parse import unquote
 import pytest
 from typer.testing import CliRunner
 
-from ammgc.data import download, resolve_data_path
-from ammgc.data.benchmark import BENCHMARK_FILES, GO_FILE, BenchmarkFile, is_benchmark_dir, load_benchmark
-from ammgc.data.download import extract_archive, fetch_benchmark
+from ammgc.data import Benchmark, DataSource, Mirbase, Ncdr, resolve_data_path
+from ammgc.data.benchmark import GO_FILE, is_benchmark_dir, load_benchmark
+from ammgc.data.download import extract_archive
+from ammgc.data.source import FetchResult, SourceFile
 from ammgc.errors import DataError, DownloadError
 from ammgc.io import file_blob_sha1, git_blob_sha1
 
-REQUIRED = [f for f in BENCHMARK_FILES if f.required]
+REQUIRED = [f for f in Benchmark.files if f.required]
 
 
 class Mirror:
@@ -83,15 +84,15 @@ def mirror(published: dict[str, bytes]) -> Iterator[Mirror]:
     server.server_close()
 
 
-def fetch(mirror: Mirror, dest: Path, **kw: object) -> list[download.FetchResult]:
+def fetch(mirror: Mirror, dest: Path, **kw: object) -> list[FetchResult]:
     options = {"base_url": mirror.url, "progress": False, "backoff_s": 0.0, "timeout_s": 10.0, **kw}
-    return fetch_benchmark(dest, **options)  # type: ignore[arg-type]
+    return Benchmark().download(dest, **options)
 
 
-def with_go_hash(content: bytes) -> tuple[BenchmarkFile, ...]:
+def with_go_hash(content: bytes) -> tuple[SourceFile, ...]:
     """The manifest with the GO file's hash set to that of ``content`` (the real file is not at hand)."""
     digest = git_blob_sha1(content)
-    return tuple(replace(f, blob_sha1=digest) if f.path == GO_FILE else f for f in BENCHMARK_FILES)
+    return tuple(replace(f, blob_sha1=digest) if f.path == GO_FILE else f for f in Benchmark.files)
 
 
 def leftovers(dest: Path) -> list[Path]:
@@ -173,7 +174,7 @@ def test_no_network_says_what_to_do(tmp_path: Path) -> None:
         port = s.getsockname()[1]
     dest = tmp_path / "cache"
     with pytest.raises(DownloadError) as err:
-        fetch_benchmark(dest, base_url=f"http://127.0.0.1:{port}", progress=False, retries=1, backoff_s=0.0)
+        Benchmark().download(dest, base_url=f"http://127.0.0.1:{port}", progress=False, retries=1, backoff_s=0.0)
     message = str(err.value)
     assert "after 2 attempts" in message
     assert f"Download these files yourself into {dest}" in message
@@ -183,8 +184,8 @@ def test_no_network_says_what_to_do(tmp_path: Path) -> None:
 
 
 def test_a_local_directory_can_be_the_mirror(benchmark_path: Path, tmp_path: Path) -> None:
-    results = fetch_benchmark(tmp_path / "cache", base_url=benchmark_path.as_uri(), progress=False,
-                              retries=0, include_go=False)
+    results = Benchmark().download(tmp_path / "cache", base_url=benchmark_path.as_uri(), progress=False,
+                                   retries=0, include_go=False)
     assert {r.status for r in results} == {"downloaded"}
     assert is_benchmark_dir(tmp_path / "cache")
 
@@ -192,14 +193,14 @@ def test_a_local_directory_can_be_the_mirror(benchmark_path: Path, tmp_path: Pat
 @pytest.mark.parametrize("url", ["example.org/mirror", "ftp://example.org/", "127.0.0.1:8000"])
 def test_mirror_url_without_a_usable_scheme(tmp_path: Path, url: str) -> None:
     with pytest.raises(DownloadError, match="must start with http://"):
-        fetch_benchmark(tmp_path / "cache", base_url=url, progress=False)
+        Benchmark().download(tmp_path / "cache", base_url=url, progress=False)
     assert not (tmp_path / "cache").exists()
 
 
 def test_go_file_is_fetched_and_verified_when_reachable(mirror: Mirror, tmp_path: Path,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     go = b"0.5\t1\n1\t0.5\n"
-    monkeypatch.setattr(download, "BENCHMARK_FILES", with_go_hash(go))
+    monkeypatch.setattr(Benchmark, "files", with_go_hash(go))
     mirror.files[GO_FILE] = go
     results = fetch(mirror, tmp_path / "a")
     assert {r.path: r.status for r in results}[GO_FILE] == "downloaded"
@@ -218,7 +219,7 @@ def test_a_damaged_cached_file_is_replaced(mirror: Mirror, tmp_path: Path) -> No
     (dest / "drug-miRNA.txt").write_text("1\t1\t1\n")
     results = {r.path: r.status for r in fetch(mirror, dest)}
     assert results["drug-miRNA.txt"] == "downloaded"
-    assert file_blob_sha1(dest / "drug-miRNA.txt") == REQUIRED[0].blob_sha1
+    assert file_blob_sha1(dest / "drug-miRNA.txt") == {f.path: f.blob_sha1 for f in REQUIRED}["drug-miRNA.txt"]
 
 
 def test_cli_fetch_uses_the_mirror_from_the_environment(mirror: Mirror, tmp_path: Path,
@@ -238,22 +239,21 @@ def test_cli_fetch_uses_the_mirror_from_the_environment(mirror: Mirror, tmp_path
 def test_cli_fetch_gets_the_ncdr_table_into_the_cache_verified(mirror: Mirror, tmp_path: Path,
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
     from ammgc.cli import app
-    from ammgc.data.publications import NCDR_BLOB_SHA1, NCDR_FILE_NAME, ncdr_cache_path
-
-    table = Path(__file__).resolve().parents[2] / "shared" / "data" / "ncdr" / NCDR_FILE_NAME
+    spec = Ncdr.files[0]
+    table = Path(__file__).resolve().parents[2] / "shared" / "data" / "ncdr" / spec.path
     if not table.is_file():
         pytest.skip("ncDR table not available")
     monkeypatch.setenv("AMMGC_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("AMMGC_BASE_URL", mirror.url)
-    mirror.files[NCDR_FILE_NAME] = table.read_bytes()
+    mirror.files[spec.path] = table.read_bytes()
     result = CliRunner().invoke(app, ["data", "fetch", "--dest", str(tmp_path / "bench"), "--retries", "0"])
     assert result.exit_code == 0, result.output
-    assert file_blob_sha1(ncdr_cache_path()) == NCDR_BLOB_SHA1
-    mirror.files[NCDR_FILE_NAME] = b"PMID\n1\n"
+    assert file_blob_sha1(Ncdr().cache / spec.path) == spec.blob_sha1
+    mirror.files[spec.path] = b"PMID\n1\n"
     result = CliRunner().invoke(app, ["data", "fetch", "--dest", str(tmp_path / "bench"), "--retries", "0",
                                       "--force"])
     assert isinstance(result.exception, DownloadError) and "does not match" in str(result.exception)
-    assert file_blob_sha1(ncdr_cache_path()) == NCDR_BLOB_SHA1   # the verified copy is kept
+    assert file_blob_sha1(Ncdr().cache / spec.path) == spec.blob_sha1   # the verified copy is kept
 
 
 # --- where the data comes from -------------------------------------------------------------------
@@ -279,16 +279,40 @@ def test_missing_paths_are_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
         resolve_data_path(None)
 
 
+@pytest.mark.parametrize("source", [Mirbase, Ncdr], ids=lambda c: c.__name__)
+def test_every_source_is_found_in_one_order_and_fetch_false_stays_offline(
+        source: type[DataSource], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The path given, then the environment variable, then a complete cache; with none of them and
+    ``fetch=False`` an error naming the ways to give one, and no download."""
+    given, env, home = tmp_path / "given", tmp_path / "env", tmp_path / "home"
+    for d in (given, env, home / source.cache_name):
+        d.mkdir(parents=True)
+        for f in source.files:
+            (d / f.path).write_text("x\n")
+    monkeypatch.setenv("AMMGC_HOME", str(home))
+    monkeypatch.setenv(source.env, str(env))
+    monkeypatch.setattr(source, "download", lambda *a, **k: pytest.fail("fetch=False downloaded"))
+    assert source(given).resolve(fetch=False) == given
+    assert source().resolve(fetch=False) == env
+    monkeypatch.setenv(source.env, str(tmp_path / "nope"))
+    with pytest.raises(DataError, match=f"set by {source.env}"):
+        source().resolve(fetch=False)
+    monkeypatch.delenv(source.env)
+    assert source().resolve(fetch=False) == home / source.cache_name
+    for f in source.files:
+        (home / source.cache_name / f.path).unlink()
+    with pytest.raises(DataError, match=f"no copy of {source.title}: .*{source.env}.*`ammgc data fetch"):
+        source().resolve(fetch=False)
+
+
 def test_empty_cache_is_filled_from_the_embedded_benchmark_without_network(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from ammgc.data.benchmark import BENCHMARK_FILES
-
     monkeypatch.delenv("AMMGC_DATA", raising=False)
     monkeypatch.setenv("AMMGC_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("AMMGC_BASE_URL", "http://127.0.0.1:9")  # nothing listens: a download would fail
     path = resolve_data_path(None, fetch=False)
     assert path == tmp_path / "home" / "gcmdr"
-    for spec in BENCHMARK_FILES:
+    for spec in Benchmark.files:
         if spec.required:
             assert file_blob_sha1(path / spec.path) == spec.blob_sha1
     from ammgc.data import load_dataset
@@ -378,9 +402,9 @@ def test_archive_fetch_unpacks_and_adopts_the_go_file(mirror: Mirror, tmp_path: 
     with zipfile.ZipFile(buffer, "w") as zf:
         zf.writestr("miRNA-drug data/ncrna_GOsimilarity_full.txt", go)
     archive_bytes = buffer.getvalue()
-    archive = replace(download.ARCHIVE_FILE, blob_sha1=git_blob_sha1(archive_bytes))
-    monkeypatch.setattr(download, "ARCHIVE_FILE", archive)
-    monkeypatch.setattr(download, "BENCHMARK_FILES", with_go_hash(go))
+    archive = replace(Benchmark.archive, blob_sha1=git_blob_sha1(archive_bytes))
+    monkeypatch.setattr(Benchmark, "archive", archive)
+    monkeypatch.setattr(Benchmark, "files", with_go_hash(go))
     mirror.files[archive.path] = archive_bytes
     dest = tmp_path / "cache"
     results = {r.path: r.status for r in fetch(mirror, dest, with_archive=True)}
@@ -398,43 +422,43 @@ def test_an_archive_that_failed_verification_is_never_unpacked(mirror: Mirror, t
     with zipfile.ZipFile(buffer, "w") as zf:
         zf.writestr("miRNA-drug data/planted.txt", b"not the authors' file")
     dest = tmp_path / "cache"
-    planted = dest / download.ARCHIVE_FILE.path
+    planted = dest / Benchmark.archive.path
     planted.parent.mkdir(parents=True)
     planted.write_bytes(buffer.getvalue())
     earlier = dest / "features" / "miRNA-drug data"
     earlier.mkdir()
     (earlier / "kept.txt").write_text("from an earlier, verified unpacking\n")
-    mirror.status[download.ARCHIVE_FILE.path] = [404]
+    mirror.status[Benchmark.archive.path] = [404]
     results = {r.path: r.status for r in fetch(mirror, dest, with_archive=True)}
-    assert results[download.ARCHIVE_FILE.path] == "absent"
+    assert results[Benchmark.archive.path] == "absent"
     assert sorted(p.name for p in earlier.iterdir()) == ["kept.txt"]
 
 
 def test_cli_fetch_prepares_mirbase_for_offline_use(mirror: Mirror, tmp_path: Path,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     from ammgc.cli import app
-    from ammgc.features import mirna
 
     monkeypatch.delenv("AMMGC_MIRBASE", raising=False)
     monkeypatch.setenv("AMMGC_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("AMMGC_BASE_URL", mirror.url)
+    required = [f.path for f in Mirbase.files if f.required]
 
-    def fake_download(target: Path, **kwargs: object) -> None:
-        target.mkdir(parents=True, exist_ok=True)
-        for name in mirna.MIRBASE_REQUIRED:
-            (target / name).write_text(">hsa-mir-1 MI0000651\nACGU\n")
+    def fake_download(source: Mirbase, **kwargs: object) -> None:
+        source.cache.mkdir(parents=True, exist_ok=True)
+        for name in required:
+            (source.cache / name).write_text(">hsa-mir-1 MI0000651\nACGU\n")
 
-    monkeypatch.setattr(mirna, "download_mirbase", fake_download)
+    monkeypatch.setattr(Mirbase, "download", fake_download)
     result = CliRunner().invoke(app, ["data", "fetch", "--dest", str(tmp_path / "bench"), "--retries", "0"])
     assert result.exit_code == 0, result.output
-    assert f"miRBase ready in {mirna.mirbase_cache_dir()}" in result.output
+    assert f"miRBase ready in {Mirbase().cache}" in result.output
 
-    def no_network(target: Path, **kwargs: object) -> None:
+    def no_network(source: Mirbase, **kwargs: object) -> None:
         raise DownloadError("could not download hairpin.fa (no network)")
 
-    monkeypatch.setattr(mirna, "download_mirbase", no_network)
-    for name in mirna.MIRBASE_REQUIRED:
-        (mirna.mirbase_cache_dir() / name).unlink()
+    monkeypatch.setattr(Mirbase, "download", no_network)
+    for name in required:
+        (Mirbase().cache / name).unlink()
     result = CliRunner().invoke(app, ["data", "fetch", "--dest", str(tmp_path / "bench"), "--retries", "0"])
     assert result.exit_code == 0 and "miRBase not available" in result.output
 
@@ -446,15 +470,14 @@ def test_without_mirbase_or_network_the_default_model_runs_on_the_views_it_has(
     import json
 
     from ammgc.experiments.cv import run_cv
-    from ammgc.features import mirna
     from ammgc.prediction import prepare_training
 
-    def no_network(target: Path, **kwargs: object) -> None:
+    def no_network(source: Mirbase, **kwargs: object) -> None:
         raise DownloadError("could not download hairpin.fa (no network)")
 
     monkeypatch.delenv("AMMGC_MIRBASE", raising=False)
     monkeypatch.setenv("AMMGC_HOME", str(tmp_path / "home"))
-    monkeypatch.setattr(mirna, "download_mirbase", no_network)
+    monkeypatch.setattr(Mirbase, "download", no_network)
     tiny = {"epochs_gcn": 2, "epochs_attention": 2, "hidden": [8], "prior_counts": "pairs"}
     body = run_cv(config=tiny, n_folds=2, repeats=1, out=tmp_path / "cv", progress=False)
     assert body["views"]["mirna"] == ["expression"]

@@ -8,13 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ammgc.data import cache_dir
+from ammgc.data import Mirbase, cache_dir
 from ammgc.errors import AmmgcError, DataError, DownloadError
 from ammgc.features import ensure_views, go_view_name, mirna_sequence_row
 from ammgc.features import mirna as mirna_mod
 from ammgc.features.mirna import (
     build_sequence_view,
-    download_mirbase,
     load_catalogue,
     resolve_mirbase_dir,
     similarity_rows,
@@ -255,21 +254,21 @@ def test_mirbase_dir_order_and_download(mini_mirbase: tuple[Path, dict[str, str]
     # then the cache, filled by a download (here from a local mirror)
     (other / "hairpin.fa").write_bytes((directory / "hsa_hairpins_miRBase_v22.fa").read_bytes())
     (other / "mature.fa").write_bytes((directory / "hsa_matures_miRBase_v22.fa").read_bytes())
-    monkeypatch.setattr(mirna_mod, "MIRBASE_URL", other.as_uri() + "/")
+    monkeypatch.setattr(Mirbase, "files", tuple(replace(f, url=f"{other.as_uri()}/{f.path}") for f in Mirbase.files))
     cached = resolve_mirbase_dir()
-    assert cached == mirna_mod.mirbase_cache_dir()
+    assert cached == Mirbase().cache
     assert (cached / "hairpin.fa").read_bytes() == (other / "hairpin.fa").read_bytes()
     assert load_catalogue().current.label == "current"
 
 
 def test_download_failure_says_what_to_do(tmp_path: Path) -> None:
     with pytest.raises(DownloadError, match="pass --mirbase DIR or set AMMGC_MIRBASE"):
-        download_mirbase(tmp_path / "cache", base_url=(tmp_path / "nowhere").as_uri() + "/")
+        Mirbase().download(tmp_path / "cache", base_url=(tmp_path / "nowhere").as_uri() + "/", progress=False)
     bad = tmp_path / "bad"
     bad.mkdir()
     (bad / "hairpin.fa").write_text(">cel-mir-1 MI1\nACGU\n")
     with pytest.raises(DownloadError, match="no human"):
-        download_mirbase(tmp_path / "cache", base_url=bad.as_uri() + "/")
+        Mirbase().download(tmp_path / "cache", base_url=bad.as_uri() + "/", progress=False)
     assert not (tmp_path / "cache" / "hairpin.fa").exists()
 
 

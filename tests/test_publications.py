@@ -13,27 +13,21 @@ import pytest
 
 from ammgc.baselines.popularity import Popularity
 from ammgc.data.dataset import Dataset
-from ammgc.data.publications import (
-    NCDR_BLOB_SHA1,
-    NCDR_ENV,
-    NCDR_FILE_NAME,
-    fetch_ncdr,
-    map_ncdr,
-    read_ncdr,
-    with_publications,
-)
+from ammgc.data.publications import Ncdr, map_ncdr, read_ncdr, with_publications
 from ammgc.errors import AmmgcError, DataError, DownloadError
 from ammgc.evaluation.runner import plan_folds, run_fold
 from ammgc.evaluation.splits import make_folds, study_groups, time_cutoffs
 from ammgc.io import file_blob_sha1
 
+NCDR = Ncdr.files[0]
+
 
 def ncdr_path() -> Path | None:
-    env = os.environ.get(NCDR_ENV)
+    env = os.environ.get(Ncdr.env)
     candidates = [Path(env)] if env else []
     candidates.append(Path(__file__).resolve().parents[2] / "shared" / "data" / "ncdr")
     for path in candidates:
-        path = path / NCDR_FILE_NAME if path.is_dir() else path
+        path = path / NCDR.path if path.is_dir() else path
         if path.is_file():
             return path
     return None
@@ -43,7 +37,7 @@ def ncdr_path() -> Path | None:
 def real(benchmark: Dataset) -> Dataset:
     path = ncdr_path()
     if path is None:
-        pytest.skip(f"ncDR table not available (set {NCDR_ENV})")
+        pytest.skip(f"ncDR table not available (set {Ncdr.env})")
     return replace(benchmark, publications=map_ncdr(benchmark, read_ncdr(path), source=str(path)))
 
 
@@ -139,14 +133,14 @@ def test_ncdr_fetch_is_verified(tmp_path: Path) -> None:
         pytest.skip("ncDR table not available")
     mirror = tmp_path / "mirror"
     mirror.mkdir()
-    shutil.copy(source, mirror / NCDR_FILE_NAME)
-    result = fetch_ncdr(tmp_path / "cache", base_url=mirror.as_uri(), progress=False)
+    shutil.copy(source, mirror / NCDR.path)
+    [result] = Ncdr().download(tmp_path / "cache", base_url=mirror.as_uri(), progress=False)
     assert result.status == "downloaded"
-    assert file_blob_sha1(tmp_path / "cache" / NCDR_FILE_NAME) == NCDR_BLOB_SHA1
-    (mirror / NCDR_FILE_NAME).write_text("PMID,miRNA_ID\n1,hsa-mir-21\n")
+    assert file_blob_sha1(tmp_path / "cache" / NCDR.path) == NCDR.blob_sha1
+    (mirror / NCDR.path).write_text("PMID,miRNA_ID\n1,hsa-mir-21\n")
     with pytest.raises(DownloadError, match="does not match"):
-        fetch_ncdr(tmp_path / "other", base_url=mirror.as_uri(), progress=False)
-    assert not (tmp_path / "other" / NCDR_FILE_NAME).exists()
+        Ncdr().download(tmp_path / "other", base_url=mirror.as_uri(), progress=False)
+    assert not (tmp_path / "other" / NCDR.path).exists()
 
 
 def test_own_data_without_publications_says_what_to_add(planted: Dataset) -> None:

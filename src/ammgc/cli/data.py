@@ -40,8 +40,8 @@ def check(
     A benchmark directory is also checked against the published hashes and features/drug_miRNA.xlsx.
     Without PATH or --data: the dataset every other command would use ($AMMGC_DATA, then the cache).
     """
-    from ammgc.data import resolve_data_path
-    from ammgc.data.benchmark import benchmark_notes, check_labelled_matrix, is_benchmark_dir, load_benchmark
+    from ammgc.data import Benchmark, resolve_data_path
+    from ammgc.data.benchmark import benchmark_notes, check_labelled_matrix, is_benchmark_dir
     from ammgc.data.byo import read_own_dataset
     from ammgc.errors import DataError
 
@@ -52,11 +52,10 @@ def check(
     path = resolve_data_path(path if path is not None else data)
 
     if path.is_dir() and is_benchmark_dir(path):
-        from ammgc.data.benchmark import verify_files
-
-        dataset = load_benchmark(path)
+        benchmark = Benchmark(path)
+        dataset = benchmark.load()
         check_labelled_matrix(path, dataset)
-        notes, warnings = benchmark_notes(dataset), verify_files(path)
+        notes, warnings = benchmark_notes(dataset), benchmark.verify()
     else:
         own = read_own_dataset(path)
         dataset, notes, warnings = own.dataset, [], own.warnings
@@ -73,8 +72,8 @@ def fetch(
         "--dest", help="Directory to fill (default: the user cache, $AMMGC_HOME/gcmdr or the "
                        "platform's cache directory).")] = None,
     base_url: Annotated[str | None, typer.Option(
-        "--base-url", help="Mirror holding the benchmark layout, used instead of the public homes "
-                           "(default: $AMMGC_BASE_URL).")] = None,
+        "--base-url", help="Mirror holding the benchmark layout (ncDR's table at "
+                           "its top level), used instead of the public homes (default: $AMMGC_BASE_URL).")] = None,
     go: Annotated[bool, typer.Option("--go/--no-go",
                                      help="Also fetch the optional GO similarity file.")] = True,
     archive: Annotated[bool, typer.Option(
@@ -93,32 +92,27 @@ def fetch(
     """Download the benchmark from its public homes, verify each file by its git blob SHA-1, and cache it; with
     miRBase and ncDR's table (by default), everything the default model and the honest protocols need, so
     that later runs need no network."""
-    from ammgc.data import benchmark_cache_dir
-    from ammgc.data.download import FetchResult, fetch_benchmark
-
-    target = dest or benchmark_cache_dir()
+    from ammgc.data import Benchmark, Mirbase, Ncdr
+    from ammgc.data.source import FetchResult
+    from ammgc.errors import DownloadError
 
     def report(result: FetchResult) -> None:
         detail = f" ({result.detail})" if result.detail else ""
         typer.echo(f"{result.status:<10} {result.path}{detail}")
 
-    results = fetch_benchmark(target, base_url=base_url, include_go=go, with_archive=archive, force=force,
-                              retries=retries, timeout_s=timeout, report=report)
-    if ncdr:
-        from ammgc.data.publications import fetch_ncdr, ncdr_cache_path
-
-        ncdr_result = fetch_ncdr(ncdr_cache_path().parent, base_url=base_url, force=force, required=False)
-        report(ncdr_result)
-        if ncdr_result.status == "absent":
-            typer.echo("ncDR table not available: the study and time splits of the benchmark need it")
-        else:
-            typer.echo(f"ncDR table ready in {ncdr_cache_path()}")
+    options = {"base_url": base_url, "force": force, "retries": retries, "timeout_s": timeout, "report": report}
+    target = dest or Benchmark().cache
+    results = Benchmark().download(target, include_go=go, with_archive=archive, **options)
+    # optional extras: one that cannot be reached is reported and skipped; one served wrong is still an error
+    for wanted, source, label, use in (
+            (ncdr, Ncdr(), "ncDR table", "the study and time splits of the benchmark need it"),):
+        if wanted:
+            fetched = source.download(strict=False, **options)
+            ready = all(r.status != "absent" for r in fetched)
+            typer.echo(f"{label} ready in {source.cache}" if ready else f"{label} not available: {use}")
     if mirbase:
-        from ammgc.errors import DownloadError
-        from ammgc.features.mirna import resolve_mirbase_dir
-
         try:
-            typer.echo(f"miRBase ready in {resolve_mirbase_dir(fetch=True)}")
+            typer.echo(f"miRBase ready in {Mirbase().resolve()}")
         except DownloadError as exc:
             typer.echo(f"miRBase not available ({exc}); the `sequence` view will be fetched on first use")
     if any(r.path.endswith("ncrna_GOsimilarity_full.txt") and r.status == "absent" for r in results):
@@ -129,14 +123,15 @@ def fetch(
 
 def _publications_summary(dataset: Dataset) -> dict[str, object]:
     """Where and when the associations were reported, as far as known without a download."""
+    from ammgc.data import Ncdr
     from ammgc.data.benchmark import DATASET_NAME
-    from ammgc.data.publications import NCDR_ENV, benchmark_publications
 
     publications = dataset.publications
     if publications is None and dataset.name == DATASET_NAME:
-        publications = benchmark_publications(dataset, fetch=False)
-        if publications is None:
-            return {"status": f"ncDR's table is not in the cache: `ammgc data fetch` gets it (or set {NCDR_ENV})"}
+        found = Ncdr().find()
+        if found is None:
+            return {"status": f"ncDR's table is not in the cache: `ammgc data fetch` gets it (or set {Ncdr.env})"}
+        publications = Ncdr(found).load(dataset)
     if publications is None:
         return {"status": "none: add a pmid column (or source and year) to the association table for the "
                           "study and time splits"}

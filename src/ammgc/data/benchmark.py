@@ -1,4 +1,5 @@
-"""The published miRNA-drug resistance benchmark (GCMDR / AMMGC layout): files, hashes, loader.
+"""The published miRNA-drug resistance benchmark (GCMDR / AMMGC layout): the ``Benchmark`` source (files,
+hashes, download, loader) and its readers.
 
 106 drugs x 754 miRNAs, 3,338 associations, from the public repository ``scz760904126/AMMGC``
 (commit 230f42c) plus the drug table of ``ZoomWang666/DMR-PEG`` (commit c2d27ca). Indices are
@@ -7,17 +8,22 @@ kept exactly as published; names are shown as given (see README, "Known quirks")
 
 from __future__ import annotations
 
+import os
 import re
-from dataclasses import dataclass, replace
+import urllib.parse
+from dataclasses import replace
 from pathlib import Path
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
 from ammgc.data.dataset import Dataset, FeatureView
+from ammgc.data.download import extract_archive
+from ammgc.data.source import DataSource, FetchResult, SourceFile
 from ammgc.data.validation import find_mean_imputed_rows, read_excel, read_matrix, read_text
 from ammgc.errors import DataError
-from ammgc.io import file_blob_sha1
+from ammgc.io import atomic_write_bytes, file_blob_sha1
 
 N_DRUGS = 106
 N_MIRNAS = 754
@@ -27,100 +33,132 @@ AMMGC_REPO_URL = "https://raw.githubusercontent.com/scz760904126/AMMGC/230f42c04
 DMRPEG_REPO_URL = "https://raw.githubusercontent.com/ZoomWang666/DMR-PEG/c2d27ca191a314408cb11c7fb82259946f1c88a0/"
 
 
-@dataclass(frozen=True)
-class BenchmarkFile:
-    """One file of the benchmark: its path in the layout, public URL and git blob SHA-1."""
-
-    path: str
-    url: str
-    blob_sha1: str
-    required: bool = True
+def _ammgc(path: str, blob_sha1: str, *, required: bool = True) -> SourceFile:
+    return SourceFile(path, AMMGC_REPO_URL + urllib.parse.quote(path), blob_sha1, required)
 
 
-BENCHMARK_FILES: tuple[BenchmarkFile, ...] = (
-    BenchmarkFile("drug-miRNA.txt", AMMGC_REPO_URL + "drug-miRNA.txt",
-                  "e39375e50beb6e5ff9b588b3dc9a8148b2426a52"),
-    BenchmarkFile("features/drug_feature_matrix.txt", AMMGC_REPO_URL + "features/drug_feature_matrix.txt",
-                  "08b1175b49ed111aaf3b895c17d9cfb020ee7019"),
-    BenchmarkFile("features/drug_labelencoding.txt", AMMGC_REPO_URL + "features/drug_labelencoding.txt",
-                  "ac9ea80248edbf4bb7956687327be253434c75e9"),
-    BenchmarkFile("features/ncrna_expression_full.txt", AMMGC_REPO_URL + "features/ncrna_expression_full.txt",
-                  "d1d3da4a02d79442cb8803e3991de4c384b5902b"),
-    BenchmarkFile("features/drug_miRNA.csv", AMMGC_REPO_URL + "features/drug_miRNA.csv",
-                  "2981dedc716872995a4e01db0f06db8aed404562"),
-    BenchmarkFile("features/drug_miRNA.xlsx", AMMGC_REPO_URL + "features/drug_miRNA.xlsx",
-                  "9b7409a14b60f4b0b0ff900e26a374bec681a60d"),
-    BenchmarkFile("features/miRNA_list.xlsx", AMMGC_REPO_URL + "features/miRNA_list.xlsx",
-                  "54857deda9e32f0dadeb0303492da0c7f5e514e3"),
-    BenchmarkFile("features/drug_list.xlsx", DMRPEG_REPO_URL + "drug_list.xlsx",
-                  "b81d095bd9705e87e945359deb47f5c45478a2ed"),
-    BenchmarkFile("features/ncrna_GOsimilarity_full.txt",
-                  AMMGC_REPO_URL + "features/ncrna_GOsimilarity_full.txt",
-                  "ee301b47895a616999cbba811d7f6704c038ca69", required=False),
-)
 GO_FILE = "features/ncrna_GOsimilarity_full.txt"
 GO_COLUMNS = 2587
-# Not a file the loader reads: the authors' archive, fetched only on request (``ammgc data fetch --archive``).
-ARCHIVE_FILE = BenchmarkFile("features/miRNA-drug data.zip",
-                             AMMGC_REPO_URL + "features/miRNA-drug%20data.zip",
-                             "103f56d0337d4be7921bf230c984e8c4afdb4d75", required=False)
 DATASET_NAME = "gcmdr-benchmark"
+_MARKER = "drug-miRNA.txt"
 _INTEGER = re.compile(r"[0-9]+")
 
 
 def is_benchmark_dir(path: Path) -> bool:
-    return (path / "drug-miRNA.txt").is_file()
+    """Whether ``path`` has the benchmark's layout (its pair list), rather than bring-your-own data."""
+    return (path / _MARKER).is_file()
 
 
-def load_benchmark(root: str | Path | None = None, *, verify: bool = False) -> Dataset:
-    """Load the benchmark from its original layout in ``root`` (default: the copy shipped in the package,
-    unpacked into the user cache, or the cache's refreshed copy).
+class Benchmark(DataSource):
+    """The published benchmark, or whatever dataset ``--data`` / ``AMMGC_DATA`` names (``load_dataset`` reads
+    any other layout as bring-your-own data). Its eight files ship inside the package (``ammgc.data.embedded``),
+    so an empty cache is filled with no network; ``download`` refreshes it from the public homes."""
 
-    Every feature matrix present is loaded as a view labelled with file, blob hash and shape.
-    With ``verify`` every file's git blob SHA-1 is checked against the published one; the GO
-    file, when present, is always verified (it is the one users add by hand).
-    """
-    if root is None:
-        from ammgc.data import benchmark_path
+    title = "the benchmark"
+    cache_name = "gcmdr"
+    env = "AMMGC_DATA"
+    option = "--data"
+    not_found = "data path does not exist"
+    files = (
+        _ammgc("features/drug_feature_matrix.txt", "08b1175b49ed111aaf3b895c17d9cfb020ee7019"),
+        _ammgc("features/drug_labelencoding.txt", "ac9ea80248edbf4bb7956687327be253434c75e9"),
+        _ammgc("features/ncrna_expression_full.txt", "d1d3da4a02d79442cb8803e3991de4c384b5902b"),
+        _ammgc("features/drug_miRNA.csv", "2981dedc716872995a4e01db0f06db8aed404562"),
+        _ammgc("features/drug_miRNA.xlsx", "9b7409a14b60f4b0b0ff900e26a374bec681a60d"),
+        _ammgc("features/miRNA_list.xlsx", "54857deda9e32f0dadeb0303492da0c7f5e514e3"),
+        SourceFile("features/drug_list.xlsx", DMRPEG_REPO_URL + "drug_list.xlsx",
+                   "b81d095bd9705e87e945359deb47f5c45478a2ed"),
+        # the pair list marks a complete benchmark, so it is written last: an interrupted fetch leaves no
+        # marker and the next run resumes (verified files are kept)
+        _ammgc(_MARKER, "e39375e50beb6e5ff9b588b3dc9a8148b2426a52"),
+        _ammgc(GO_FILE, "ee301b47895a616999cbba811d7f6704c038ca69", required=False),
+    )
+    #: not a file the loader reads: the authors' archive, fetched only on request (``--archive``)
+    archive: ClassVar[SourceFile] = _ammgc("features/miRNA-drug data.zip", "103f56d0337d4be7921bf230c984e8c4afdb4d75",
+                                          required=False)
 
-        root = benchmark_path()
-    root = Path(root)
-    if not is_benchmark_dir(root):
-        raise DataError("not a benchmark directory (drug-miRNA.txt missing)", file=root)
-    hashes = {}
-    for spec in BENCHMARK_FILES:
-        f = root / spec.path
-        if not f.is_file():
-            if spec.required:
-                raise DataError("required benchmark file is missing", file=f)
-            continue
-        if verify or spec.path == GO_FILE:
-            actual = file_blob_sha1(f)
-            if actual != spec.blob_sha1:
-                raise DataError(f"content does not match the published file (git blob {actual}, "
-                                f"expected {spec.blob_sha1}); re-download it with `ammgc data fetch`", file=f)
-            hashes[spec.path] = actual
-    drugs = _read_drug_table(root / "features/drug_list.xlsx")
-    mirnas = _read_mirna_list(root / "features/miRNA_list.xlsx")
-    associations = _read_pair_list(root / "drug-miRNA.txt", len(drugs), len(mirnas))
-    _check_matrix_agrees(root / "features/drug_miRNA.csv", associations)
+    def usable(self, path: Path) -> bool:
+        return path.exists()
 
-    def view(name: str, entity: str, rel: str, n_rows: int, **kw: object) -> FeatureView:
-        f = root / rel
-        matrix = read_matrix(f, rows=n_rows, **kw)  # type: ignore[arg-type]
-        return FeatureView(name, entity, matrix, source=str(f),  # type: ignore[arg-type]
-                           blob_sha1=hashes.get(rel) or file_blob_sha1(f))
+    def complete(self, folder: Path) -> bool:
+        return is_benchmark_dir(folder)
 
-    views = [
-        view("fingerprint", "drug", "features/drug_feature_matrix.txt", len(drugs), columns=920, binary=True),
-        view("smiles_code", "drug", "features/drug_labelencoding.txt", len(drugs), columns=85, integer=True),
-        view("expression", "mirna", "features/ncrna_expression_full.txt", len(mirnas), columns=172),
-    ]
-    if (root / GO_FILE).is_file():
-        views.append(view("go", "mirna", GO_FILE, len(mirnas), columns=GO_COLUMNS))
-    views = [_with_imputation_note(v) for v in views]
-    return Dataset(associations=associations, drugs=drugs, mirnas=mirnas,
-                   views={v.name: v for v in views}, source=str(root), name=DATASET_NAME)
+    def unpack(self, folder: Path) -> bool:
+        from ammgc.data import embedded
+
+        if not embedded.embedded_available():
+            return False
+        embedded.unpack_benchmark(folder)
+        return True
+
+    def download(self, dest: str | os.PathLike[str] | None = None, *, include_go: bool = True,
+                 with_archive: bool = False, **options: Any) -> list[FetchResult]:
+        """``DataSource.download`` of every file, the optional GO similarity file too unless ``include_go`` is
+        False; with ``with_archive`` the authors' zip archive is fetched as well and unpacked beside it."""
+        dest = self.cache if dest is None else Path(dest)
+        files = [f for f in self.files if include_go or f.path != GO_FILE] + ([self.archive] if with_archive else [])
+        results = super().download(dest, files=files, **options)
+        # only an archive verified in this run (downloaded, or already there and matching) is unpacked: a file
+        # at that path that failed verification, with the mirror unreachable, is not the authors' archive
+        if any(r.path == self.archive.path and r.status != "absent" for r in results):
+            unpacked = extract_archive(dest / self.archive.path, dest / Path(self.archive.path).with_suffix(""))
+            self._adopt_go_file(unpacked, dest)
+        return results
+
+    def _adopt_go_file(self, folder: Path, dest: Path) -> None:
+        """If the archive holds the published GO similarity file (same blob), put it where the loader looks."""
+        target = dest / GO_FILE
+        if target.is_file():
+            return
+        go = next(f for f in self.files if f.path == GO_FILE)
+        for candidate in sorted(folder.rglob("*")):
+            if candidate.is_file() and candidate.name == Path(GO_FILE).name and self._matches(candidate, go):
+                atomic_write_bytes(target, candidate.read_bytes())
+                return
+
+    def load(self, *, verify: bool = False) -> Dataset:
+        """The benchmark from its original layout. Every feature matrix present is a view labelled with file,
+        blob hash and shape. With ``verify`` every file's git blob SHA-1 is checked against the published
+        one; the GO file, when present, always is (it is the one users add by hand)."""
+        root = self.resolve()
+        if not is_benchmark_dir(root):
+            raise DataError("not a benchmark directory (drug-miRNA.txt missing)", file=root)
+        hashes = {}
+        for spec in self.files:
+            f = root / spec.path
+            if not f.is_file():
+                if spec.required:
+                    raise DataError("required benchmark file is missing", file=f)
+                continue
+            if verify or spec.path == GO_FILE:
+                hashes[spec.path] = self.blob(f, spec)
+        drugs = _read_drug_table(root / "features/drug_list.xlsx")
+        mirnas = _read_mirna_list(root / "features/miRNA_list.xlsx")
+        associations = _read_pair_list(root / _MARKER, len(drugs), len(mirnas))
+        _check_matrix_agrees(root / "features/drug_miRNA.csv", associations)
+
+        def view(name: str, entity: str, rel: str, n_rows: int, **kw: object) -> FeatureView:
+            f = root / rel
+            matrix = read_matrix(f, rows=n_rows, **kw)  # type: ignore[arg-type]
+            return FeatureView(name, entity, matrix, source=str(f),  # type: ignore[arg-type]
+                               blob_sha1=hashes.get(rel) or file_blob_sha1(f))
+
+        views = [
+            view("fingerprint", "drug", "features/drug_feature_matrix.txt", len(drugs), columns=920, binary=True),
+            view("smiles_code", "drug", "features/drug_labelencoding.txt", len(drugs), columns=85, integer=True),
+            view("expression", "mirna", "features/ncrna_expression_full.txt", len(mirnas), columns=172),
+        ]
+        if (root / GO_FILE).is_file():
+            views.append(view("go", "mirna", GO_FILE, len(mirnas), columns=GO_COLUMNS))
+        views = [_with_imputation_note(v) for v in views]
+        return Dataset(associations=associations, drugs=drugs, mirnas=mirnas,
+                       views={v.name: v for v in views}, source=str(root), name=DATASET_NAME)
+
+
+def load_benchmark(root: str | os.PathLike[str] | None = None, *, verify: bool = False) -> Dataset:
+    """The benchmark from ``root``, else from where the tool looks for data (``AMMGC_DATA``, then the user
+    cache, filled from the copy shipped in the package): ``Benchmark(root).load(verify=verify)``."""
+    return Benchmark(root).load(verify=verify)
 
 
 def _with_imputation_note(view: FeatureView) -> FeatureView:
@@ -152,18 +190,6 @@ def benchmark_notes(dataset: Dataset) -> list[str]:
     if no_mesh:
         notes.append(f"{no_mesh} drugs have MeSH id 0 (none assigned)")
     return notes
-
-
-def verify_files(root: str | Path) -> list[str]:
-    """One line per benchmark file present in ``root`` whose content differs from the published file."""
-    root = Path(root)
-    problems = []
-    for spec in BENCHMARK_FILES:
-        f = root / spec.path
-        if f.is_file() and (actual := file_blob_sha1(f)) != spec.blob_sha1:
-            problems.append(f"{spec.path} differs from the published file (git blob {actual}, "
-                            f"expected {spec.blob_sha1})")
-    return problems
 
 
 def check_labelled_matrix(root: str | Path, dataset: Dataset) -> None:

@@ -1,6 +1,6 @@
 """The benchmark's eight files shipped inside the package (MIT-licensed), so it works with no network.
 
-Each required file of ``BENCHMARK_FILES`` is stored xz-compressed under ``ammgc/data/benchmark/``; on first
+Each required file of ``Benchmark.files`` is stored xz-compressed under ``ammgc/data/benchmark/``; on first
 use it is decompressed into the user cache, every file checked against its published git blob SHA-1
 (a corrupt installation is an error, never a silently different benchmark). ``ammgc data fetch`` still
 refreshes the cache from the public homes. Rebuild the embedded copy from a verified benchmark folder with
@@ -14,14 +14,15 @@ import sys
 from importlib.resources import files
 from pathlib import Path
 
-from ammgc.data.benchmark import BENCHMARK_FILES, BenchmarkFile
+from ammgc.data.benchmark import Benchmark
+from ammgc.data.source import SourceFile
 from ammgc.errors import DataError
 from ammgc.io import atomic_write_bytes, git_blob_sha1
 
-EMBEDDED = tuple(spec for spec in BENCHMARK_FILES if spec.required)
+EMBEDDED = tuple(spec for spec in Benchmark.files if spec.required)
 
 
-def _packaged(spec: BenchmarkFile) -> Path:
+def _packaged(spec: SourceFile) -> Path:
     return Path(str(files("ammgc.data") / "benchmark" / f"{spec.path}.xz"))
 
 

@@ -30,17 +30,13 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 import pandas as pd
 
+from ammgc.data.benchmark import DATASET_NAME
+from ammgc.data.source import DataSource, SourceFile
 from ammgc.errors import AmmgcError, DataError
 
 if TYPE_CHECKING:
     from ammgc.data.dataset import Dataset
-    from ammgc.data.download import FetchResult
 
-NCDR_ENV = "AMMGC_NCDR"
-NCDR_FILE_NAME = "ncDR_Curated_DRmiRNA.csv"
-NCDR_URL = ("https://raw.githubusercontent.com/grkovicdorothea/miRNA-database/"
-            "777cd7a59996786abf5a97c63bc78cd4ff3fb26c/ncDR_Curated_DRmiRNA.csv")
-NCDR_BLOB_SHA1 = "e18d1e899ab909c2bbc7d39ffd21332fd7e3d3f8"
 NCDR_COLUMNS = ("PMID", "miRNA_ID", "miRBase_acc", "Drug", "CID", "Drug_effect")
 #: Benchmark drugs whose label is not the drug their associations belong to: (name, CID) -> ncDR drug.
 BENCHMARK_DRUG_CORRECTIONS: dict[tuple[str, str], str] = {("Lithocholic Acid", "9903"): "Trastuzumab"}
@@ -317,68 +313,38 @@ def _drug_keys(dataset: Dataset) -> list[tuple[str, str]]:
     return [(str(name), str(cid or "")) for name, cid in zip(dataset.drug_names, cids, strict=True)]
 
 
-def ncdr_cache_path() -> Path:
-    from ammgc.data import cache_dir
+class Ncdr(DataSource):
+    """ncDR's curated miRNA table (one file, or a folder holding it); ``load(dataset)`` maps the dataset's
+    associations onto its records."""
 
-    return cache_dir() / "ncdr" / NCDR_FILE_NAME
+    title = "ncDR's table"
+    cache_name = "ncdr"
+    env = "AMMGC_NCDR"
+    not_found = "ncDR table not found"
+    files = (SourceFile("ncDR_Curated_DRmiRNA.csv", "https://raw.githubusercontent.com/grkovicdorothea/miRNA-database/"
+                        "777cd7a59996786abf5a97c63bc78cd4ff3fb26c/ncDR_Curated_DRmiRNA.csv",
+                        "e18d1e899ab909c2bbc7d39ffd21332fd7e3d3f8"),)
 
+    def usable(self, path: Path) -> bool:
+        return self.file(path, self.files[0]).is_file()
 
-def resolve_ncdr_path(*, fetch: bool = True) -> Path | None:
-    """ncDR's table: ``AMMGC_NCDR`` (the file or a folder holding it), then the cache, then a verified
-    download into the cache (when ``fetch``). None when absent and not fetched."""
-    env = os.environ.get(NCDR_ENV)
-    if env:
-        path = Path(env).expanduser()
-        if path.is_dir():
-            path = path / NCDR_FILE_NAME
-        if not path.is_file():
-            raise DataError(f"ncDR table not found (set by {NCDR_ENV})", file=path)
-        return path
-    cached = ncdr_cache_path()
-    if cached.is_file():
-        return cached
-    if not fetch:
-        return None
-    fetch_ncdr(cached.parent)
-    return cached
+    def file(self, root: Path, spec: SourceFile) -> Path:
+        return root if root.is_file() else root / spec.path
 
-
-def fetch_ncdr(dest: str | os.PathLike[str], *, base_url: str | None = None, force: bool = False,
-               required: bool = True, progress: bool = True) -> FetchResult:
-    """Download ncDR's table into ``dest``, verified by its git blob SHA-1 (see ``ammgc data fetch``).
-    With ``required`` False a table that cannot be reached is reported ``absent`` instead of an error."""
-    from ammgc.data.benchmark import BenchmarkFile
-    from ammgc.data.download import fetch_file
-
-    spec = BenchmarkFile(NCDR_FILE_NAME, NCDR_URL, NCDR_BLOB_SHA1, required=required)
-    return fetch_file(spec, Path(dest), base_url=base_url, force=force, progress=progress)
-
-
-def benchmark_publications(dataset: Dataset, *, fetch: bool = True) -> Publications | None:
-    """The benchmark's publications from ncDR (None when ncDR is absent and ``fetch`` is False)."""
-    from ammgc.io import file_blob_sha1
-
-    path = resolve_ncdr_path(fetch=fetch)
-    if path is None:
-        return None
-    actual = file_blob_sha1(path)
-    if actual != NCDR_BLOB_SHA1:
-        raise DataError(f"content does not match the published ncDR table (git blob {actual}, expected "
-                        f"{NCDR_BLOB_SHA1}); fetch it again with `ammgc data fetch --force`", file=path)
-    return map_ncdr(dataset, read_ncdr(path), source=str(path))
+    def load(self, dataset: Dataset, *, fetch: bool = True) -> Publications:
+        """The publications of ``dataset``'s associations, from the verified table."""
+        spec = self.files[0]
+        path = self.file(self.resolve(fetch=fetch), spec)
+        self.blob(path, spec)
+        return map_ncdr(dataset, read_ncdr(path), source=str(path))
 
 
 def with_publications(dataset: Dataset, *, fetch: bool = True) -> Dataset:
     """``dataset`` with its publications attached: own data carries them; the benchmark's come from ncDR."""
     if dataset.publications is not None:
         return dataset
-    from ammgc.data.benchmark import DATASET_NAME
-
     if dataset.name != DATASET_NAME:
         raise DataError("this dataset has no publication of its associations, which the study and time "
                         "splits need: add a `pmid` column (or `source` and `year` columns) to its association "
                         "table", file=dataset.source)
-    publications = benchmark_publications(dataset, fetch=fetch)
-    if publications is None:
-        raise DataError(f"ncDR's table is not available: run `ammgc data fetch` or set {NCDR_ENV}")
-    return replace(dataset, publications=publications)
+    return replace(dataset, publications=Ncdr().load(dataset, fetch=fetch))

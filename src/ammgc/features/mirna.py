@@ -1,4 +1,4 @@
-"""miRNA views: the ``sequence`` view computed from miRBase, and where miRBase comes from.
+"""miRNA views: the ``sequence`` view computed from miRBase (the files themselves: ``ammgc.data.mirbase``).
 
 The paper's second miRNA view is a GO functional similarity (754 x 2,587), which cannot be obtained
 here. The ``sequence`` view stands in for it with the same shape idea: one row per miRNA, one column
@@ -29,120 +29,33 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import urllib.error
-import urllib.request
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
 from ammgc.data.dataset import FeatureView
-from ammgc.errors import AmmgcError, DataError, DownloadError
-from ammgc.features.names import (
-    RULES,
-    MirbaseCatalogue,
-    Resolution,
-    build_release,
-    clean_sequence,
-    discover_files,
-    read_aliases,
-    read_fasta,
-    resolve_name,
-    rule_family,
-)
-from ammgc.io import atomic_open, atomic_write_bytes, file_blob_sha1
+from ammgc.data.mirbase import Mirbase
+from ammgc.errors import DataError
+from ammgc.features.names import RULES, MirbaseCatalogue, Resolution, clean_sequence, resolve_name, rule_family
+from ammgc.io import atomic_open
 
-MIRBASE_URL = "https://www.mirbase.org/download/"
-MIRBASE_REQUIRED = ("hairpin.fa", "mature.fa")
-MIRBASE_OPTIONAL = ("aliases.txt",)
 SCORING = {"match": 2, "mismatch": -3, "gap_open": 5, "gap_extend": 2}  # BLASTN defaults
 SIMILARITY_VERSION = "sw-normalised-v1"
 _ALPHABET = "ACGUN"
 
 
-def mirbase_cache_dir() -> Path:
-    from ammgc.data import cache_dir
-
-    return cache_dir() / "mirbase"
-
-
 def resolve_mirbase_dir(mirbase: str | os.PathLike[str] | None = None, *, fetch: bool = True) -> Path:
-    """Where miRBase comes from: the argument, then ``AMMGC_MIRBASE``, then the cache (downloaded)."""
-    if mirbase is not None:
-        path = Path(mirbase).expanduser()
-        if not path.is_dir():
-            raise DataError("miRBase directory does not exist (given with --mirbase)", file=path)
-        return path
-    env = os.environ.get("AMMGC_MIRBASE")
-    if env:
-        path = Path(env).expanduser()
-        if not path.is_dir():
-            raise DataError("miRBase directory does not exist (set by AMMGC_MIRBASE)", file=path)
-        return path
-    cached = mirbase_cache_dir()
-    if all((cached / name).is_file() for name in MIRBASE_REQUIRED):
-        return cached
-    if not fetch:
-        raise AmmgcError(f"no miRBase files: pass --mirbase DIR or set AMMGC_MIRBASE (a directory with "
-                         f"hairpin.fa and mature.fa), or let the tool download them into {cached}")
-    download_mirbase(cached)
-    return cached
-
-
-def download_mirbase(target: Path, *, base_url: str | None = None, timeout: float = 60.0) -> None:
-    """Download miRBase's hairpin.fa and mature.fa (and aliases.txt when offered) into ``target``.
-
-    Each file is checked to be a FASTA with human entries before it is moved into place.
-    """
-    base_url = base_url or MIRBASE_URL
-    target.mkdir(parents=True, exist_ok=True)
-    for name in MIRBASE_REQUIRED + MIRBASE_OPTIONAL:
-        dest = target / name
-        if dest.is_file():
-            continue
-        try:
-            with urllib.request.urlopen(base_url + name, timeout=timeout) as response:
-                data = response.read()
-        except (urllib.error.URLError, TimeoutError, OSError) as exc:
-            if name in MIRBASE_OPTIONAL:
-                continue
-            raise DownloadError(
-                f"could not download {base_url + name} ({getattr(exc, 'reason', exc)}); pass --mirbase DIR "
-                f"or set AMMGC_MIRBASE to a directory with miRBase's hairpin.fa and mature.fa") from None
-        part = target / f".{name}.check"
-        part.write_bytes(data)
-        try:
-            if name.endswith(".fa") and not any(k.startswith("hsa-") for k in read_fasta(part)):
-                raise DownloadError(f"{base_url + name} has no human (hsa-) entries; not a miRBase FASTA")
-        except DataError as exc:
-            raise DownloadError(f"{base_url + name} is not a valid FASTA file: {exc}") from None
-        finally:
-            part.unlink(missing_ok=True)
-        atomic_write_bytes(dest, data)
+    """Where miRBase comes from: the argument, then ``AMMGC_MIRBASE``, then the cache, downloaded into it when
+    missing (``Mirbase.resolve``; a DownloadError when that fails)."""
+    return Mirbase(mirbase).resolve(fetch=fetch)
 
 
 def load_catalogue(mirbase: str | os.PathLike[str] | None = None) -> MirbaseCatalogue:
-    """Read the miRBase files of the resolved directory (cached in memory while the files are unchanged)."""
-    directory = resolve_mirbase_dir(mirbase).resolve()
-    releases, aliases = discover_files(directory)
-    files = [p for _, h, m in releases for p in (h, m) if p is not None] + ([aliases] if aliases else [])
-    stamp = tuple((str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in files)
-    return _load_catalogue(directory, stamp)
-
-
-@lru_cache(maxsize=4)
-def _load_catalogue(directory: Path, stamp: tuple[tuple[str, int, int], ...]) -> MirbaseCatalogue:
-    found, aliases_path = discover_files(directory)
-    releases = tuple(build_release(label, hairpin, mature) for label, hairpin, mature in found)
-    hashes = tuple((Path(path).name, file_blob_sha1(path)) for path, _, _ in stamp)
-    aliases = read_aliases(aliases_path) if aliases_path else {}
-    catalogue = MirbaseCatalogue(directory, releases, aliases, hashes)
-    if not catalogue.columns:
-        raise DataError("the current stem-loop FASTA has no human (hsa-) entries", file=found[0][1])
-    return catalogue
+    """The miRBase catalogue of the resolved directory (``Mirbase.load``)."""
+    return Mirbase(mirbase).load()
 
 
 def _self_score(seq: str, matrix: object) -> int:
