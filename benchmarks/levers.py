@@ -5,8 +5,9 @@ inner splits); they say which levers are worth taking to the tuner. Two experime
 
 * ``views``: the default AMMGC with a target-based miRNA functional-similarity view (TargetScan or
   miRWalk networks of SimNetRLMDA, family-level names mapped onto the benchmark's precursors) beside or
-  instead of the miRBase ``sequence`` view. ``--side DIR`` holds ``miRNANetS.txt`` / ``miRNANetW.txt``
-  (optional downloads with no licence: never shipped; verified here by their git blob SHA-1).
+  instead of the miRBase ``sequence`` view (``ammgc.data.TargetNetworks``: ``--side DIR`` with ``miRNANetS.txt``
+  and ``miRNANetW.txt``, else ``AMMGC_SIDE``, else the cache, downloaded on first use; no licence, so never
+  shipped; verified by their git blob SHA-1).
   Also miRBase's genomic clusters and families (``--gff3``, miRBase's ``hsa.gff3``) as a miRNA view.
 * ``blends``: on the same folds, the default AMMGC's scores against ranking by publication counts
   (``popularity-studies``), rank-level blends of the two, AMMGC plus a stronger publication prior,
@@ -18,7 +19,7 @@ inner splits); they say which levers are worth taking to the tuner. Two experime
   study then counts like a few small ones). This experiment swaps the model's normalised adjacency for the
   weighted one (``_adjacency_operator``); it is not an option of the model, since it did not win.
 
-    python benchmarks/levers.py views --side SIDE --gff3 hsa.gff3 --split study --repeats 2
+    python benchmarks/levers.py views --gff3 hsa.gff3 --split study --repeats 2
     python benchmarks/levers.py blends --split time
     python benchmarks/levers.py edges --split study --repeats 2
 """
@@ -32,61 +33,22 @@ from pathlib import Path
 from unittest import mock
 
 import numpy as np
-import pandas as pd
 import torch
 from scipy.stats import rankdata
 
 import ammgc.models.ammgc as ammgc_model
-from ammgc.data import load_dataset
+from ammgc.data import TargetNetworks, load_dataset
 from ammgc.data.dataset import FeatureView
+from ammgc.data.networks import precursor_keys
 from ammgc.data.publications import node_activity, with_publications
-from ammgc.errors import DataError
 from ammgc.evaluation.metrics import evaluate_scores
 from ammgc.evaluation.runner import cross_validate, fold_seed, plan_folds
 from ammgc.experiments.cv import prepare_dataset
 from ammgc.graph import bipartite_adjacency
-from ammgc.io import file_blob_sha1
 from ammgc.methods import make_method
 from ammgc.models.layers import as_operator
 
-SIDE_FILES = {"targets_s": ("miRNANetS.txt", "a033367bf74a8fd5730f3e1c9a05cdde525292a1"),
-              "targets_w": ("miRNANetW.txt", "9938143988c88e46f90c8891ac8428771277d7e9")}
 SHOWN = ("ap", "auc", "drug_ap", "prec_at_100")
-
-
-def _network_key(name: str) -> str:
-    return re.sub(r"-(5p|3p)$", "", name.lower())
-
-
-def _benchmark_keys(name: str) -> list[str]:
-    """A precursor name, then its family (the copy number dropped: hsa-mir-29b-1 -> hsa-mir-29b)."""
-    name = name.lower() if name.lower().startswith("hsa-") else "hsa-" + name.lower()
-    family = re.sub(r"(\d[a-z]?)-\d+$", r"\1", name)
-    return [name] if family == name else [name, family]
-
-
-def target_view(names: list[str], path: Path, view: str, blob_sha1: str) -> FeatureView:
-    """Each miRNA's row of the network's similarity (max over edges, 1 on the diagonal); unmapped miRNAs get
-    the mean row of the mapped ones, as the sequence view does."""
-    if file_blob_sha1(path) != blob_sha1:
-        raise DataError(f"is not the published file (expected git blob {blob_sha1})", file=path)
-    edges = pd.read_csv(path, sep="\t", header=None, names=["a", "w", "b"])
-    edges["a"], edges["b"] = edges["a"].map(_network_key), edges["b"].map(_network_key)
-    columns = sorted(set(edges["a"]) | set(edges["b"]))
-    index = {c: k for k, c in enumerate(columns)}
-    similarity = np.eye(len(columns))
-    for a, w, b in edges.itertuples(index=False):
-        i, j = index[a], index[b]
-        similarity[i, j] = similarity[j, i] = max(similarity[i, j], w)
-    rows = np.zeros((len(names), len(columns)))
-    mapped = np.zeros(len(names), dtype=bool)
-    for r, name in enumerate(names):
-        key = next((k for k in _benchmark_keys(name) if k in index), None)
-        if key is not None:
-            rows[r], mapped[r] = similarity[index[key]], True
-    rows[~mapped] = rows[mapped].mean(axis=0)
-    print(f"{view}: {mapped.sum()} of {len(names)} benchmark miRNAs mapped onto {path.name}")
-    return FeatureView(view, "mirna", rows, source=str(path), note=f"{mapped.sum()}/{len(names)} mapped")
 
 
 def genome_view(names: list[str], gff3: Path) -> FeatureView:
@@ -117,7 +79,7 @@ def genome_view(names: list[str], gff3: Path) -> FeatureView:
     rows = np.zeros((len(names), len(column)))
     mapped = np.zeros(len(names), dtype=bool)
     for r, name in enumerate(names):
-        key = next((k for k in _benchmark_keys(name) if k in cluster_of), None)
+        key = next((k for k in precursor_keys(name) if k in cluster_of), None)
         if key is not None:
             rows[r, column[("cluster", cluster_of[key])]] = rows[r, column[("family", family(key))]] = 1.0
             mapped[r] = True
@@ -132,9 +94,11 @@ def _line(label: str, values: np.ndarray) -> str:
     return f"| {label} | " + " | ".join(f"{m:.4f} ± {e:.4f}" for m, e in zip(mean, se, strict=True)) + " |"
 
 
-def views(dataset: object, side: Path, gff3: Path, split: str, repeats: int, jobs: int) -> None:
-    dataset = dataset.with_views(*(target_view(dataset.mirna_names, side / f, v, sha)
-                                   for v, (f, sha) in SIDE_FILES.items()), genome_view(dataset.mirna_names, gff3))
+def views(dataset: object, side: Path | None, gff3: Path, split: str, repeats: int, jobs: int) -> None:
+    targets = TargetNetworks(side).load(dataset.mirna_names)
+    for view in targets:
+        print(f"{view.name}: {view.note}")
+    dataset = dataset.with_views(*targets, genome_view(dataset.mirna_names, gff3))
     print(f"\n| miRNA views ({split}) | " + " | ".join(SHOWN) + " |\n|---|" + "---|" * len(SHOWN))
     for mirna_views in (["expression", "go"], ["expression", "targets_s"], ["expression", "go", "targets_s"],
                         ["expression", "targets_w"], ["expression", "genome"], ["expression", "go", "genome"]):
@@ -231,15 +195,16 @@ def main() -> None:
     parser.add_argument("experiment", choices=["views", "blends", "edges"])
     parser.add_argument("--split", default="study", choices=["study", "time"])
     parser.add_argument("--repeats", type=int, default=2, help="study split: repeats of 5 folds")
-    parser.add_argument("--side", type=Path, help="folder with miRNANetS.txt and miRNANetW.txt (views)")
+    parser.add_argument("--side", type=Path, help="folder with miRNANetS.txt and miRNANetW.txt (views; default: "
+                                                  "AMMGC_SIDE, else the cache, downloaded and verified)")
     parser.add_argument("--gff3", type=Path, help="miRBase's human genome coordinates, hsa.gff3 (views)")
     parser.add_argument("--jobs", type=int, default=2)
     args = parser.parse_args()
     dataset = with_publications(load_dataset())
     repeats = args.repeats if args.split == "study" else 1
     if args.experiment == "views":
-        if args.side is None or args.gff3 is None:
-            parser.error("views needs --side DIR and --gff3 FILE")
+        if args.gff3 is None:
+            parser.error("views needs --gff3 FILE")
         views(dataset, args.side, args.gff3, args.split, repeats, args.jobs)
     elif args.experiment == "blends":
         blends(dataset, args.split, repeats)

@@ -17,7 +17,7 @@ from urllib.parse import unquote
 import pytest
 from typer.testing import CliRunner
 
-from ammgc.data import Benchmark, DataSource, Mirbase, Ncdr, resolve_data_path
+from ammgc.data import Benchmark, DataSource, Mirbase, Ncdr, TargetNetworks, resolve_data_path
 from ammgc.data.benchmark import GO_FILE, is_benchmark_dir, load_benchmark
 from ammgc.data.download import extract_archive
 from ammgc.data.source import FetchResult, SourceFile
@@ -279,7 +279,7 @@ def test_missing_paths_are_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
         resolve_data_path(None)
 
 
-@pytest.mark.parametrize("source", [Mirbase, Ncdr], ids=lambda c: c.__name__)
+@pytest.mark.parametrize("source", [Mirbase, Ncdr, TargetNetworks], ids=lambda c: c.__name__)
 def test_every_source_is_found_in_one_order_and_fetch_false_stays_offline(
         source: type[DataSource], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The path given, then the environment variable, then a complete cache; with none of them and

@@ -72,7 +72,7 @@ def fetch(
         "--dest", help="Directory to fill (default: the user cache, $AMMGC_HOME/gcmdr or the "
                        "platform's cache directory).")] = None,
     base_url: Annotated[str | None, typer.Option(
-        "--base-url", help="Mirror holding the benchmark layout (ncDR's table at "
+        "--base-url", help="Mirror holding the benchmark layout (ncDR's table and the target networks at "
                            "its top level), used instead of the public homes (default: $AMMGC_BASE_URL).")] = None,
     go: Annotated[bool, typer.Option("--go/--no-go",
                                      help="Also fetch the optional GO similarity file.")] = True,
@@ -83,6 +83,9 @@ def fetch(
     mirbase: Annotated[bool, typer.Option("--mirbase/--no-mirbase", help="Also fetch miRBase's hairpin and mature "
                                           "sequences (the miRNA `sequence` view), so that the default model "
                                           "then runs with no network.")] = True,
+    side: Annotated[bool, typer.Option("--side/--no-side", help="Also fetch the TargetScan and miRWalk target "
+                                       "networks of SimNetRLMDA (optional miRNA views; not shipped, no licence)."
+                                       )] = False,
     force: Annotated[bool, typer.Option("--force",
                                         help="Download again even if cached and verified.")] = False,
     retries: Annotated[int, typer.Option("--retries", min=0, max=10,
@@ -92,7 +95,7 @@ def fetch(
     """Download the benchmark from its public homes, verify each file by its git blob SHA-1, and cache it; with
     miRBase and ncDR's table (by default), everything the default model and the honest protocols need, so
     that later runs need no network."""
-    from ammgc.data import Benchmark, Mirbase, Ncdr
+    from ammgc.data import Benchmark, Mirbase, Ncdr, TargetNetworks
     from ammgc.data.source import FetchResult
     from ammgc.errors import DownloadError
 
@@ -105,7 +108,8 @@ def fetch(
     results = Benchmark().download(target, include_go=go, with_archive=archive, **options)
     # optional extras: one that cannot be reached is reported and skipped; one served wrong is still an error
     for wanted, source, label, use in (
-            (ncdr, Ncdr(), "ncDR table", "the study and time splits of the benchmark need it"),):
+            (ncdr, Ncdr(), "ncDR table", "the study and time splits of the benchmark need it"),
+            (side, TargetNetworks(), "target networks", "only the optional target-network miRNA views need them")):
         if wanted:
             fetched = source.download(strict=False, **options)
             ready = all(r.status != "absent" for r in fetched)

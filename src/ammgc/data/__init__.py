@@ -1,8 +1,8 @@
 """Dataset layer: the published data sets as classes, bring-your-own data, and validation.
 
 Each published data set is a ``DataSource`` (``ammgc.data.source``) that owns its files, hashes,
-download and loading: ``Benchmark``, ``Mirbase`` (the ``sequence`` view's input) and ``Ncdr`` (where
-each association was published). All find their data in one
+download and loading: ``Benchmark``, ``Mirbase`` (the ``sequence`` view's input), ``Ncdr`` (where each
+association was published) and ``TargetNetworks`` (optional miRNA views). All find their data in one
 order: path given, environment variable, user cache, copy shipped in the package, verified download.
 """
 
@@ -14,11 +14,12 @@ from pathlib import Path
 from ammgc.data.benchmark import Benchmark, is_benchmark_dir
 from ammgc.data.dataset import Dataset, Entity, FeatureView
 from ammgc.data.mirbase import Mirbase
+from ammgc.data.networks import TargetNetworks
 from ammgc.data.publications import Ncdr
 from ammgc.data.source import DataSource, FetchResult, SourceFile, cache_dir
 
 __all__ = ["Benchmark", "DataSource", "Dataset", "Entity", "FeatureView", "FetchResult", "Mirbase", "Ncdr",
-           "SourceFile", "cache_dir", "load_dataset", "resolve_data_path"]
+           "SourceFile", "TargetNetworks", "cache_dir", "load_dataset", "resolve_data_path"]
 
 
 def resolve_data_path(data: str | os.PathLike[str] | None = None, *, fetch: bool = True) -> Path:

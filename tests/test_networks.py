@@ -1,0 +1,72 @@
+"""The optional target-network miRNA views: verified download on request, and the views built from them."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from ammgc.data import TargetNetworks
+from ammgc.data.dataset import Dataset
+from ammgc.errors import DataError, DownloadError
+from ammgc.io import file_blob_sha1
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "side"
+
+
+@pytest.fixture(scope="module")
+def side() -> Path:
+    if not all((SHARED / f.path).is_file() for f in TargetNetworks.files):
+        pytest.skip("target networks not available (../shared/data/side)")
+    return SHARED
+
+
+def test_views_of_the_benchmark(side: Path, benchmark: Dataset) -> None:
+    views = {v.name: v for v in TargetNetworks(side).load(benchmark.mirna_names)}
+    assert {n: v.shape for n, v in views.items()} == {"targets_s": (754, 1220), "targets_w": (754, 469)}
+    assert views["targets_s"].note == "668 of 754 miRNAs mapped onto miRNANetS.txt"
+    assert views["targets_w"].note == "399 of 754 miRNAs mapped onto miRNANetW.txt"
+    s = views["targets_s"].matrix
+    mir21 = benchmark.mirna_names.index("hsa-mir-21")
+    assert s[mir21].max() == 1.0 and np.all((s >= 0) & (s <= 1))  # its own column, by family name
+
+
+def test_tiny_network_by_precursor_and_family(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for f in TargetNetworks.files:
+        (tmp_path / f.path).write_text("hsa-mir-29b\t0.5\thsa-let-7a\nhsa-mir-21-5p\t0.25\thsa-let-7a\n")
+    monkeypatch.setattr(TargetNetworks, "files", tuple(f.__class__(f.path, f.url, file_blob_sha1(tmp_path / f.path))
+                                                      for f in TargetNetworks.files))
+    [view, _] = TargetNetworks(tmp_path).load(["hsa-mir-29b-1", "hsa-mir-21", "hsa-mir-1"])
+    # columns: hsa-let-7a, hsa-mir-21, hsa-mir-29b; hsa-mir-1 is not in the network: the mean of the others
+    assert view.matrix.tolist() == [[0.5, 0.0, 1.0], [0.25, 1.0, 0.0], [0.375, 0.5, 0.5]]
+    assert view.note == "2 of 3 miRNAs mapped onto miRNANetS.txt"
+    (tmp_path / "miRNANetS.txt").write_text("hsa-mir-29b\t0.9\thsa-let-7a\n")
+    with pytest.raises(DataError, match="does not match the published file"):
+        TargetNetworks(tmp_path).load(["hsa-mir-21"])
+
+
+def test_fetched_on_request_and_verified(side: Path, benchmark_path: Path, tmp_path: Path,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    from ammgc.cli import app
+
+    mirror = tmp_path / "mirror"
+    shutil.copytree(benchmark_path, mirror)
+    for f in TargetNetworks.files:
+        shutil.copy(side / f.path, mirror / f.path)
+    monkeypatch.setenv("AMMGC_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("AMMGC_SIDE", raising=False)
+    args = ["data", "fetch", "--dest", str(tmp_path / "bench"), "--base-url", mirror.as_uri(), "--no-ncdr",
+            "--no-mirbase", "--retries", "0"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert not (tmp_path / "home" / "side").exists()  # not by default: no licence, so only on request
+    result = CliRunner().invoke(app, [*args, "--side"])
+    assert result.exit_code == 0, result.output
+    assert f"target networks ready in {tmp_path / 'home' / 'side'}" in result.output
+    assert TargetNetworks().resolve(fetch=False) == tmp_path / "home" / "side"
+    (mirror / "miRNANetW.txt").write_text("hsa-mir-1\t1\thsa-mir-2\n")
+    with pytest.raises(DownloadError, match="does not match the published file"):
+        TargetNetworks().download(tmp_path / "other", base_url=mirror.as_uri(), progress=False)
