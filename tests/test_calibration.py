@@ -10,8 +10,9 @@ import pytest
 from conftest import make_planted_dataset, with_synthetic_publications
 from typer.testing import CliRunner
 
-from ammgc.calibration import GRID, annotate, fit_calibration, plot_reliability, top_fractions
+from ammgc.calibration import GRID, annotate, fit_calibration, top_fractions
 from ammgc.errors import AmmgcError
+from ammgc.reporting.figures import plot_reliability
 
 
 def synthetic_folds(n_folds: int = 4, n: int = 3000, seed: int = 0) -> list[tuple[np.ndarray, np.ndarray]]:

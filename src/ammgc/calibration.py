@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -187,43 +186,3 @@ def annotate(table: Any, candidate_scores: np.ndarray, calibration: Calibration)
     out["probability"] = calibration.probability(fraction)
     out["expected_precision"] = calibration.expected_precision(fraction)
     return out
-
-
-def plot_reliability(calibration: Calibration, path: Path) -> None:
-    """Write the reliability diagram (``reliability_png``) to ``path``, atomically."""
-    from ammgc.io import atomic_open
-
-    with atomic_open(path, "wb") as handle:
-        handle.write(reliability_png(calibration))
-
-
-def reliability_png(calibration: Calibration) -> bytes:
-    """Observed against calibrated probability (held-out folds, equal-mass bins), and expected precision by
-    rank, as PNG bytes."""
-    import io
-
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    predicted, observed, _ = calibration.reliability
-    measured = calibration.measured[calibration.method]
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4.5))
-    top = 1.1 * max(predicted.max(), observed.max())
-    left.plot([0, top], [0, top], ls=":", color="grey", label="perfect")
-    left.plot(predicted, observed, marker="o",
-              label=f"{calibration.method} (Brier {measured['brier']:.4f}, ECE {measured['ece']:.4f})")
-    left.set(xlim=(0, top), ylim=(0, top), xlabel="calibrated probability (held-out fold)",
-             ylabel="observed share of positives",
-             title=f"Reliability ({calibration.protocol} split, {calibration.folds} folds)")
-    left.legend(fontsize=8)
-    right.semilogx(GRID[1:], calibration.precision_knots[1:], label="expected precision")
-    right.axhline(calibration.prevalence, ls=":", color="grey", label=f"prevalence {calibration.prevalence:.4f}")
-    right.set(xlabel="top fraction of candidate pairs", ylabel="precision", title="Expected precision by rank")
-    right.legend(fontsize=8)
-    fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=110)
-    plt.close(fig)
-    return buffer.getvalue()

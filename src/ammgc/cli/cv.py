@@ -54,8 +54,8 @@ def cv(
         "--option", "-o", help="Any method option as KEY=VALUE (JSON value), e.g. -o hidden=[128,256].")] = None,
 ) -> None:
     """Cross-validate a method: writes OUT/metrics.json, OUT/report.md and OUT/curves.png."""
-    from ammgc.evaluation.report import USER_METRIC_LABELS, USER_METRICS
     from ammgc.experiments.cv import run_cv
+    from ammgc.reporting.tables import USER_METRIC_LABELS, USER_METRICS, views_note
     config = method_config(option, device, p_neg=p_neg, epochs_gcn=epochs_gcn, epochs_attention=epochs_attention)
     split, repeats, cutoff_values = split_settings(split, repeats, cutoffs)
     with execution(executor, scheduler):
@@ -67,7 +67,5 @@ def cv(
                + ", ".join(f"{m.upper()} {mean[m]:.4f} ± {std[m]:.4f}" for m in ("aupr", "auc", "f1", "acc", "rec")))
     typer.echo("ranking (mean ± standard error): "
                + ", ".join(f"{USER_METRIC_LABELS[m]} {mean[m]:.4f} ± {sem[m]:.4f}" for m in USER_METRICS))
-    from ammgc.evaluation.report import views_note
-
     typer.echo(views_note(body["views"]))
     typer.echo(f"wrote {out / 'metrics.json'}, {out / 'report.md'}, {out / 'curves.png'}")

@@ -141,7 +141,8 @@ def casestudy(
 ) -> None:
     """Table 4: train on every association; our top pairs beside the paper's top 10. Trained exactly as
     `ammgc train` trains (with --drug-features smiles, the ranking `ammgc predict` prints for the same seed)."""
-    from ammgc.experiments.casestudy import format_score, run_casestudy
+    from ammgc.experiments.casestudy import run_casestudy
+    from ammgc.reporting.tables import format_score
 
     body = run_casestudy(data=data, mirbase=mirbase, config=method_config(option, device), seed=seed, models=models,
                          drug_features=drug_features,

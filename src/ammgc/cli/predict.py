@@ -94,7 +94,7 @@ def train(
     size = save_model(out, model)
     typer.echo(f"wrote {out} ({size / 1e6:.1f} MB)")
     if model.calibration is not None:
-        from ammgc.calibration import plot_reliability
+        from ammgc.reporting.figures import plot_reliability
 
         figure = reliability_path(out)
         plot_reliability(model.calibration, figure)
@@ -365,7 +365,7 @@ def _write_page(path: Path, table: Any, model: Any, extended: Any, notes: list[s
              f"{summary['mirnas']} miRNAs ({summary['source']}), seed {summary['seed']}; model: {source}"]
     png = None
     if model.calibration is not None:
-        from ammgc.calibration import reliability_png
+        from ammgc.reporting.figures import reliability_png
 
         c = model.calibration
         lines.append(f"probabilities calibrated ({c.method}) on {c.folds} {c.protocol}-split held-out folds; "

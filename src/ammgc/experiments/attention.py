@@ -10,17 +10,16 @@ model; with several models, the per-modal means are averaged over them (error ba
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from ammgc.data.dataset import Dataset
-from ammgc.evaluation.report import views_note
-from ammgc.experiments.ablation import config_note
 from ammgc.experiments.external import fit_on_all
-from ammgc.io import atomic_open, atomic_write_json, atomic_write_text, ensure_writable_dir
+from ammgc.io import atomic_write_json, atomic_write_text, ensure_writable_dir
+from ammgc.reporting.figures import plot_attention
+from ammgc.reporting.tables import attention_markdown
 
 
 def coefficient_table(models: list[Any], seeds: list[int], dataset: Dataset) -> pd.DataFrame:
@@ -46,30 +45,6 @@ def modal_summary(table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({"drug_views": grouped["drug_views"].first(), "mirna_views": grouped["mirna_views"].first(),
                          "mean": grouped["mean"].mean(), "std_over_models": grouped["mean"].std(ddof=0),
                          "top_share": grouped["top_share"].mean()}).reset_index()
-
-
-def plot_attention(coefficients: np.ndarray, names: list[str], summary: pd.DataFrame, path: Path) -> None:
-    """Heatmap of the (modal x dimension) coefficients of one model, and each modal's mean coefficient;
-    ``names`` label the modals (rows of ``coefficients`` and of ``summary``)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, (heat_ax, bar_ax) = plt.subplots(1, 2, figsize=(12, 0.6 * len(names) + 2.4),
-                                          gridspec_kw={"width_ratios": [5, 1]})
-    image = heat_ax.imshow(coefficients, aspect="auto", cmap="viridis", interpolation="nearest")
-    heat_ax.set_yticks(range(len(names)), names)
-    heat_ax.set(xlabel="embedding dimension", title="Attention coefficients per modal and dimension")
-    fig.colorbar(image, ax=heat_ax, fraction=0.03, pad=0.01)
-    bar_ax.barh(range(len(names)), summary["mean"], xerr=summary["std_over_models"].fillna(0), color="tab:blue")
-    bar_ax.set_yticks(range(len(names)), [])
-    bar_ax.set_ylim(len(names) - 0.5, -0.5)
-    bar_ax.set(xlabel="mean coefficient", title="Mean per modal")
-    fig.tight_layout()
-    with atomic_open(path, "wb") as handle:
-        fig.savefig(handle, format="png", dpi=120)
-    plt.close(fig)
 
 
 def paper_claim(summary: pd.DataFrame) -> str | None:
@@ -100,18 +75,10 @@ def run_attention(*, data: str | os.PathLike[str] | Dataset | None = None,
     labels = [f"{r.modal}\n{r.drug_views} × {r.mirna_views}" for r in summary.itertuples()]
     plot_attention(np.asarray(fitted[0].coefficients_), labels, summary, out / "figure2.png")
     fusion = fitted[0].config.fusion
-    lines = ["# Attention coefficients (paper Figure 2)", "",
-             f"AMMGC trained on all {dataset.n_associations:,} associations; {models} model(s), seeds "
-             f"{seeds[0]}..{seeds[-1]}; fusion = {fusion}.", "",
-             "| modal | drug views | miRNA views | mean coefficient | std over models | share of dimensions led |",
-             "|---|---|---|---|---|---|"]
-    lines += [f"| {r.modal} | {r.drug_views} | {r.mirna_views} | {r.mean:.4f} | {r.std_over_models:.4f} | "
-              f"{r.top_share:.1%} |" for r in summary.itertuples()]
     claim = paper_claim(summary)
-    lines += ["", *([claim] if claim else []), config_note(dict(config or {})), views_note(views)]
-    if fusion == "equal":
-        lines.append("With fusion = equal every coefficient is fixed at 1/U: nothing is learned.")
-    atomic_write_text(out / "attention.md", "\n".join(lines) + "\n")
+    atomic_write_text(out / "attention.md", attention_markdown(summary, n_associations=dataset.n_associations,
+                                                               seeds=seeds, fusion=fusion, claim=claim,
+                                                               config=dict(config or {}), views=views))
     body = {"data": dataset.source, "config": fitted[0].config_dict(), "views": views, "seeds": seeds,
             "summary": summary.to_dict("records"), "claim": claim}
     atomic_write_json(out / "attention.json", body)

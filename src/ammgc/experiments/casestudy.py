@@ -17,22 +17,16 @@ import pandas as pd
 
 from ammgc.data.dataset import Dataset
 from ammgc.errors import AmmgcError
-from ammgc.evaluation.report import views_note
-from ammgc.experiments.ablation import config_note
 from ammgc.experiments.external import fit_on_all, mean_scores, popularity_scores, rank_matrix
 from ammgc.io import atomic_write_json, atomic_write_text, ensure_writable_dir
 from ammgc.paper import TABLE4
 from ammgc.ranking import rank_unobserved, resolve_names
+from ammgc.reporting.tables import table4_markdown
 
 
 def _records(table: pd.DataFrame) -> list[dict[str, Any]]:
     """JSON-ready rows (missing values as null) keeping scores to full precision: they crowd near 1."""
     return json.loads(table.to_json(orient="records", double_precision=15))
-
-
-def format_score(score: float) -> str:
-    """Scores near 1 (a saturated sigmoid) shown by their distance from 1, so that they stay distinct."""
-    return f"1 − {1.0 - score:.1e}" if score > 0.9999 else f"{score:.4f}"
 
 
 def locate_paper_pairs(dataset: Dataset, ranking: pd.DataFrame, top: int,
@@ -90,28 +84,10 @@ def run_casestudy(*, data: str | os.PathLike[str] | Dataset | None = None,
     atomic_write_text(out / "top.csv", ours.to_csv(index=False))
     atomic_write_text(out / "paper_pairs.csv", paper.to_csv(index=False))
     shared = int(paper[f"in_our_top_{top}"].sum())
-    lines = ["# Case study (paper Table 4)", "",
-             f"AMMGC trained on all {dataset.n_associations:,} associations"
-             + (f", scores averaged over {models} models (seeds {seeds[0]}..{seeds[-1]})" if models > 1
-                else f", seed {seed}") + f"; {len(ranking):,} unobserved pairs ranked.", "",
-             f"## Our top {top}", "", "| rank | drug | miRNA | score | paper's rank | popularity's rank |",
-             "|---|---|---|---|---|---|"]
-    lines += [f"| {r.rank} | {r.drug} | {r.mirna} | {format_score(r.score)} | "
-              f"{int(r.paper_rank) if pd.notna(r.paper_rank) else '–'} | {r.popularity_rank:g} |"
-              for r in ours.itertuples()]
-    lines += ["", "## The paper's top 10 in our ranking", "",
-              "| paper's rank | drug | miRNA | evidence (paper) | our rank | our score | popularity's rank |",
-              "|---|---|---|---|---|---|---|"]
-    for r in paper.itertuples():
-        where = f"{int(r.our_rank):,}" + (" ✓" if r.our_rank <= top else "") if r.status == "ranked" else r.status
-        score = format_score(r.our_score) if r.status == "ranked" else "–"
-        popular = f"{r.popularity_rank:g}" if r.status == "ranked" else "–"
-        lines.append(f"| {r.paper_rank} | {r.drug} | {r.mirna} | {r.evidence} | {where} | {score} | {popular} |")
-    lines += ["", f"{shared} of the paper's 10 pairs are in our top {top} (✓). Ranks are among all unobserved "
-              "pairs, highest score first; popularity (drug degree x miRNA degree) shows how much of a rank the "
-              "degrees alone explain (tied scores share their average rank).",
-              config_note(dict(config or {})), views_note(views)]
-    atomic_write_text(out / "table4.md", "\n".join(lines) + "\n")
+    atomic_write_text(out / "table4.md", table4_markdown(ours, paper, top=top, shared=shared,
+                                                         n_associations=dataset.n_associations,
+                                                         n_ranked=len(ranking), seeds=seeds,
+                                                         config=dict(config or {}), views=views))
     body = {"data": dataset.source, "config": fitted[0].config_dict(), "views": views, "seeds": seeds, "top": top,
             "ours": _records(ours), "paper": _records(paper),
             "paper_pairs_in_our_top": shared}

@@ -18,7 +18,6 @@ import os
 import sys
 import time
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -29,18 +28,14 @@ from ammgc.data import load_dataset
 from ammgc.data.benchmark import DATASET_NAME
 from ammgc.data.dataset import Dataset
 from ammgc.errors import AmmgcError
-from ammgc.evaluation.report import (
-    TABLE_METRICS,
-    USER_METRIC_LABELS,
-    USER_METRICS,
-    views_note,
-    write_cv_outputs,
-)
 from ammgc.evaluation.runner import cross_validate, plan_folds
 from ammgc.evaluation.splits import DEFAULT_CUTOFFS, SplitKind
-from ammgc.io import atomic_open, atomic_write_text, ensure_writable_dir
+from ammgc.io import atomic_write_text, ensure_writable_dir
 from ammgc.methods import PRESETS, REGISTRY, make_method, resolve_method
-from ammgc.paper import TABLE1
+from ammgc.paper import TABLE1, TABLE_METRICS
+from ammgc.reporting import write_cv_outputs
+from ammgc.reporting.figures import plot_table1
+from ammgc.reporting.tables import SUMMARY_METRICS, USER_METRICS, protocols_markdown, table1_markdown
 
 #: ``--methods all``: the paper's Table 1 order after the two popularity references (by degree and by
 #: publications), with the miRNA-side CF, AMMGC's 0.1 default and the paper-faithful AMMGC (presets)
@@ -119,9 +114,9 @@ def run_compare(*, data: str | os.PathLike[str] | Dataset | None = None,
                                         dataset_name=base.name, extra={"wall_seconds_this_run": wall, "label": name})
     rows = table_rows(bodies)
     atomic_write_text(out / "table1.csv", pd.DataFrame(rows).to_csv(index=False))
-    atomic_write_text(out / "table1.md", table_markdown(rows, bodies, n_folds=n_folds, repeats=repeats, seed=seed,
-                                                        digest=digest, source=base.source, split=split))
-    plot_table(rows, out / "table1.png")
+    atomic_write_text(out / "table1.md", table1_markdown(rows, bodies, n_folds=n_folds, repeats=repeats, seed=seed,
+                                                         digest=digest, source=base.source, split=split))
+    plot_table1(rows, out / "table1.png")
     return bodies
 
 
@@ -137,7 +132,8 @@ def run_protocols(*, splits: Sequence[str], data: str | os.PathLike[str] | Datas
                                      repeats=(repeats or {}).get(split, 10), **kwargs)
     rows = protocol_rows(results)
     atomic_write_text(out / "protocols.csv", pd.DataFrame(rows).to_csv(index=False))
-    atomic_write_text(out / "protocols.md", protocols_markdown(rows, results))
+    atomic_write_text(out / "protocols.md", protocols_markdown(rows, results, reference_differences(results),
+                                                               reference=REFERENCE))
     return results
 
 
@@ -156,10 +152,6 @@ def paired_difference(body: dict[str, Any], other: dict[str, Any], metric: str) 
     return float(np.mean(values)), sem
 
 
-#: The metrics of the protocol summary: how a ranking reads overall, per drug and at the top.
-PROTOCOL_METRICS = ("ap", "auc", "drug_ap", "prec_at_100")
-
-
 def protocol_rows(results: Mapping[str, Mapping[str, dict[str, Any]]]) -> list[dict[str, Any]]:
     """One row per method: each protocol's mean and standard error of the summary metrics."""
     methods = list(dict.fromkeys(name for bodies in results.values() for name in bodies))
@@ -168,65 +160,26 @@ def protocol_rows(results: Mapping[str, Mapping[str, dict[str, Any]]]) -> list[d
         row: dict[str, Any] = {"method": name}
         for split, bodies in results.items():
             body = bodies.get(name)
-            for m in PROTOCOL_METRICS:
+            for m in SUMMARY_METRICS:
                 row[f"{split}_{m}"] = body["mean"][m] if body else None
                 row[f"{split}_{m}_sem"] = body["sem"][m] if body else None
         rows.append(row)
     return rows
 
 
-def protocols_markdown(rows: list[dict[str, Any]], results: Mapping[str, Mapping[str, dict[str, Any]]]) -> str:
-    splits = list(results)
-    lines = ["# Every method under every protocol", ""]
-    for m in PROTOCOL_METRICS:
-        lines += [f"## {USER_METRIC_LABELS[m]}", "",
-                  "| method | " + " | ".join(splits) + (" | drop pair -> " + " | drop pair -> ".join(
-                      s for s in splits if s != "pair") + " |" if "pair" in splits and len(splits) > 1 else " |"),
-                  "|---|" + "---|" * len(splits) + ("---|" * (len(splits) - 1) if "pair" in splits else "")]
-        best = {s: max((r[f"{s}_{m}"] for r in rows if r[f"{s}_{m}"] is not None), default=None) for s in splits}
-        for r in rows:
-            cells = []
-            for s in splits:
-                value = r[f"{s}_{m}"]
-                text = "–" if value is None else f"{value:.4f} ± {r[f'{s}_{m}_sem']:.4f}"
-                cells.append(f"**{text}**" if value is not None and value == best[s] else text)
-            if "pair" in splits and len(splits) > 1:
-                for s in splits:
-                    if s == "pair":
-                        continue
-                    pair, other = r[f"pair_{m}"], r[f"{s}_{m}"]
-                    cells.append("–" if pair is None or other is None or pair == 0
-                                 else f"{100 * (other - pair) / pair:+.0f}%")
-            lines.append(f"| {r['method']} | " + " | ".join(cells) + " |")
-        lines.append("")
-    lines += ["Mean ± standard error (over repeat means; over cut-offs for the time split). Bold: best under the "
-              "protocol. Drop: relative change from random pairs to the protocol.", ""]
-    reference = "ammgc"
-    if all(reference in bodies for bodies in results.values()):
-        lines += [f"## {reference} against every other method, paired on the same folds", "",
-                  f"Difference {reference} − method, mean ± standard error of the per-repeat (time: per-cut-off) "
-                  "differences, and how many standard errors that is.", ""]
-        for m in PROTOCOL_METRICS:
-            lines += [f"### {USER_METRIC_LABELS[m]}", "", "| method | " + " | ".join(splits) + " |",
-                      "|---|" + "---|" * len(splits)]
-            for r in rows:
-                if r["method"] == reference:
-                    continue
-                cells = []
-                for s in splits:
-                    other = results[s].get(r["method"])
-                    if other is None:
-                        cells.append("–")
-                        continue
-                    diff, sem = paired_difference(results[s][reference], other, m)
-                    cells.append(f"{diff:+.4f} ± {sem:.4f} ({diff / sem:+.1f} SE)" if sem > 0 else f"{diff:+.4f}")
-                lines.append(f"| {r['method']} | " + " | ".join(cells) + " |")
-            lines.append("")
-    for split, bodies in results.items():
-        first = next(iter(bodies.values()))
-        repeats = len({f["repeat"] for f in first["folds"]})
-        lines.append(f"- {split}: {repeats} repeat(s), {len(first['folds'])} folds in all")
-    return "\n".join(lines) + "\n"
+#: The method every other one is compared with, fold by fold, in protocols.md.
+REFERENCE = "ammgc"
+
+
+def reference_differences(results: Mapping[str, Mapping[str, dict[str, Any]]]
+                          ) -> dict[str, dict[str, dict[str, tuple[float, float]]]]:
+    """{method: {split: {metric: paired_difference(REFERENCE, method)}}} for every other method, under each
+    protocol it ran under; empty unless REFERENCE ran under every protocol."""
+    if not all(REFERENCE in bodies for bodies in results.values()):
+        return {}
+    others = dict.fromkeys(name for bodies in results.values() for name in bodies if name != REFERENCE)
+    return {name: {split: {m: paired_difference(bodies[REFERENCE], bodies[name], m) for m in SUMMARY_METRICS}
+                   for split, bodies in results.items() if name in bodies} for name in others}
 
 
 def table_rows(bodies: Mapping[str, dict[str, Any]]) -> list[dict[str, Any]]:
@@ -254,84 +207,3 @@ def table_rows(bodies: Mapping[str, dict[str, Any]]) -> list[dict[str, Any]]:
         row["best"] = ";".join(m for m in TABLE_METRICS if mean[m] == best[m])
         rows.append(row)
     return rows
-
-
-def _cell(mean: float | None, std: float | None, bold: bool) -> str:
-    if mean is None:
-        return "–"
-    text = f"{mean:.4f} ± {std:.4f}" if std is not None else f"{mean:.4f}"
-    return f"**{text}**" if bold else text
-
-
-def table_markdown(rows: list[dict[str, Any]], bodies: Mapping[str, dict[str, Any]], *, n_folds: int,
-                   repeats: int, seed: int, digest: str, source: str, split: str = "pair") -> str:
-    paper_best = {m: max((r[f"{m}_paper"] for r in rows if r[f"{m}_paper"] is not None), default=None)
-                  for m in TABLE_METRICS}
-    header = "| method | " + " | ".join(f"{m.upper()} ours | {m.upper()} paper" for m in TABLE_METRICS) + " |"
-    lines = [f"# Table 1 under the {split} protocol", "", header, "|---|" + "---|---|" * len(TABLE_METRICS)]
-    for r in rows:
-        best = set(r["best"].split(";"))
-        cells = []
-        for m in TABLE_METRICS:
-            cells.append(_cell(r[m], r[f"{m}_std"], m in best))
-            paper = r[f"{m}_paper"]
-            cells.append(_cell(paper, r[f"{m}_paper_std"], paper is not None and paper == paper_best[m]))
-        lines.append(f"| {r['method']} | " + " | ".join(cells) + " |")
-    plan = (f"{repeats} repeat(s) x {n_folds}-fold CV (seed {seed})" if split != "time"
-            else f"one fold per time cut-off ({len(next(iter(bodies.values()))['folds'])} cut-offs)")
-    lines += ["", "Bold: best in the column (ours and the paper's marked separately).",
-              f"Ours: {split} split, {plan} on {source}, mean ± std over folds; "
-              + ("the paper: 10 x 5-fold CV over random pairs. " if split == "pair" else
-                 "the paper's numbers belong to its random-pair protocol and are not shown here. ")
-              + "Test set = held-out positives + every unobserved pair; F1/ACC/REC at the max-F1 threshold.",
-              f"Every method ran on the same folds (split plan digest {digest}).", "",
-              "## Ranking metrics (mean ± standard error)", "",
-              "| method | " + " | ".join(USER_METRIC_LABELS[m] for m in USER_METRICS) + " |",
-              "|---|" + "---|" * len(USER_METRICS)]
-    user_best = {m: max(r[m] for r in rows) for m in USER_METRICS}
-    for r in rows:
-        lines.append(f"| {r['method']} | " + " | ".join(
-            _cell(r[m], r[f"{m}_sem"], r[m] == user_best[m]) for m in USER_METRICS) + " |")
-    lines += ["", "Standard error over repeat means (over cut-offs for the time split).", "",
-              "## Time per fold", "", "| method | seconds per fold | folds | wall time of this run (s) |",
-              "|---|---|---|---|"]
-    for r in rows:
-        wall = bodies[r["method"]].get("wall_seconds_this_run")
-        lines.append(f"| {r['method']} | {r['seconds_per_fold']:.2f} ± {r['seconds_per_fold_std']:.2f} | "
-                     f"{r['folds']} | {wall:.1f} |")
-    lines += ["", "Seconds per fold: training, scoring and metrics of one fold (one process, one torch thread); "
-              "folds resumed from an earlier run keep their own time.", "", "## Views", ""]
-    lines += [f"- {name}: {views_note(body.get('views'))}" for name, body in bodies.items()]
-    return "\n".join(lines) + "\n"
-
-
-def plot_table(rows: list[dict[str, Any]], path: Path) -> None:
-    """Grouped bars of AUPR and AUC per method, ours and the paper's, with standard deviations as error bars."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    names = [r["method"] for r in rows]
-    x = np.arange(len(names))
-    width = 0.38
-    fig, axes = plt.subplots(1, 2, figsize=(max(8.0, 1.5 * len(names) + 2), 4.2))
-    for ax, metric in zip(axes, ("aupr", "auc"), strict=True):
-        ours = [r[metric] for r in rows]
-        ax.bar(x - width / 2, ours, width, yerr=[r[f"{metric}_std"] for r in rows], capsize=3, label="ours")
-        paper = [r[f"{metric}_paper"] if r[f"{metric}_paper"] is not None else np.nan for r in rows]
-        paper_err = [r[f"{metric}_paper_std"] if r[f"{metric}_paper_std"] is not None else 0.0 for r in rows]
-        ax.bar(x + width / 2, paper, width, yerr=paper_err, capsize=3, label="paper", alpha=0.75)
-        ax.set_xticks(x, names, rotation=30, ha="right")
-        ax.set_title(metric.upper())
-        if metric == "auc":
-            # AUCs differ in the second decimal: a zero baseline would hide the differences
-            low = np.nanmin([*ours, *paper])
-            ax.set_ylim(max(0.0, low - 0.05), 1.0)
-    handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="upper right", ncol=2, fontsize=9)
-    fig.suptitle("Comparison methods (mean ± std over folds)")
-    fig.tight_layout(rect=(0, 0, 1, 0.95))
-    with atomic_open(path, "wb") as handle:
-        fig.savefig(handle, format="png", dpi=120)
-    plt.close(fig)

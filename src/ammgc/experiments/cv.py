@@ -11,11 +11,11 @@ from typing import Any
 from ammgc.data import load_dataset
 from ammgc.data.dataset import Dataset
 from ammgc.errors import AmmgcError
-from ammgc.evaluation.report import write_cv_outputs
 from ammgc.evaluation.runner import cross_validate
 from ammgc.evaluation.splits import DEFAULT_CUTOFFS, PUBLICATION_SPLITS, SplitKind
 from ammgc.io import ensure_writable_dir
 from ammgc.methods import make_method, resolve_method
+from ammgc.reporting import write_cv_outputs
 
 
 def prepare_dataset(dataset: Dataset, method: str, config: dict[str, Any],

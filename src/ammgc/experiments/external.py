@@ -282,45 +282,12 @@ def popularity_scores(dataset: Dataset) -> np.ndarray:
 
 # --- the command ------------------------------------------------------------------------------------------
 
-def _markdown(results: list[RankingEvaluation], pairs: pd.DataFrame, *, source: str, note: str) -> str:
-    first = results[0].metrics
-    counts = pairs["status"].value_counts()
-    lines = ["# External validation of the ranking", "",
-             f"{first['pairs']} pair(s) evaluated among {first['unobserved_pairs']:,} unobserved pairs; "
-             f"{counts.get('known', 0)} already known (excluded), {counts.get('duplicate', 0)} duplicate(s) "
-             f"(counted once). Scores: {source}.", "",
-             "| ranking | AUC | AP | " + " | ".join(f"hits@{k}" for k in HITS_AT) + " | median rank | mean rank |",
-             "|---|" + "---|" * (4 + len(HITS_AT))]
-    for r in results:
-        m = r.metrics
-        lines.append(f"| {r.label} | {m['auc']:.4f} | {m['ap']:.4f} | "
-                     + " | ".join(f"{m[f'hits@{k}']}" for k in HITS_AT)
-                     + f" | {m['median_rank']:.0f} | {m['mean_rank']:.0f} |")
-    lines.append(f"| random (expected) | 0.5000 | {first['ap_random']:.4f} | "
-                 + " | ".join(f"{first[f'hits@{k}_random']:.1f}" for k in HITS_AT)
-                 + f" | {(first['unobserved_pairs'] + 1) / 2:.0f} | {(first['unobserved_pairs'] + 1) / 2:.0f} |")
-    lines += ["", "Ranks are 1-based among unobserved pairs; tied scores share their average rank.", note, "",
-              "## Per drug", "",
-              "| drug | pairs | " + " | ".join(f"{r.label} hits@100 | {r.label} median rank" for r in results) + " |",
-              "|---|---|" + "---|---|" * len(results)]
-    merged = [r.per_drug.set_index("drug_index") for r in results]
-    for index in merged[0].index:
-        row = merged[0].loc[index]
-        cells = " | ".join(f"{t.loc[index, 'hits@100']} | {t.loc[index, 'median_rank']:.0f}" for t in merged)
-        lines.append(f"| {row['drug']} | {row['pairs']} | {cells} |")
-    known = pairs[pairs["status"] == "known"]
-    if len(known):
-        lines += ["", "## Pairs already in the training data (excluded)", ""]
-        lines += [f"- row {r.row}: {r.drug} – {r.mirna}" for r in known.itertuples()]
-    return "\n".join(lines) + "\n"
-
-
 def _model_file_scores(path: str | os.PathLike[str], data: str | os.PathLike[str] | Dataset | None
                        ) -> tuple[Dataset, np.ndarray, str]:
     """The dataset and stored scores of an ``ammgc train`` model file, and its views note."""
     from ammgc.data import load_dataset
-    from ammgc.evaluation.report import views_note
     from ammgc.modelfile import load_model
+    from ammgc.reporting.tables import views_note
 
     model = load_model(path)
     dataset = model.dataset()
@@ -345,8 +312,8 @@ def run_evaluate_ranking(*, pairs: str | os.PathLike[str], data: str | os.PathLi
     """Evaluate a ranking (read from ``predictions``, from a saved ``model_file``, or from a model trained here)
     and popularity at ``pairs``; write evaluation.json, evaluation.md, pairs.csv and per_drug.csv to ``out``."""
     from ammgc.data import load_dataset
-    from ammgc.evaluation.report import views_note
     from ammgc.io import atomic_write_json, atomic_write_text, check_output_file, ensure_writable_dir
+    from ammgc.reporting.tables import evaluation_markdown, views_note
 
     if predictions is not None and model_file is not None:
         raise AmmgcError("give either a predictions file or a model file, not both")
@@ -384,7 +351,8 @@ def run_evaluate_ranking(*, pairs: str | os.PathLike[str], data: str | os.PathLi
     per_drug = results[0].per_drug.merge(results[1].per_drug.drop(columns=["drug", "pairs", "unobserved_for_drug"]),
                                          on="drug_index", suffixes=(f"_{label}", "_popularity"))
     atomic_write_text(out / "per_drug.csv", per_drug.to_csv(index=False))
-    atomic_write_text(out / "evaluation.md", _markdown(results, resolved, source=source, note=note))
+    atomic_write_text(out / "evaluation.md", evaluation_markdown(results, resolved, hits_at=HITS_AT, source=source,
+                                                                 note=note))
     body = {"pairs_file": str(pairs), "data": dataset.source or dataset.name, "scores": source, "views": views,
             "config": config or {}, "counts": resolved["status"].value_counts().to_dict(),
             "results": {r.label: r.metrics for r in results}}

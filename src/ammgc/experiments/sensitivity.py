@@ -11,37 +11,27 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from ammgc.data import load_dataset
 from ammgc.data.benchmark import DATASET_NAME
 from ammgc.data.dataset import Dataset
 from ammgc.errors import AmmgcError
-from ammgc.evaluation.report import payload, views_note
 from ammgc.evaluation.runner import cross_validate
-from ammgc.experiments.ablation import (
-    config_note,
-    markdown_table,
-    ours,
-    protocol_note,
-    result_row,
-)
-from ammgc.io import atomic_open, atomic_write_json, atomic_write_text, ensure_writable_dir
+from ammgc.io import atomic_write_text, ensure_writable_dir
 from ammgc.methods import make_method
-from ammgc.paper import FIGURE3_WIDTH_TEXT, TABLE3
+from ammgc.paper import TABLE3
+from ammgc.reporting import write_metrics
+from ammgc.reporting.figures import plot_sensitivity
+from ammgc.reporting.tables import result_row, sensitivity_markdown
 
 PARAMS: dict[str, tuple[float, ...]] = {
     "layers": (1, 2, 3, 4, 5, 6),
     "width": (16, 32, 64, 128, 256, 512),
     "p_neg": (1, 5, 10),
 }
-AXIS_LABELS = {"layers": "GCN layers", "width": "second-layer width (fused embedding = modals x width)",
-               "p_neg": "negatives per positive (p)"}
-
 
 
 def parse_values(param: str, raw: Sequence[str] | None) -> list[float]:
@@ -85,34 +75,6 @@ def sensitivity_config(base: dict[str, Any], param: str, value: float) -> dict[s
     raise AmmgcError(f"unknown parameter {param!r}; choose one of {', '.join(PARAMS)}")
 
 
-def plot_sensitivity(rows: list[dict[str, Any]], param: str, path: Path) -> None:
-    """AUPR and AUC against the parameter, error bars = std over folds; the paper's points where known."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    mine = [r for r in rows if r["source"] == "ours"]
-    paper = [r for r in rows if r["source"] == "paper"]
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
-    for ax, metric in zip(axes, ("aupr", "auc"), strict=True):
-        x = np.array([r["value"] for r in mine], dtype=float)
-        ax.errorbar(x, [r[metric] for r in mine], yerr=[r[f"{metric}_std"] for r in mine], marker="o", capsize=3,
-                    label="ours")
-        if paper:
-            ax.errorbar([r["value"] for r in paper], [r[metric] for r in paper],
-                        yerr=[r[f"{metric}_std"] for r in paper], marker="s", ls="--", capsize=3, label="paper")
-        if param == "width":
-            ax.set_xscale("log", base=2)
-        ax.set_xticks(x, [f"{v:g}" for v in x])
-        ax.set(xlabel=AXIS_LABELS[param], ylabel=metric.upper(), title=f"{metric.upper()} vs {param}")
-        ax.legend(fontsize=8)
-    fig.tight_layout()
-    with atomic_open(path, "wb") as handle:
-        fig.savefig(handle, format="png", dpi=120)
-    plt.close(fig)
-
-
 def run_sensitivity(*, param: str, values: Sequence[float] | None = None,
                     data: str | os.PathLike[str] | Dataset | None = None,
                     mirbase: str | os.PathLike[str] | None = None, config: dict[str, Any] | None = None,
@@ -137,27 +99,17 @@ def run_sensitivity(*, param: str, values: Sequence[float] | None = None,
         key = f"{param}-{value:g}"
         result = cross_validate(dataset, "ammgc", cfg, n_folds=n_folds, repeats=repeats, seed=seed, jobs=jobs,
                                 out=out / key, progress=progress)
-        body = payload(result, views, dataset.source, {"param": param, "value": value})
-        atomic_write_json(out / key / "metrics.json", body)
+        body = write_metrics(result, out / key, views, dataset.source, {"param": param, "value": value})
         hidden = list(make_method("ammgc", **cfg).config.hidden)
         extra = {"param": param, "value": value, "hidden": hidden, "embedding_dim": len(views["modals"]) * hidden[-1]}
-        rows.append(result_row(key, f"{param} = {value:g}", "ours", *ours(body), len(body["folds"]), extra))
+        rows.append(result_row(key, f"{param} = {value:g}", "ours", body["mean"], body["std"], len(body["folds"]),
+                               extra))
         if param == "p_neg" and value in TABLE3 and dataset.name == DATASET_NAME:
             paper = TABLE3[value]
             rows.append(result_row(key, f"{param} = {value:g}", "paper", {m: s[0] for m, s in paper.items()},
                                    {m: s[1] for m, s in paper.items()}, 5, {"param": param, "value": value}))
     atomic_write_text(out / "sensitivity.csv", pd.DataFrame(rows).to_csv(index=False))
-    title = {"layers": "GCN depth (paper Figure 3A)", "width": "embedding width (paper Figure 3B)",
-             "p_neg": "negative sampling ratio (paper Table 3)"}[param]
-    lines = [f"# Sensitivity: {title}", "", *markdown_table(rows, param), "",
-             protocol_note(repeats, n_folds, seed), config_note(base),
-             f"Each row sets {param} as shown; every other setting is as stated.", views_note(views)]
-    if param == "layers":
-        lines.append(f"Depth k uses hidden = (h1,) x (k-1) + (h2,) with the base sizes "
-                     f"{tuple(make_method('ammgc', **base).config.hidden)}; the paper finds 2 layers best.")
-    elif param == "width":
-        lines.append(f"Width w uses hidden = (h1, w); {FIGURE3_WIDTH_TEXT} across widths, and chose a fused "
-                     "embedding of 256.")
-    atomic_write_text(out / "sensitivity.md", "\n".join(lines) + "\n")
+    atomic_write_text(out / "sensitivity.md", sensitivity_markdown(rows, param, repeats=repeats, n_folds=n_folds,
+                                                                   seed=seed, base=base, views=views))
     plot_sensitivity(rows, param, out / "figure3.png")
     return rows

@@ -29,6 +29,7 @@ from ammgc.errors import AmmgcError
 from ammgc.evaluation.splits import DEFAULT_CUTOFFS, DEFAULT_REPEATS
 from ammgc.io import atomic_write_text, ensure_writable_dir
 from ammgc.methods import PRESETS, make_method, resolve_method
+from ammgc.reporting.tables import index_markdown
 
 PARTS = ("table1", "table2", "table3", "figure3", "protocols")
 #: The configuration of the paper's experiments.
@@ -160,30 +161,9 @@ def run_study(*, data: str | os.PathLike[str] | Dataset | None = None, mirbase: 
             else:
                 results[part] = run_protocols(splits=("study", "time"), data=dataset, configs=ammgc_configs,
                                               repeats=DEFAULT_REPEATS, out=out / part, **common)
-    atomic_write_text(out / "index.md", _index(parts, plan, repeats=repeats, n_folds=n_folds, seed=seed,
-                                               source=str(dataset.source), jobs=jobs))
+    atomic_write_text(out / "index.md", index_markdown(parts, plan_text(plan, jobs=jobs), repeats=repeats,
+                                                       n_folds=n_folds, seed=seed, source=str(dataset.source)))
     return results
-
-
-_PAGES = {"table1": [("Table 1: every method, random pairs", "table1/table1.md")],
-          "table2": [("Table 2: ablation", "table2/table2.md")],
-          "table3": [("Table 3: negatives per positive", "table3/sensitivity.md")],
-          "figure3": [("Figure 3A: GCN depth", "figure3/layers/sensitivity.md"),
-                      ("Figure 3B: embedding width", "figure3/width/sensitivity.md")],
-          "protocols": [("Table 1 under the study and time splits", "protocols/protocols.md")]}
-
-
-def _index(parts: Sequence[str], plan: list[Training], *, repeats: int, n_folds: int, seed: int, source: str,
-           jobs: int) -> str:
-    lines = ["# The study", "", f"Data: {source}. Random-pair protocol: {repeats} x {n_folds}-fold, seed {seed}; "
-             "study split 5 x 5-fold; time split at 60/70/80% of the publication order.", ""]
-    for part in parts:
-        lines += [f"- [{title}]({path})" for title, path in _PAGES[part]]
-    lines += ["", "```", plan_text(plan, jobs=jobs), "```", "",
-              "Every part is also a command of its own (`ammgc compare`, `ammgc experiment ablation`, "
-              "`ammgc experiment sensitivity`); a configuration that several parts run was trained once "
-              "(`shared-folds/`)."]
-    return "\n".join(lines) + "\n"
 
 
 def study_parts(spec: str) -> list[str]:

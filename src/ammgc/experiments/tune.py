@@ -31,11 +31,11 @@ from tqdm.auto import tqdm
 
 from ammgc.data.dataset import Dataset
 from ammgc.errors import AmmgcError
-from ammgc.evaluation.report import USER_METRIC_LABELS
 from ammgc.evaluation.runner import cross_validate, plan_folds
 from ammgc.evaluation.splits import DEFAULT_CUTOFFS
 from ammgc.io import atomic_write_json, atomic_write_text, ensure_writable_dir
 from ammgc.methods import make_method, resolve_method
+from ammgc.reporting.tables import SUMMARY_METRICS, tune_markdown
 
 INNER_CUTOFFS = (0.7, 0.8, 0.9)
 #: What each method's defaults were chosen from (``ammgc tune`` without --grid). Lists of
@@ -55,7 +55,6 @@ DEFAULT_GRIDS: dict[str, list[dict[str, Any]]] = {
     "popularity": [{}],
 }
 RANKED_BY = "ap"
-SHOWN = ("ap", "auc", "drug_ap", "prec_at_100")
 
 
 def tuning_data(dataset: Dataset, split: str, *, n_folds: int = 5, seed: int = 0,
@@ -108,8 +107,8 @@ def run_tune(dataset: Dataset, method: str, *, split: str = "study", grid: list[
                                 split=split, cutoffs=INNER_CUTOFFS, jobs=jobs,  # type: ignore[arg-type]
                                 out=out / "points" / point_id(full), progress=progress)
         mean, sem = result.mean(), result.sem()
-        rows.append({"point": json.dumps(point, sort_keys=True), **{m: mean[m] for m in SHOWN},
-                     **{f"{m}_sem": sem[m] for m in SHOWN}, "seconds_per_fold": mean["seconds"],
+        rows.append({"point": json.dumps(point, sort_keys=True), **{m: mean[m] for m in SUMMARY_METRICS},
+                     **{f"{m}_sem": sem[m] for m in SUMMARY_METRICS}, "seconds_per_fold": mean["seconds"],
                      "folds": len(result.folds)})
     best = max(range(len(rows)), key=lambda i: rows[i][RANKED_BY])
     chosen = {"method": method, "split": split, "ranked_by": RANKED_BY, "point": points[best],
@@ -129,17 +128,3 @@ def describe_inner(split: str, inner_folds: int, inner: Dataset) -> str:
             "pair": f"training pairs of outer pair fold 0 ({inner.n_associations} pairs); inner {inner_folds}-fold "
                     f"random pair split"}
     return what[split]
-
-
-def tune_markdown(method: str, rows: list[dict[str, Any]], best: int, chosen: dict[str, Any]) -> str:
-    header = "| configuration | " + " | ".join(USER_METRIC_LABELS[m] for m in SHOWN) + " | s/fold |"
-    lines = [f"# Tuning {method} under the {chosen['split']} protocol", "",
-             f"Searched on: {chosen['inner']}. No outer test pair is used. Ranked by mean inner "
-             f"{USER_METRIC_LABELS[RANKED_BY]}; mean ± standard error over inner folds.", "", header,
-             "|---|" + "---|" * (len(SHOWN) + 1)]
-    for k, row in enumerate(rows):
-        cells = [f"{row[m]:.4f} ± {row[f'{m}_sem']:.4f}" for m in SHOWN]
-        mark = " **(chosen)**" if k == best else ""
-        lines.append(f"| `{row['point']}`{mark} | " + " | ".join(cells) + f" | {row['seconds_per_fold']:.1f} |")
-    lines += ["", f"Chosen: `{json.dumps(chosen['point'], sort_keys=True)}`."]
-    return "\n".join(lines) + "\n"
