@@ -55,7 +55,8 @@ def cv(
 ) -> None:
     """Cross-validate a method: writes OUT/metrics.json, OUT/report.md and OUT/curves.png."""
     from ammgc.experiments.cv import run_cv
-    from ammgc.reporting.tables import USER_METRIC_LABELS, USER_METRICS, views_note
+    from ammgc.paper import TABLE_METRICS
+    from ammgc.reporting.tables import USER_METRIC_LABELS, USER_METRICS, metrics_line, views_note
     config = method_config(option, device, p_neg=p_neg, epochs_gcn=epochs_gcn, epochs_attention=epochs_attention)
     split, repeats, cutoff_values = split_settings(split, repeats, cutoffs)
     with execution(executor, scheduler):
@@ -63,9 +64,7 @@ def cv(
                       seed=seed, split=split, cutoffs=cutoff_values, jobs=resolve_jobs(jobs), out=out)
     mean, std, sem = body["mean"], body["std"], body["sem"]
     plan = f"cut-offs {', '.join(map(str, cutoff_values))}" if split == "time" else f"{repeats} x {folds}-fold"
-    typer.echo(f"{method} ({split} split, {plan}): "
-               + ", ".join(f"{m.upper()} {mean[m]:.4f} ± {std[m]:.4f}" for m in ("aupr", "auc", "f1", "acc", "rec")))
-    typer.echo("ranking (mean ± standard error): "
-               + ", ".join(f"{USER_METRIC_LABELS[m]} {mean[m]:.4f} ± {sem[m]:.4f}" for m in USER_METRICS))
+    typer.echo(f"{method} ({split} split, {plan}): {metrics_line(mean, std, TABLE_METRICS)}")
+    typer.echo(f"ranking (mean ± standard error): {metrics_line(mean, sem, USER_METRICS, USER_METRIC_LABELS)}")
     typer.echo(views_note(body["views"]))
     typer.echo(f"wrote {out / 'metrics.json'}, {out / 'report.md'}, {out / 'curves.png'}")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -34,11 +34,6 @@ def register(root: typer.Typer) -> None:
     root.command("evaluate-ranking")(evaluate_ranking)
 
 
-def _table(body: dict[str, Any]) -> str:
-    mean, std = body["mean"], body["std"]
-    return f"AUPR {mean['aupr']:.4f} ± {std['aupr']:.4f}, AUC {mean['auc']:.4f} ± {std['auc']:.4f}"
-
-
 @app.command("ablation")
 def ablation(
     data: DataOption = None,
@@ -59,13 +54,14 @@ def ablation(
 ) -> None:
     """The paper's Table 2: eight AMMGC variants and popularity under the same CV; writes OUT/table2.md/.csv."""
     from ammgc.experiments.ablation import VARIANTS, run_ablation
+    from ammgc.reporting.tables import metrics_line
 
     with execution(executor, scheduler):
         bodies = run_ablation(data=data, mirbase=mirbase, config=method_config(option, device), variants=variant,
                               n_folds=folds, repeats=repeats, seed=seed, jobs=resolve_jobs(jobs), out=out)
     labels = {v.key: v.label for v in VARIANTS} | {"popularity": "popularity"}
     for key, body in bodies.items():
-        typer.echo(f"{labels[key]}: {_table(body)}")
+        typer.echo(f"{labels[key]}: {metrics_line(body['mean'], body['std'], ('aupr', 'auc'))}")
     typer.echo(f"wrote {out / 'table2.md'}, {out / 'table2.csv'}, {out / 'curves.png'}")
 
 
@@ -89,6 +85,7 @@ def sensitivity(
 ) -> None:
     """Figure 3 / Table 3: AMMGC with one parameter varied; writes sensitivity.md/.csv and figure3.png."""
     from ammgc.experiments.sensitivity import parse_values, run_sensitivity
+    from ammgc.reporting.tables import metrics_line
 
     parsed = parse_values(param, values)
     out = out or Path("runs/sensitivity") / param
@@ -98,8 +95,8 @@ def sensitivity(
                                jobs=resolve_jobs(jobs), out=out)
     for r in rows:
         if r["source"] == "ours":
-            typer.echo(f"{r['label']}: AUPR {r['aupr']:.4f} ± {r['aupr_std']:.4f}, AUC {r['auc']:.4f} ± "
-                       f"{r['auc_std']:.4f}")
+            spread = {m: r[f"{m}_std"] for m in ("aupr", "auc")}
+            typer.echo(f"{r['label']}: {metrics_line(r, spread, ('aupr', 'auc'))}")
     typer.echo(f"wrote {out / 'sensitivity.md'}, {out / 'sensitivity.csv'}, {out / 'figure3.png'}")
 
 

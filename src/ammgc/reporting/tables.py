@@ -42,6 +42,12 @@ def cell(mean: float | None, spread: float | None = None, *, bold: bool = False)
     return f"**{text}**" if bold else text
 
 
+def metrics_line(mean: Mapping[str, float], spread: Mapping[str, float], metrics: Sequence[str],
+                 labels: Mapping[str, str] | None = None) -> str:
+    """``AUPR 0.2400 ± 0.0100, AUC ...``: the one-line summary a command prints."""
+    return ", ".join(f"{(labels or {}).get(m, m.upper())} {cell(mean[m], spread[m])}" for m in metrics)
+
+
 def _row(cells: Iterable[object]) -> str:
     return "| " + " | ".join(f"{c}" for c in cells) + " |"
 
