@@ -10,7 +10,6 @@ from sklearn.metrics import roc_auc_score
 
 from ammgc.baselines.cf import cosine_similarity, keep_top_k
 from ammgc.baselines.gcmdr import block_features, gcmdr_adjacency
-from ammgc.baselines.gf import NegativeSampler
 from ammgc.baselines.lp import linear_neighbourhood_similarity
 from ammgc.data.dataset import Dataset
 from ammgc.errors import AmmgcError, DataError
@@ -116,20 +115,6 @@ def test_linear_neighbourhood_weights_are_stochastic_without_self_loops() -> Non
     # an exact duplicate profile is reconstructed mainly from its twin
     profiles[1] = profiles[0]
     assert np.argmax(linear_neighbourhood_similarity(profiles, mu=0.1)[0]) == 1
-
-
-def test_negatives_come_only_from_training_zeros() -> None:
-    train = np.zeros((6, 9), dtype=np.uint8)
-    train[[0, 1, 2, 3], [0, 4, 8, 2]] = 1
-    sampler = NegativeSampler(train, p_neg=2.0, generator=torch.Generator().manual_seed(0))
-    for _ in range(20):
-        drugs, mirnas, labels = sampler.batch()
-        assert labels.sum() == 4 and len(labels) == 12
-        assert (train[drugs[labels == 1], mirnas[labels == 1]] == 1).all()
-        negatives = list(zip(drugs[labels == 0].tolist(), mirnas[labels == 0].tolist(), strict=True))
-        assert len(set(negatives)) == 8 and all(train[d, m] == 0 for d, m in negatives)
-    mask = sampler.mask().reshape(train.shape)
-    assert mask.sum() == 12 and (mask[train == 1] == 1).all()
 
 
 def test_gcmdr_propagates_over_the_training_graph() -> None:

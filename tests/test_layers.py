@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from ammgc.graph import stack_modal
-from ammgc.models.ammgc import AMMGC, _PairSampler, _run_concurrently, _Stopped, _train_fusion
+from ammgc.models.ammgc import AMMGC, _run_concurrently, _sampler, _Stopped, _train_fusion
 from ammgc.models.layers import (
     AttentionFusion,
     Dropout,
@@ -86,7 +86,7 @@ def test_attention_training_reduces_its_loss() -> None:
     stacked = torch.randn(2, 14, 4)
     stacked[0, np.arange(6)] = stacked[0, 6 + np.arange(6)] * 3  # modal 1 knows the pairs, modal 2 is noise
     fusion = AttentionFusion(2, 14, 4)
-    pairs = _PairSampler(train, p_neg=1, seed=0, device=torch.device("cpu"))
+    pairs = _sampler(train, 1, 0, torch.device("cpu"))
     losses = _train_fusion(fusion, stacked, pairs, epochs=150, lr=0.05)
     assert np.mean(losses[-10:]) < np.mean(losses[:10])
     assert fusion.coefficients(stacked)[0].mean() > 0.5

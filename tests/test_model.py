@@ -8,7 +8,7 @@ from ammgc.data.dataset import Dataset
 from ammgc.evaluation.metrics import evaluate_scores
 from ammgc.evaluation.splits import make_folds
 from ammgc.methods import make_method
-from ammgc.models.ammgc import AMMGC, _PairSampler
+from ammgc.models.ammgc import AMMGC
 from ammgc.models.layers import AttentionFusion, GCNEncoder
 
 FAST = {"epochs_gcn": 15, "epochs_attention": 15, "hidden": (8, 8)}
@@ -48,19 +48,6 @@ def test_recovers_planted_structure(planted) -> None:
     scores = AMMGC(epochs_gcn=60, epochs_attention=60, hidden=(16, 16)).fit(fold.train, planted, seed=0).score()
     metrics = evaluate_scores(fold.test_labels, scores[fold.test_pairs[:, 0], fold.test_pairs[:, 1]])
     assert metrics["auc"] > 0.8
-
-
-def test_negatives_come_only_from_training_zeros() -> None:
-    train = np.zeros((5, 7), dtype=np.float32)
-    train[[0, 1, 2, 4], [1, 3, 6, 0]] = 1
-    sampler = _PairSampler(train, p_neg=3, seed=0, device=torch.device("cpu"))
-    for _ in range(20):
-        batch = sampler.sample()
-        drugs, mirnas = batch.drugs, batch.mirnas
-        labels = sampler.labels.numpy()
-        values = train[drugs.numpy(), mirnas.numpy()]
-        np.testing.assert_array_equal(values, labels)
-    assert len(sampler.labels) == 4 + 12
 
 
 def test_training_graph_excludes_test_positives(planted, monkeypatch) -> None:

@@ -10,8 +10,8 @@ sum, SPEC section 1). One graph convolution with a free per-node offset W2 gives
 ``H = ReLU(Â X W1 + W2)``, with ``Â = D^{-1/2} A D^{-1/2} + I`` of the training graph (the paper's
 propagation rule). The decoder is bilinear: ``score(i, j) = H_i W3 H_{p+j}^T``. The loss is the root
 mean (over all p x q pairs) of the squared error on training positives (target 1) and ``p_neg`` x as
-many unobserved pairs (target 0) drawn afresh each epoch, plus ``weight_decay * ||W||^2 / 2`` on
-W1, W2 and W3 (Glorot-uniform initialised).
+many distinct unobserved pairs (target 0) drawn afresh each epoch (``ammgc.sampling``), plus
+``weight_decay * ||W||^2 / 2`` on W1, W2 and W3 (Glorot-uniform initialised).
 
 Hyper-parameters (the authors' code): latent 25, Adam lr 0.001, weight_decay 5e-4, p_neg 5; epochs 100 (the
 authors' 200 and p_neg 1 and 5 were searched too, chosen by inner validation under the study and time
@@ -34,13 +34,13 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ammgc.baselines.gf import NegativeSampler
 from ammgc.baselines.training import train_by_gradient
 from ammgc.data.dataset import Dataset
 from ammgc.errors import DataError
 from ammgc.graph import bipartite_adjacency, row_normalize
 from ammgc.methods import Method
 from ammgc.params import EPOCHS, LEARNING_RATE, NEGATIVE_RATIO, NON_NEGATIVE, Name, Number
+from ammgc.sampling import NegativeSampler
 
 
 def gcmdr_adjacency(train: np.ndarray) -> np.ndarray:
@@ -99,7 +99,7 @@ class GCMDR(Method):
         w1 = _glorot(ax.shape[1], c.latent, generator)
         w2 = _glorot(p + q, c.latent, generator)
         w3 = _glorot(c.latent, c.latent, generator)
-        sampler = NegativeSampler(train, p_neg=c.p_neg, generator=generator)
+        sampler = NegativeSampler(train, p_neg=c.p_neg, generator=generator, replace=False)
         target = torch.as_tensor(np.asarray(train, dtype=np.float32)).flatten()
         def loss() -> torch.Tensor:
             h = torch.relu(ax @ w1 + w2)

@@ -6,10 +6,10 @@ large-scale natural graph factorization", WWW 2013, 37-48 (doi:10.1145/2488388.2
 Every node (drug or miRNA) gets a factor z in R^dim; the loss over a set of observed pairs E is
 ``1/2 sum_{(i,j) in E} (y_ij - <z_i, z_j>)^2 + l2/2 sum_i ||z_i||^2`` (the paper's objective). On a 0/1
 association matrix the observed pairs cannot be the positives alone (all-equal factors would fit them
-exactly), so E is the training positives plus, at every epoch, ``p_neg`` x as many pairs drawn
-afresh from the zeros of the training matrix (y = 0), as for every other method here. Full-batch Adam
-replaces the paper's distributed SGD (the graph has 860 nodes). Score of (drug i, miRNA j) =
-``<z_i, z_{p+j}>``.
+exactly), so E is the training positives plus, at every epoch, ``p_neg`` x as many distinct pairs
+drawn afresh from the zeros of the training matrix (y = 0; ``ammgc.sampling``), as for every other
+method here. Full-batch Adam replaces the paper's distributed SGD (the graph has 860 nodes). Score of
+(drug i, miRNA j) = ``<z_i, z_{p+j}>``.
 
 Hyper-parameters: dim 64, l2 1.0 (both chosen by inner validation under the study and time protocols
 (``benchmarks/tune_defaults.py``, docs/tuning.md)), p_neg 1, epochs 200, lr 0.01, factors initialised N(0,
@@ -25,46 +25,9 @@ import torch
 
 from ammgc.baselines.training import train_by_gradient
 from ammgc.data.dataset import Dataset
-from ammgc.errors import TrainingError
 from ammgc.methods import Method
 from ammgc.params import EPOCHS, LEARNING_RATE, NEGATIVE_RATIO, NON_NEGATIVE, Number
-
-
-class NegativeSampler:
-    """Per-epoch training pairs of the sampled-negative baselines (gf, gcmdr).
-
-    Every positive (label 1) plus ``p_neg`` x as many distinct zeros (label 0), drawn afresh each time
-    and only from pairs that are 0 in the training matrix passed to ``fit`` (SPEC section 3): held-out
-    positives can be drawn, as undiscovered associations would be in real use.
-    """
-
-    def __init__(self, train: np.ndarray, *, p_neg: float, generator: torch.Generator) -> None:
-        b = torch.as_tensor(np.asarray(train) != 0)
-        self.shape = tuple(b.shape)
-        self.positives = torch.nonzero(b.flatten()).squeeze(1)
-        self.zeros = torch.nonzero(~b.flatten()).squeeze(1)
-        if len(self.positives) == 0:
-            raise TrainingError("the training matrix has no positive pair to learn from")
-        self.n_neg = min(len(self.zeros), max(1, round(p_neg * len(self.positives))))
-        self.generator = generator
-
-    def negatives(self) -> torch.Tensor:
-        """Flat indices (row * q + column) of distinct training zeros, drawn afresh."""
-        return self.zeros[torch.randperm(len(self.zeros), generator=self.generator)[: self.n_neg]]
-
-    def batch(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """(drug indices, miRNA indices, 0/1 labels) of the positives and fresh negatives."""
-        flat = torch.cat([self.positives, self.negatives()])
-        labels = torch.cat([torch.ones(len(self.positives)), torch.zeros(self.n_neg)])
-        q = self.shape[1]
-        return flat // q, flat % q, labels
-
-    def mask(self) -> torch.Tensor:
-        """A flat p*q 0/1 float mask of the positives and fresh negatives."""
-        mask = torch.zeros(self.shape[0] * self.shape[1])
-        mask[self.positives] = 1.0
-        mask[self.negatives()] = 1.0
-        return mask
+from ammgc.sampling import NegativeSampler
 
 
 class GraphFactorization(Method):
@@ -85,7 +48,7 @@ class GraphFactorization(Method):
         c = self.config
         p, q = train.shape
         generator = torch.Generator().manual_seed(seed)
-        sampler = NegativeSampler(train, p_neg=c.p_neg, generator=generator)
+        sampler = NegativeSampler(train, p_neg=c.p_neg, generator=generator, replace=False)
         factors = torch.nn.Parameter(0.1 * torch.randn(p + q, c.dim, generator=generator))
 
         def loss() -> torch.Tensor:

@@ -4,9 +4,9 @@ Modals are every (drug view x miRNA view) pair, the paper's four by default:
 X1 = [fingerprint; expression], X2 = [fingerprint; GO], X3 = [smiles_code; expression],
 X4 = [smiles_code; GO], where GO is replaced by the miRBase ``sequence`` view when the GO
 file is absent (and every result says so). Training is two-stage (SPEC section 2): each modal's
-GCN is trained alone on BCE over training positives and per-epoch sampled negatives; its
-embeddings are frozen; then the attention fusion is trained with weighted BCE
-(pos_weight = (p*q - N_train) / N_train) on positives and freshly sampled negatives, as in the
+GCN is trained alone on BCE over training positives and per-epoch negatives (``ammgc.sampling``,
+drawn with replacement); its embeddings are frozen; then the attention fusion is trained with weighted
+BCE (pos_weight = (p*q - N_train) / N_train) on positives and freshly sampled negatives, as in the
 authors' code.
 
 Each modal and the attention stage draw negatives and dropout masks from their own seeded streams, so
@@ -63,6 +63,7 @@ from ammgc.params import (
     Optional,
     Sizes,
 )
+from ammgc.sampling import NegativeSampler
 
 
 @dataclass
@@ -183,7 +184,7 @@ class AMMGC(Method):
         drug_activity, mirna_activity, self.prior_counts_ = node_activity(train, dataset.publications,
                                                                           c.prior_counts)
         drug_prior, mirna_prior = np.log1p(drug_activity), np.log1p(mirna_activity)
-        offset = self._training_offset(drug_prior, mirna_prior)
+        offset = self._training_offset(drug_prior, mirna_prior, device)
         adjacency = _adjacency_operator(train, device)
         streams = [int(s.generate_state(1)[0]) for s in np.random.SeedSequence(seed).spawn(2 * len(specs) + 1)]
         encoders: list[GCNEncoder] = []
@@ -197,9 +198,9 @@ class AMMGC(Method):
 
         def train_modal(k: int, stop: threading.Event) -> tuple[list[float], torch.Tensor, float]:
             start = time.perf_counter()
-            pairs = _PairSampler(train, p_neg=c.p_neg, seed=streams[2 * k + 1], device=device, offset=offset)
+            pairs = _sampler(train, c.p_neg, streams[2 * k + 1], device)
             encoder = encoders[k]
-            losses = _train_encoder(encoder, inputs[k], adjacency, pairs, epochs=c.epochs_gcn, lr=c.lr,
+            losses = _train_encoder(encoder, inputs[k], adjacency, pairs, offset=offset, epochs=c.epochs_gcn, lr=c.lr,
                                     name=specs[k].name, stop=stop)
             encoder.eval()
             with torch.no_grad():
@@ -219,8 +220,8 @@ class AMMGC(Method):
             stacked = torch.stack([embeddings for _, embeddings, _ in trained])
             torch.manual_seed((seed * 7919 + 97) % 2**63)
             fusion = AttentionFusion(len(specs), stacked.shape[1], stacked.shape[2], mode=c.fusion).to(device)
-            pairs = _PairSampler(train, p_neg=c.p_neg, seed=streams[-1], device=device, offset=offset)
-            self.attention_losses_ = _train_fusion(fusion, stacked, pairs, epochs=c.epochs_attention,
+            pairs = _sampler(train, c.p_neg, streams[-1], device)
+            self.attention_losses_ = _train_fusion(fusion, stacked, pairs, offset=offset, epochs=c.epochs_attention,
                                                    lr=c.lr, threads=threads)
             with torch.no_grad():
                 coefficients = fusion.coefficients(stacked)
@@ -230,14 +231,16 @@ class AMMGC(Method):
         self.threads_ = threads
         self.modal_names_ = [s.name for s in specs]
 
-    def _training_offset(self, drug_prior: np.ndarray, mirna_prior: np.ndarray
-                         ) -> tuple[np.ndarray, np.ndarray] | None:
+    def _training_offset(self, drug_prior: np.ndarray, mirna_prior: np.ndarray, device: torch.device
+                         ) -> _Offset | None:
         """Per-drug and per-miRNA terms added to every training logit (``prior_in_training``), centred so the
         mean pair's offset is 0: the embeddings then learn what the activity prior does not explain."""
         weight = self.config.prior_in_training
         if not weight:
             return None
-        return weight * (drug_prior - drug_prior.mean()), weight * (mirna_prior - mirna_prior.mean())
+        drug, mirna = (torch.from_numpy(np.asarray(weight * (p - p.mean()), dtype=np.float32)).to(device)
+                       for p in (drug_prior, mirna_prior))
+        return drug, mirna
 
     # --- what fit leaves, read from the network -------------------------------------------------------
 
@@ -378,41 +381,27 @@ def _run_concurrently(task: Callable[[int, threading.Event], _T], n: int, thread
         return [futures[k].result() for k in range(n)]
 
 
-class _PairSampler:
-    """Training positives and, per epoch, p_neg x N negatives drawn from the training matrix's zeros.
+#: Per-drug and per-miRNA terms added to every training logit (``AMMGC._training_offset``).
+_Offset = tuple[torch.Tensor, torch.Tensor]
 
-    Zeros of the training matrix include the held-out test positives, as undiscovered associations
-    would be in real use; nothing else about the test fold is visible here.
-    """
 
-    def __init__(self, train: np.ndarray, *, p_neg: float, seed: int, device: torch.device,
-                 offset: tuple[np.ndarray, np.ndarray] | None = None) -> None:
-        self.shape = train.shape
-        self.offset = None if offset is None else tuple(torch.from_numpy(np.asarray(o, dtype=np.float32)).to(device)
-                                                        for o in offset)
-        self.positive = torch.from_numpy(np.flatnonzero(train.ravel() == 1)).to(device)
-        # the k-th zero of the flattened matrix is k + #{i : positive[i] - i <= k}: this finds it without a
-        # table of every zero (8 bytes a pair, 6 GB at 100x the benchmark), drawing the same pairs
-        self.zeros_before = self.positive - torch.arange(len(self.positive), device=device)
-        self.n_zero = train.size - len(self.positive)
-        self.n_neg = max(1, round(p_neg * len(self.positive)))
-        self.generator = torch.Generator(device="cpu").manual_seed(seed)
-        self.device = device
-        n_pos = len(self.positive)
-        self.pos_weight = (train.size - n_pos) / n_pos
-        self.labels = torch.cat([torch.ones(n_pos), torch.zeros(self.n_neg)]).to(device)
+def _sampler(train: np.ndarray, p_neg: float, seed: int, device: torch.device) -> NegativeSampler:
+    """One stage's training pairs, from its own seeded stream; drawn with replacement, which needs no table of
+    every zero at any size."""
+    generator = torch.Generator(device="cpu").manual_seed(seed)
+    return NegativeSampler(train, p_neg=p_neg, generator=generator, replace=True, device=device)
 
-    def sample(self) -> PairBatch:
-        """This epoch's positives, then its sampled negatives."""
-        pick = torch.randint(self.n_zero, (self.n_neg,), generator=self.generator).to(self.device)
-        flat = torch.cat([self.positive, pick + torch.searchsorted(self.zeros_before, pick, right=True)])
-        return PairBatch(flat, self.shape)
 
-    def with_offset(self, logits: torch.Tensor, batch: PairBatch) -> torch.Tensor:
-        """The batch's logits plus each pair's fixed prior offset, where there is one."""
-        if self.offset is None:
-            return logits
-        return logits + self.offset[0][batch.drugs] + self.offset[1][batch.mirnas]
+def _batch(pairs: NegativeSampler) -> PairBatch:
+    """This epoch's positives, then its sampled negatives."""
+    return PairBatch(pairs.pairs(), pairs.shape)
+
+
+def _with_offset(logits: torch.Tensor, batch: PairBatch, offset: _Offset | None) -> torch.Tensor:
+    """The batch's logits plus each pair's fixed prior offset, where there is one."""
+    if offset is None:
+        return logits
+    return logits + offset[0][batch.drugs] + offset[1][batch.mirnas]
 
 
 def _check_loss(loss: torch.Tensor, stage: str, epoch: int) -> float:
@@ -423,8 +412,9 @@ def _check_loss(loss: torch.Tensor, stage: str, epoch: int) -> float:
     return value
 
 
-def _train_encoder(encoder: GCNEncoder, x: Features, adjacency: torch.Tensor, pairs: _PairSampler, *,
-                   epochs: int, lr: float, name: str, stop: threading.Event) -> list[float]:
+def _train_encoder(encoder: GCNEncoder, x: Features, adjacency: torch.Tensor, pairs: NegativeSampler, *,
+                   offset: _Offset | None = None, epochs: int, lr: float, name: str, stop: threading.Event
+                   ) -> list[float]:
     """Stage 1 (loss L1): BCE over training positives and this epoch's sampled negatives."""
     optimizer = torch.optim.Adam(encoder.parameters(), lr=lr, fused=True)
     losses = []
@@ -432,10 +422,10 @@ def _train_encoder(encoder: GCNEncoder, x: Features, adjacency: torch.Tensor, pa
     for epoch in range(epochs):
         if stop.is_set():
             raise _Stopped
-        batch = pairs.sample()
+        batch = _batch(pairs)
         optimizer.zero_grad(set_to_none=True)
         embeddings = encoder(x, adjacency)
-        logits = pairs.with_offset(node_inner_products(embeddings, batch), batch)
+        logits = _with_offset(node_inner_products(embeddings, batch), batch, offset)
         loss = F.binary_cross_entropy_with_logits(logits, pairs.labels)
         loss.backward()
         optimizer.step()
@@ -443,8 +433,8 @@ def _train_encoder(encoder: GCNEncoder, x: Features, adjacency: torch.Tensor, pa
     return losses
 
 
-def _train_fusion(fusion: AttentionFusion, stacked: torch.Tensor, pairs: _PairSampler, *, epochs: int,
-                  lr: float, threads: int = 1) -> list[float]:
+def _train_fusion(fusion: AttentionFusion, stacked: torch.Tensor, pairs: NegativeSampler, *,
+                  offset: _Offset | None = None, epochs: int, lr: float, threads: int = 1) -> list[float]:
     """Stage 2 (loss L2): weighted BCE, pos_weight = (p*q - N_train) / N_train, embeddings frozen.
 
     Z_i . Z_j = sum over modals u and dimensions k of g_uk^2 E^u_ik E^u_jk, so a logit is a sampled inner
@@ -460,21 +450,21 @@ def _train_fusion(fusion: AttentionFusion, stacked: torch.Tensor, pairs: _PairSa
     n_modals, n_nodes, dim = stacked.shape
     drug_rows = stacked[:, :n_drugs]
     mirna_rows = stacked[:, n_drugs:].permute(1, 0, 2).reshape(n_nodes - n_drugs, n_modals * dim)
-    pos_weight = torch.tensor(pairs.pos_weight, device=stacked.device)
+    pos_weight = torch.tensor(pairs.n_zero / len(pairs.positives), device=stacked.device)
     losses = []
     helpers = threads > 1 and stacked.device.type == "cpu"
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="ammgc-attention") if helpers else nullcontext() as pool:
-        upcoming = pool.submit(pairs.sample) if pool else None
+        upcoming = pool.submit(_batch, pairs) if pool else None
         for epoch in range(epochs):
             if upcoming is not None and pool is not None:
                 batch = upcoming.result()
-                upcoming = pool.submit(pairs.sample) if epoch + 1 < epochs else None
+                upcoming = pool.submit(_batch, pairs) if epoch + 1 < epochs else None
             else:
-                batch = pairs.sample()
+                batch = _batch(pairs)
             optimizer.zero_grad(set_to_none=True)
             g = fusion.coefficients(stacked)
             scaled = (drug_rows * (g * g)[:, None, :]).permute(1, 0, 2).reshape(n_drugs, n_modals * dim)
-            logits = pairs.with_offset(sampled_inner_products(scaled, mirna_rows, batch, pool=pool), batch)
+            logits = _with_offset(sampled_inner_products(scaled, mirna_rows, batch, pool=pool), batch, offset)
             loss = F.binary_cross_entropy_with_logits(logits, pairs.labels, pos_weight=pos_weight)
             loss.backward()
             optimizer.step()
