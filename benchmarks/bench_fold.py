@@ -93,7 +93,7 @@ def main() -> None:
     for run in range(args.runs):
         speed = matmul_gflops()
         start = time.perf_counter()
-        fitted = make_method("ammgc", **config).fit(fold.train, dataset, seed=run)
+        fitted = make_method("ammgc", **config).fit(dataset, fold.train, seed=run)
         scores = fitted.score()
         metrics = evaluate_scores(fold.test_labels, scores[fold.test_pairs[:, 0], fold.test_pairs[:, 1]])
         total = time.perf_counter() - start

@@ -133,7 +133,7 @@ def blends(dataset: object, split: str, repeats: int) -> None:
     dataset, _ = prepare_dataset(dataset, "gcmdr", {})
     rows: dict[str, list[list[float]]] = {}
     for fold in plan_folds(dataset, split=split, n_folds=5, repeats=repeats, seed=0):
-        ammgc = make_method("ammgc").fit(fold.train, dataset, seed=fold_seed(0, fold.repeat, fold.fold)).score()
+        ammgc = make_method("ammgc").fit(dataset, fold.train, seed=fold_seed(0, fold.repeat, fold.fold)).score()
         drug, mirna, _ = node_activity(fold.train, dataset.publications, "studies")
         prior = np.log1p(drug)[:, None] + np.log1p(mirna)[None, :]
         centred = ammgc - ammgc.mean(axis=1, keepdims=True) - ammgc.mean(axis=0, keepdims=True) + ammgc.mean()
@@ -144,11 +144,11 @@ def blends(dataset: object, split: str, repeats: int) -> None:
         variants |= {f"centred AMMGC + {lam} x prior": centred + lam * prior for lam in (1, 2, 4, 8)}
         embedding = ammgc - make_method("ammgc").config.degree_prior * prior
         variants["AMMGC embeddings + learned per-node bias"] = embedding + _learned_bias(embedding, fold.train)
-        gcmdr = make_method("gcmdr").fit(fold.train, dataset, seed=fold_seed(0, fold.repeat, fold.fold)).score()
+        gcmdr = make_method("gcmdr").fit(dataset, fold.train, seed=fold_seed(0, fold.repeat, fold.fold)).score()
         variants |= {f"rank blend with GCMDR, AMMGC weight {w}": w * _percentile(ammgc) + (1 - w) * _percentile(gcmdr)
                      for w in (0.5, 0.75)}
         variants["mean of 3 seeds' AMMGC scores"] = np.mean(
-            [ammgc, *(make_method("ammgc").fit(fold.train, dataset, seed=fold_seed(0, fold.repeat, fold.fold)
+            [ammgc, *(make_method("ammgc").fit(dataset, fold.train, seed=fold_seed(0, fold.repeat, fold.fold)
                                                + 10_000 * k).score() for k in (1, 2))], axis=0)
         for label, scores in variants.items():
             metrics = evaluate_scores(fold.test_labels, scores[fold.test_pairs[:, 0], fold.test_pairs[:, 1]],
@@ -181,7 +181,7 @@ def edges(dataset: object, split: str, repeats: int) -> None:
         rows = []
         with mock.patch.object(ammgc_model, "_adjacency_operator", _study_weighted_adjacency(dataset, alpha)):
             for fold in plan_folds(dataset, split=split, n_folds=5, repeats=repeats, seed=0):
-                scores = make_method("ammgc").fit(fold.train, dataset,
+                scores = make_method("ammgc").fit(dataset, fold.train,
                                                   seed=fold_seed(0, fold.repeat, fold.fold)).score()
                 metrics = evaluate_scores(fold.test_labels, scores[fold.test_pairs[:, 0], fold.test_pairs[:, 1]],
                                           drugs=fold.test_pairs[:, 0])

@@ -68,7 +68,7 @@ def main() -> None:
     rows = []
     for config in candidates:
         start = time.perf_counter()
-        scores = make_method("ammgc", **{**BASE, **config}).fit(inner, dataset, seed=args.seed).score()
+        scores = make_method("ammgc", **{**BASE, **config}).fit(dataset, inner, seed=args.seed).score()
         metrics = evaluate_scores(labels, scores[pairs[:, 0], pairs[:, 1]])
         rows.append((metrics["aupr"], metrics["auc"], config))
         print(f"inner AUPR {metrics['aupr']:.4f} AUC {metrics['auc']:.4f} ({time.perf_counter() - start:.0f} s) "

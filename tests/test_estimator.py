@@ -47,7 +47,7 @@ def test_bad_ammgc_parameters_fail_before_any_training(planted: Dataset, option:
                                                         message: str) -> None:
     start = time.perf_counter()
     with pytest.raises(ParameterError, match=message.replace("[", r"\[").replace("(", r"\(")):
-        make_method("ammgc", **{option: value}).fit(planted.associations, planted)
+        make_method("ammgc", **{option: value}).fit(planted)
     assert time.perf_counter() - start < 5  # refused up front, not after training
 
 
@@ -78,13 +78,13 @@ def test_the_training_matrix_is_checked_against_the_dataset(planted: Dataset, na
     train = {"5x7": np.zeros((5, 7)), "zeros": np.zeros(shape), "ones": np.ones(shape),
              "twos": planted.associations * 2, "nan": np.where(planted.associations == 1, np.nan, 0.0)}[matrix]
     with pytest.raises(AmmgcError, match=message):
-        make_method(name, **(FAST if name == "ammgc" else {})).fit(train, planted)
+        make_method(name, **(FAST if name == "ammgc" else {})).fit(planted, train)
 
 
 @pytest.mark.parametrize("seed", [-1, 2**63, 1.5, True])
 def test_bad_seeds_are_refused(planted: Dataset, seed: object) -> None:
     with pytest.raises(ParameterError, match="seed="):
-        make_method("popularity").fit(planted.associations, planted, seed=seed)  # type: ignore[arg-type]
+        make_method("popularity").fit(planted, seed=seed)  # type: ignore[arg-type]
 
 
 def test_get_set_params_clone_and_repr(planted: Dataset) -> None:
@@ -94,7 +94,7 @@ def test_get_set_params_clone_and_repr(planted: Dataset) -> None:
     assert type(twin) is type(model) and twin.get_params() == model.get_params() and twin is not model
     assert model.set_params(epochs_gcn=3) is model and model.config.epochs_gcn == 3
     assert repr(make_method("cf")) == "CollaborativeFiltering()"
-    fitted = make_method("popularity").fit(planted.associations, planted)
+    fitted = make_method("popularity").fit(planted)
     assert fitted.score().shape == planted.associations.shape
 
 
@@ -115,7 +115,7 @@ def test_a_notebook_needs_one_import(tmp_path: object, monkeypatch: pytest.Monke
 
 
 def test_predict_scores_of_all_pairs_or_some(planted: Dataset) -> None:
-    model = make_method("popularity").fit(planted.associations, planted)
+    model = make_method("popularity").fit(planted)
     matrix = model.predict_scores()
     np.testing.assert_array_equal(model.predict_scores(np.array([[0, 1], [2, 3]])), matrix[[0, 2], [1, 3]])
     with pytest.raises(AmmgcError, match="n x 2 array of integer"):
@@ -126,9 +126,11 @@ def test_predict_scores_of_all_pairs_or_some(planted: Dataset) -> None:
 
 def test_fit_on_a_whole_dataset(planted: Dataset) -> None:
     whole = make_method("popularity").fit(planted).score()
-    np.testing.assert_array_equal(whole, make_method("popularity").fit(planted.associations, planted).score())
-    with pytest.raises(AmmgcError, match="give the dataset"):
-        make_method("popularity").fit(planted.associations)
+    np.testing.assert_array_equal(whole, make_method("popularity").fit(planted, planted.associations).score())
+    with pytest.raises(AmmgcError, match="must be an ammgc Dataset"):
+        make_method("popularity").fit(planted.associations)  # type: ignore[arg-type]
+    with pytest.raises(AmmgcError, match="must be an ammgc Dataset"):
+        make_method("popularity").fit(planted.associations, planted)  # type: ignore[arg-type]
 
 
 def test_random_state_is_the_seed_of_fit_when_none_is_given(planted: Dataset) -> None:

@@ -28,7 +28,7 @@ def _variant(key: str):
 
 
 def _fit(key: str, dataset: Dataset) -> AMMGC:
-    return make_method("ammgc", **variant_config(TINY, _variant(key))).fit(dataset.associations, dataset, seed=0)
+    return make_method("ammgc", **variant_config(TINY, _variant(key))).fit(dataset, seed=0)
 
 
 # --- ablation wiring ---------------------------------------------------------------------------------------

@@ -98,7 +98,7 @@ def test_scores_do_not_depend_on_the_number_of_threads(planted) -> None:
     for threads in (1, 2, 3):
         torch.set_num_threads(threads)
         try:
-            model = AMMGC(**config).fit(planted.associations, planted, seed=3)
+            model = AMMGC(**config).fit(planted, seed=3)
         finally:
             torch.set_num_threads(1)
         assert model.threads_ == threads

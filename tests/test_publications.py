@@ -64,9 +64,10 @@ class Spy(Popularity):
 
     name = "spy"
 
-    def fit(self, train: np.ndarray, dataset: Dataset, *, seed: int = 0) -> Spy:
+    def fit(self, dataset: Dataset, train: np.ndarray | None = None, *, seed: int | None = None) -> Spy:
+        assert train is not None
         SEEN["train"] = train.copy()
-        return super().fit(train, dataset, seed=seed)
+        return super().fit(dataset, train, seed=seed)
 
 
 # --- mapping -----------------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ its evaluation protocol and comparison methods. What a notebook needs is here::
     from ammgc import AMMGC, load_benchmark, cross_validate
     dataset = load_benchmark()                       # shipped in the package
     result = cross_validate(dataset, "ammgc", repeats=1)
-    model = AMMGC(epochs_gcn=50).fit(dataset.associations, dataset, seed=0)
+    model = AMMGC(epochs_gcn=50).fit(dataset, seed=0)
 
 The heavy modules (torch) load on first use of a name, so ``import ammgc`` stays fast.
 """

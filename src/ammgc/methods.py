@@ -1,6 +1,6 @@
 """One interface for every method, from popularity to AMMGC, and the registry that names them.
 
-Every method answers two questions: ``fit(train, dataset, seed)`` learns from the training
+Every method answers two questions: ``fit(dataset, train, seed=)`` learns from the training
 association matrix (p x q, 0/1; held-out pairs are 0 there) and the dataset's feature views,
 and ``score()`` returns a p x q matrix of scores (higher = more likely associated). Hyper-parameters
 are the fields of a dataclass ``Config`` nested in each method, so they serialise into metrics.json;
@@ -86,14 +86,15 @@ class Method(ABC):
         changed = [f"{k}={v!r}" for k, v in self.get_params().items() if getattr(default, k, None) != v]
         return f"{type(self).__name__}({', '.join(changed)})"
 
-    def fit(self, train: np.ndarray | Dataset, dataset: Dataset | None = None, *, seed: int | None = None) -> Self:
-        """Learn from the training association matrix (p x q, 0/1; held-out pairs are 0 there) and the
-        dataset's feature views; ``fit(dataset)`` learns from every known association of the dataset. The seed
-        is ``seed``, else ``random_state``, else 0. Parameters, matrix and seed are checked first."""
-        if dataset is None:
-            if not isinstance(train, Dataset):
-                raise AmmgcError("fit(train, dataset): give the dataset, or fit(dataset) to learn from all of it")
-            train, dataset = train.associations, train
+    def fit(self, dataset: Dataset, train: np.ndarray | None = None, *, seed: int | None = None) -> Self:
+        """Learn from ``dataset``'s feature views and the training association matrix ``train`` (p x q, 0/1;
+        held-out pairs are 0 there), by default every known association of the dataset. The seed is ``seed``,
+        else ``random_state``, else 0. Parameters, matrix and seed are checked first."""
+        if not isinstance(dataset, Dataset):
+            raise AmmgcError(f"fit(dataset, train=None): the first argument must be an ammgc Dataset (e.g. "
+                             f"ammgc.load_dataset()), not {type(dataset).__name__}")
+        if train is None:
+            train = dataset.associations
         self.check_params()
         train = check_train(train, dataset)
         seed = check_seed(seed if seed is not None else self.random_state if self.random_state is not None else 0)
@@ -105,7 +106,7 @@ class Method(ABC):
     def score(self) -> np.ndarray:
         """Scores for every drug x miRNA pair, shape (p, q); higher = more likely associated."""
         if not getattr(self, "_fitted", False):
-            raise NotFittedError(f"this {type(self).__name__} is not fitted yet: call fit(train, dataset) first")
+            raise NotFittedError(f"this {type(self).__name__} is not fitted yet: call fit(dataset) first")
         return self._score()
 
     def predict_scores(self, pairs: Any = None) -> np.ndarray:

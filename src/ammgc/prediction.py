@@ -110,7 +110,7 @@ def train_model(dataset: Dataset, config: dict[str, Any] | None = None, *, seed:
         from ammgc.calibration import fit_calibration, out_of_fold
 
         try:
-            oof, protocol = out_of_fold(dataset, lambda train, fold_seed: AMMGC(cfg).fit(train, dataset,
+            oof, protocol = out_of_fold(dataset, lambda train, fold_seed: AMMGC(cfg).fit(dataset, train,
                                                                                           seed=fold_seed).score(),
                                         seed=seed, progress=progress)
             calibration = fit_calibration(oof, protocol=protocol)
@@ -119,7 +119,7 @@ def train_model(dataset: Dataset, config: dict[str, Any] | None = None, *, seed:
             # still trained, and says that its scores are uncalibrated
             notes.append(f"not calibrated: {exc}")
     start = time.perf_counter()
-    model.fit(dataset.associations, dataset, seed=seed)
+    model.fit(dataset, seed=seed)
     seconds = time.perf_counter() - start
     try:
         version = importlib.metadata.version("ammgc")

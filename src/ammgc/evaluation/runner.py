@@ -69,7 +69,7 @@ def run_fold(dataset: Dataset, method: str, config: dict[str, Any], fold: Fold, 
     """Train on the fold's training matrix, score its test pairs, return the metric record."""
     start = time.perf_counter()
     try:
-        model = make_method(method, **config).fit(fold.train, dataset,
+        model = make_method(method, **config).fit(dataset, fold.train,
                                                   seed=fold_seed(seed, fold.repeat, fold.fold))
     except TrainingError as exc:
         raise TrainingError(f"repeat {fold.repeat}, fold {fold.fold}: {exc}") from None

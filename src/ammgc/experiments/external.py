@@ -73,7 +73,7 @@ def fit_on_all(data: str | os.PathLike[str] | Dataset | None, method: str = "amm
     models = []
     for seed in tqdm(list(seeds), desc=f"training {method} on all associations", unit="model",
                      disable=not progress):
-        models.append(make_method(method, **config).fit(dataset.associations, dataset, seed=seed))
+        models.append(make_method(method, **config).fit(dataset, seed=seed))
     return models, dataset, views
 
 
@@ -277,7 +277,7 @@ def classify_pairs(dataset: Dataset, pairs: pd.DataFrame) -> pd.DataFrame:
 def popularity_scores(dataset: Dataset) -> np.ndarray:
     from ammgc.baselines.popularity import Popularity
 
-    return Popularity().fit(dataset.associations, dataset).score()
+    return Popularity().fit(dataset).score()
 
 
 # --- the command ------------------------------------------------------------------------------------------
