@@ -1,7 +1,7 @@
 """What else was tried to win the honest protocols (issue "win them"), on the outer folds, as an ablation.
 
 These numbers are read on test folds, so none of them chooses a default (``ammgc tune`` does that, on
-inner splits); they say which levers are worth taking to the tuner. Two experiments:
+inner splits); they say which levers are worth taking to the tuner. The experiments:
 
 * ``views``: the default AMMGC with a target-based miRNA functional-similarity view (TargetScan or
   miRWalk networks of SimNetRLMDA, family-level names mapped onto the benchmark's precursors) beside or
@@ -18,10 +18,16 @@ inner splits); they say which levers are worth taking to the tuner. Two experime
   edge by n^-alpha, n the number of training pairs its first publication reported (one high-throughput
   study then counts like a few small ones). This experiment swaps the model's normalised adjacency for the
   weighted one (``_adjacency_operator``); it is not an option of the model, since it did not win.
+* ``losses``: the training objective. A pairwise ranking loss (BPR: -log sigmoid(s_pos - s_neg), each
+  training positive against one negative made by replacing its miRNA, or its drug or miRNA at random) in
+  both of AMMGC's stages instead of BCE; and hard negatives, drawn with probability proportional to
+  (1 + activity)^alpha of their drug and miRNA instead of uniformly. Swapped in for the experiment
+  (``NegativeSampler.negatives`` and the loss); not options of the model, since they did not win.
 
     python benchmarks/levers.py views --gff3 hsa.gff3 --split study --repeats 2
     python benchmarks/levers.py blends --split time
     python benchmarks/levers.py edges --split study --repeats 2
+    python benchmarks/levers.py losses --split time
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ import argparse
 import re
 from collections import Counter
 from pathlib import Path
+from types import SimpleNamespace
 from unittest import mock
 
 import numpy as np
@@ -47,6 +54,7 @@ from ammgc.experiments.cv import prepare_dataset
 from ammgc.graph import bipartite_adjacency
 from ammgc.methods import make_method
 from ammgc.models.layers import as_operator
+from ammgc.sampling import NegativeSampler
 
 SHOWN = ("ap", "auc", "drug_ap", "prec_at_100")
 
@@ -190,9 +198,75 @@ def edges(dataset: object, split: str, repeats: int) -> None:
               flush=True)
 
 
+def _matched_negatives(side: str):
+    """Each positive with its miRNA (``side`` "mirna"), or at random its drug or miRNA ("either"), replaced by
+    a uniformly drawn one: the negatives of a pairwise loss, in the positives' order."""
+    def negatives(self: NegativeSampler) -> torch.Tensor:
+        p, q = self.shape
+        drug, mirna = self.positives // q, self.positives % q
+        n = len(self.positives)
+        swap_drug = (torch.randint(2, (n,), generator=self.generator).bool() if side == "either"
+                     else torch.zeros(n, dtype=torch.bool))
+        other_mirna = torch.randint(q, (n,), generator=self.generator)
+        other_drug = torch.randint(p, (n,), generator=self.generator)
+        return torch.where(swap_drug, other_drug * q + mirna, drug * q + other_mirna)
+    return negatives
+
+
+def _bpr_loss(logits: torch.Tensor, labels: torch.Tensor, pos_weight: torch.Tensor | None = None) -> torch.Tensor:
+    """-log sigmoid(positive - its negative), averaged: the logits are the positives, then one negative each."""
+    n = len(logits) // 2
+    return torch.nn.functional.softplus(logits[n:] - logits[:n]).mean()
+
+
+def _hard_negatives(alpha: float):
+    """Negatives drawn with probability proportional to ((1 + drug degree)(1 + miRNA degree))^alpha."""
+    def negatives(self: NegativeSampler) -> torch.Tensor:
+        p, q = self.shape
+        degree = torch.zeros(p * q)
+        degree[self.positives] = 1.0
+        degree = degree.reshape(p, q)
+        drug = torch.multinomial((1 + degree.sum(1)) ** alpha, self.n_neg, replacement=True, generator=self.generator)
+        mirna = torch.multinomial((1 + degree.sum(0)) ** alpha, self.n_neg, replacement=True,
+                                  generator=self.generator)
+        return drug * q + mirna
+    return negatives
+
+
+def losses(dataset: object, split: str, repeats: int) -> None:
+    dataset, _ = prepare_dataset(dataset, "ammgc", {})
+    bpr = SimpleNamespace(binary_cross_entropy_with_logits=_bpr_loss)
+    variants = {"BCE, uniform negatives (the default)": [],
+                "BPR, negatives replace the miRNA": [mock.patch.object(NegativeSampler, "negatives",
+                                                                       _matched_negatives("mirna")),
+                                                     mock.patch.object(ammgc_model, "F", bpr)],
+                "BPR, negatives replace the drug or the miRNA": [
+                    mock.patch.object(NegativeSampler, "negatives", _matched_negatives("either")),
+                    mock.patch.object(ammgc_model, "F", bpr)],
+                **{f"BCE, hard negatives, alpha {a}": [mock.patch.object(NegativeSampler, "negatives",
+                                                                         _hard_negatives(a))] for a in (0.5, 1.0)}}
+    print(f"\n| training objective ({split}, mean ± SE over folds) | " + " | ".join(SHOWN) + " |\n|---|"
+          + "---|" * len(SHOWN))
+    for label, patches in variants.items():
+        rows = []
+        for patch in patches:
+            patch.start()
+        try:
+            for fold in plan_folds(dataset, split=split, n_folds=5, repeats=repeats, seed=0):
+                scores = make_method("ammgc").fit(dataset, fold.train,
+                                                  seed=fold_seed(0, fold.repeat, fold.fold)).score()
+                metrics = evaluate_scores(fold.test_labels, scores[fold.test_pairs[:, 0], fold.test_pairs[:, 1]],
+                                          drugs=fold.test_pairs[:, 0])
+                rows.append([metrics[m] for m in SHOWN])
+        finally:
+            for patch in patches:
+                patch.stop()
+        print(_line(label, np.array(rows)), flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("experiment", choices=["views", "blends", "edges"])
+    parser.add_argument("experiment", choices=["views", "blends", "edges", "losses"])
     parser.add_argument("--split", default="study", choices=["study", "time"])
     parser.add_argument("--repeats", type=int, default=2, help="study split: repeats of 5 folds")
     parser.add_argument("--side", type=Path, help="folder with miRNANetS.txt and miRNANetW.txt (views; default: "
@@ -208,6 +282,8 @@ def main() -> None:
         views(dataset, args.side, args.gff3, args.split, repeats, args.jobs)
     elif args.experiment == "blends":
         blends(dataset, args.split, repeats)
+    elif args.experiment == "losses":
+        losses(dataset, args.split, repeats)
     else:
         edges(dataset, args.split, repeats)
 

@@ -346,8 +346,7 @@ def test_ctrl_c_still_interrupts_after_fingerprints_from_smiles() -> None:
     script = ("import time\n"
               "from ammgc.features.drug import drug_views_from_smiles\n"
               "drug_views_from_smiles(['CCO', 'c1ccccc1O'], ['a', 'b'])\n"
-              "print('ready', flush=True)\n"
-              "try:\n    time.sleep(30)\n    print('slept through', flush=True)\n"
+              "try:\n    print('ready', flush=True)\n    time.sleep(30)\n    print('slept through', flush=True)\n"
               "except KeyboardInterrupt:\n    print('interrupted', flush=True)\n")
     child = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True,
                              preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
