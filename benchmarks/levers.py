@@ -23,11 +23,16 @@ inner splits); they say which levers are worth taking to the tuner. The experime
   both of AMMGC's stages instead of BCE; and hard negatives, drawn with probability proportional to
   (1 + activity)^alpha of their drug and miRNA instead of uniformly. Swapped in for the experiment
   (``NegativeSampler.negatives`` and the loss); not options of the model, since they did not win.
+* ``recency``: ranking by publication counts where each training publication counts exp(-age / tau),
+  age = how many training publications came after it (first-report order), tau a fraction of their
+  number: whether the studies a later study follows are the recent ones; the prior alone, and as AMMGC's
+  activity prior (swapped in for ``node_activity``).
 
     python benchmarks/levers.py views --gff3 hsa.gff3 --split study --repeats 2
     python benchmarks/levers.py blends --split time
     python benchmarks/levers.py edges --split study --repeats 2
     python benchmarks/levers.py losses --split time
+    python benchmarks/levers.py recency --split time
 """
 
 from __future__ import annotations
@@ -264,9 +269,56 @@ def losses(dataset: object, split: str, repeats: int) -> None:
         print(_line(label, np.array(rows)), flush=True)
 
 
+def _recency_counts(publications: object, train: np.ndarray, tau: float | None) -> tuple[np.ndarray, np.ndarray]:
+    """Per drug and miRNA, their training publications (first reports) each weighted exp(-age / (tau n)), n
+    the number of training publications and age how many came after it; ``tau`` None: every one counts 1
+    (``popularity-studies``). A pair with no known publication is a publication of its own, the oldest."""
+    known = publications.restricted_to(train)
+    labels = [str(g) if k else f"unknown:{d}:{m}"
+              for (d, m), g, k in zip(known.pairs, known.group, known.known, strict=True)]
+    order_key = dict(zip(labels, np.where(known.known, known.first_report, -1), strict=True))
+    ranked = sorted(order_key, key=order_key.__getitem__)
+    n = len(ranked)
+    weight = {label: 1.0 if tau is None else float(np.exp(-(n - 1 - r) / (tau * n))) for r, label in enumerate(ranked)}
+    p, q = train.shape
+    drug, mirna = np.zeros(p), np.zeros(q)
+    for d, label in {(int(d), label) for (d, _), label in zip(known.pairs, labels, strict=True)}:
+        drug[d] += weight[label]
+    for m, label in {(int(m), label) for (_, m), label in zip(known.pairs, labels, strict=True)}:
+        mirna[m] += weight[label]
+    return drug, mirna
+
+
+def recency(dataset: object, split: str, repeats: int) -> None:
+    dataset, _ = prepare_dataset(dataset, "ammgc", {})
+    rows: dict[str, list[list[float]]] = {}
+
+    def decayed(tau: float):  # AMMGC's activity prior, counted as the decayed publications
+        return lambda train, publications, counts: (*_recency_counts(publications, np.asarray(train), tau), "studies")
+
+    for fold in plan_folds(dataset, split=split, n_folds=5, repeats=repeats, seed=0):
+        variants = {}
+        for tau in (None, 2.0, 1.0, 0.5, 0.25):
+            drug, mirna = _recency_counts(dataset.publications, fold.train, tau)
+            label = "popularity-studies (every publication counts 1)" if tau is None else f"tau {tau}"
+            variants[label] = np.log1p(drug)[:, None] + np.log1p(mirna)[None, :]
+        for tau in (2.0, 1.0):
+            with mock.patch.object(ammgc_model, "node_activity", decayed(tau)):
+                variants[f"AMMGC default, its prior decayed with tau {tau}"] = make_method("ammgc").fit(
+                    dataset, fold.train, seed=fold_seed(0, fold.repeat, fold.fold)).score()
+        for label, scores in variants.items():
+            metrics = evaluate_scores(fold.test_labels, scores[fold.test_pairs[:, 0], fold.test_pairs[:, 1]],
+                                      drugs=fold.test_pairs[:, 0])
+            rows.setdefault(label, []).append([metrics[m] for m in SHOWN])
+    print(f"\n| publication counts decayed by age ({split}, mean ± SE over folds) | " + " | ".join(SHOWN)
+          + " |\n|---|" + "---|" * len(SHOWN))
+    for label, values in rows.items():
+        print(_line(label, np.array(values)), flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("experiment", choices=["views", "blends", "edges", "losses"])
+    parser.add_argument("experiment", choices=["views", "blends", "edges", "losses", "recency"])
     parser.add_argument("--split", default="study", choices=["study", "time"])
     parser.add_argument("--repeats", type=int, default=2, help="study split: repeats of 5 folds")
     parser.add_argument("--side", type=Path, help="folder with miRNANetS.txt and miRNANetW.txt (views; default: "
@@ -284,6 +336,8 @@ def main() -> None:
         blends(dataset, args.split, repeats)
     elif args.experiment == "losses":
         losses(dataset, args.split, repeats)
+    elif args.experiment == "recency":
+        recency(dataset, args.split, repeats)
     else:
         edges(dataset, args.split, repeats)
 
