@@ -40,6 +40,7 @@ from __future__ import annotations
 import argparse
 import re
 from collections import Counter
+from contextlib import ExitStack
 from pathlib import Path
 from types import SimpleNamespace
 from unittest import mock
@@ -121,6 +122,22 @@ def views(dataset: object, side: Path | None, gff3: Path, split: str, repeats: i
         print(_line(" + ".join(mirna_views), np.array([[f[m] for m in SHOWN] for f in result.folds])), flush=True)
 
 
+def _fold_metrics(fold: object, scores: np.ndarray) -> list[float]:
+    metrics = evaluate_scores(fold.test_labels, scores[fold.test_pairs[:, 0], fold.test_pairs[:, 1]],
+                              drugs=fold.test_pairs[:, 0])
+    return [metrics[m] for m in SHOWN]
+
+
+def _default_ammgc(dataset: object, split: str, repeats: int, patches: list[object]) -> np.ndarray:
+    """The default AMMGC's metrics on every outer fold, trained with ``patches`` (mock patches) in force."""
+    with ExitStack() as stack:
+        for patch in patches:
+            stack.enter_context(patch)
+        return np.array([_fold_metrics(fold, make_method("ammgc").fit(
+                             dataset, fold.train, seed=fold_seed(0, fold.repeat, fold.fold)).score())
+                         for fold in plan_folds(dataset, split=split, n_folds=5, repeats=repeats, seed=0)])
+
+
 def _percentile(scores: np.ndarray) -> np.ndarray:
     return rankdata(scores.ravel()).reshape(scores.shape) / scores.size
 
@@ -164,9 +181,7 @@ def blends(dataset: object, split: str, repeats: int) -> None:
             [ammgc, *(make_method("ammgc").fit(dataset, fold.train, seed=fold_seed(0, fold.repeat, fold.fold)
                                                + 10_000 * k).score() for k in (1, 2))], axis=0)
         for label, scores in variants.items():
-            metrics = evaluate_scores(fold.test_labels, scores[fold.test_pairs[:, 0], fold.test_pairs[:, 1]],
-                                      drugs=fold.test_pairs[:, 0])
-            rows.setdefault(label, []).append([metrics[m] for m in SHOWN])
+            rows.setdefault(label, []).append(_fold_metrics(fold, scores))
     print(f"\n| scores ({split}, mean ± SE over folds) | " + " | ".join(SHOWN) + " |\n|---|" + "---|" * len(SHOWN))
     for label, values in rows.items():
         print(_line(label, np.array(values)), flush=True)
@@ -191,16 +206,9 @@ def edges(dataset: object, split: str, repeats: int) -> None:
     print(f"\n| edge weight n^-alpha ({split}, mean ± SE over folds) | " + " | ".join(SHOWN) + " |\n|---|"
           + "---|" * len(SHOWN))
     for alpha in (0.0, 0.5, 1.0):
-        rows = []
-        with mock.patch.object(ammgc_model, "_adjacency_operator", _study_weighted_adjacency(dataset, alpha)):
-            for fold in plan_folds(dataset, split=split, n_folds=5, repeats=repeats, seed=0):
-                scores = make_method("ammgc").fit(dataset, fold.train,
-                                                  seed=fold_seed(0, fold.repeat, fold.fold)).score()
-                metrics = evaluate_scores(fold.test_labels, scores[fold.test_pairs[:, 0], fold.test_pairs[:, 1]],
-                                          drugs=fold.test_pairs[:, 0])
-                rows.append([metrics[m] for m in SHOWN])
-        print(_line(f"alpha {alpha}" + (" (the default: unweighted)" if alpha == 0 else ""), np.array(rows)),
-              flush=True)
+        rows = _default_ammgc(dataset, split, repeats, [mock.patch.object(
+            ammgc_model, "_adjacency_operator", _study_weighted_adjacency(dataset, alpha))])
+        print(_line(f"alpha {alpha}" + (" (the default: unweighted)" if alpha == 0 else ""), rows), flush=True)
 
 
 def _matched_negatives(side: str):
@@ -253,20 +261,7 @@ def losses(dataset: object, split: str, repeats: int) -> None:
     print(f"\n| training objective ({split}, mean ± SE over folds) | " + " | ".join(SHOWN) + " |\n|---|"
           + "---|" * len(SHOWN))
     for label, patches in variants.items():
-        rows = []
-        for patch in patches:
-            patch.start()
-        try:
-            for fold in plan_folds(dataset, split=split, n_folds=5, repeats=repeats, seed=0):
-                scores = make_method("ammgc").fit(dataset, fold.train,
-                                                  seed=fold_seed(0, fold.repeat, fold.fold)).score()
-                metrics = evaluate_scores(fold.test_labels, scores[fold.test_pairs[:, 0], fold.test_pairs[:, 1]],
-                                          drugs=fold.test_pairs[:, 0])
-                rows.append([metrics[m] for m in SHOWN])
-        finally:
-            for patch in patches:
-                patch.stop()
-        print(_line(label, np.array(rows)), flush=True)
+        print(_line(label, _default_ammgc(dataset, split, repeats, patches)), flush=True)
 
 
 def _recency_counts(publications: object, train: np.ndarray, tau: float | None) -> tuple[np.ndarray, np.ndarray]:
@@ -307,9 +302,7 @@ def recency(dataset: object, split: str, repeats: int) -> None:
                 variants[f"AMMGC default, its prior decayed with tau {tau}"] = make_method("ammgc").fit(
                     dataset, fold.train, seed=fold_seed(0, fold.repeat, fold.fold)).score()
         for label, scores in variants.items():
-            metrics = evaluate_scores(fold.test_labels, scores[fold.test_pairs[:, 0], fold.test_pairs[:, 1]],
-                                      drugs=fold.test_pairs[:, 0])
-            rows.setdefault(label, []).append([metrics[m] for m in SHOWN])
+            rows.setdefault(label, []).append(_fold_metrics(fold, scores))
     print(f"\n| publication counts decayed by age ({split}, mean ± SE over folds) | " + " | ".join(SHOWN)
           + " |\n|---|" + "---|" * len(SHOWN))
     for label, values in rows.items():
