@@ -40,6 +40,7 @@ from __future__ import annotations
 import argparse
 import re
 from collections import Counter
+from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
 from types import SimpleNamespace
@@ -211,18 +212,34 @@ def edges(dataset: object, split: str, repeats: int) -> None:
         print(_line(f"alpha {alpha}" + (" (the default: unweighted)" if alpha == 0 else ""), rows), flush=True)
 
 
-def _matched_negatives(side: str):
+def _training_zeros_only(sampler: NegativeSampler, slots: int,
+                         draw: Callable[[torch.Tensor], torch.Tensor]) -> torch.Tensor:
+    """``draw(slots)`` flat pairs for the given slots, drawn again wherever one is a training positive (as the
+    model's own sampler, negatives come from the training matrix's zeros only)."""
+    known = torch.zeros(sampler.shape[0] * sampler.shape[1], dtype=torch.bool)
+    known[sampler.positives] = True
+    picks = draw(torch.arange(slots))
+    while bool((again := torch.nonzero(known[picks]).squeeze(1)).numel()):
+        picks[again] = draw(again)
+    return picks
+
+
+def _matched_negatives(side: str) -> Callable[[NegativeSampler], torch.Tensor]:
     """Each positive with its miRNA (``side`` "mirna"), or at random its drug or miRNA ("either"), replaced by
-    a uniformly drawn one: the negatives of a pairwise loss, in the positives' order."""
+    a uniformly drawn one that makes a training zero: the negatives of a pairwise loss, in the positives'
+    order."""
     def negatives(self: NegativeSampler) -> torch.Tensor:
         p, q = self.shape
         drug, mirna = self.positives // q, self.positives % q
-        n = len(self.positives)
-        swap_drug = (torch.randint(2, (n,), generator=self.generator).bool() if side == "either"
-                     else torch.zeros(n, dtype=torch.bool))
-        other_mirna = torch.randint(q, (n,), generator=self.generator)
-        other_drug = torch.randint(p, (n,), generator=self.generator)
-        return torch.where(swap_drug, other_drug * q + mirna, drug * q + other_mirna)
+
+        def draw(slots: torch.Tensor) -> torch.Tensor:
+            n = len(slots)
+            swap_drug = (torch.randint(2, (n,), generator=self.generator).bool() if side == "either"
+                         else torch.zeros(n, dtype=torch.bool))
+            other_mirna = torch.randint(q, (n,), generator=self.generator)
+            other_drug = torch.randint(p, (n,), generator=self.generator)
+            return torch.where(swap_drug, other_drug * q + mirna[slots], drug[slots] * q + other_mirna)
+        return _training_zeros_only(self, len(self.positives), draw)
     return negatives
 
 
@@ -232,17 +249,20 @@ def _bpr_loss(logits: torch.Tensor, labels: torch.Tensor, pos_weight: torch.Tens
     return torch.nn.functional.softplus(logits[n:] - logits[:n]).mean()
 
 
-def _hard_negatives(alpha: float):
-    """Negatives drawn with probability proportional to ((1 + drug degree)(1 + miRNA degree))^alpha."""
+def _hard_negatives(alpha: float) -> Callable[[NegativeSampler], torch.Tensor]:
+    """Training zeros drawn with probability proportional to ((1 + drug degree)(1 + miRNA degree))^alpha."""
     def negatives(self: NegativeSampler) -> torch.Tensor:
         p, q = self.shape
         degree = torch.zeros(p * q)
         degree[self.positives] = 1.0
         degree = degree.reshape(p, q)
-        drug = torch.multinomial((1 + degree.sum(1)) ** alpha, self.n_neg, replacement=True, generator=self.generator)
-        mirna = torch.multinomial((1 + degree.sum(0)) ** alpha, self.n_neg, replacement=True,
-                                  generator=self.generator)
-        return drug * q + mirna
+        drug_weight, mirna_weight = (1 + degree.sum(1)) ** alpha, (1 + degree.sum(0)) ** alpha
+
+        def draw(slots: torch.Tensor) -> torch.Tensor:
+            n = len(slots)
+            drug = torch.multinomial(drug_weight, n, replacement=True, generator=self.generator)
+            return drug * q + torch.multinomial(mirna_weight, n, replacement=True, generator=self.generator)
+        return _training_zeros_only(self, self.n_neg, draw)
     return negatives
 
 
