@@ -15,6 +15,7 @@ from pathlib import Path
 from urllib.parse import unquote
 
 import pytest
+from conftest import make_planted_dataset
 from typer.testing import CliRunner
 
 from ammgc.data import Benchmark, DataSource, Mirbase, Ncdr, TargetNetworks, resolve_data_path
@@ -484,6 +485,12 @@ def test_without_mirbase_or_network_the_default_model_runs_on_the_views_it_has(
     written = json.loads((tmp_path / "cv" / "metrics.json").read_text())
     assert "hairpin.fa (no network)" in written["views"]["warning"]
     assert "numbers are not the default model's" in (tmp_path / "cv" / "report.md").read_text()
+
+    planted = make_planted_dataset()
+    own = replace(planted, views={k: v for k, v in planted.views.items() if k != "go"})
+    body = run_cv(data=own, config={k: v for k, v in tiny.items() if k != "prior_counts"}, n_folds=2, repeats=1,
+                  out=tmp_path / "own", progress=False)
+    assert body["views"]["mirna"] == ["expression"] and "'sequence' is left out" in body["views"]["warning"]
 
     from ammgc.data import load_dataset
 

@@ -103,11 +103,12 @@ def run_cv(*, data: str | os.PathLike[str] | None = None, mirbase: str | os.Path
     if method == "ammgc":
         from ammgc.features import without_unreachable_mirbase
 
-        config = available_views(dataset, config)
+        # before the views are picked: views the user set are never dropped, views picked by default may be
         config, dataset, offline_note = without_unreachable_mirbase(
             dataset, config, mirbase=Path(mirbase) if mirbase else None)
         if offline_note:
             print(f"warning: {offline_note}", file=sys.stderr)
+        config = available_views(dataset, config)
     dataset, views = prepare_dataset(dataset, method, config, mirbase)
     if offline_note and views is not None:
         views = {**views, "warning": offline_note}

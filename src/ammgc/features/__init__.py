@@ -87,7 +87,8 @@ def without_unreachable_mirbase(dataset: Dataset, config: dict[str, Any], *, mir
     try:
         return config, ensure_views(dataset, ["sequence"], mirbase=mirbase), None
     except DownloadError as exc:
-        kept = [v for v, resolved in zip(chosen.mirna_views, views, strict=True) if resolved != "sequence"]
+        kept = [v for v, resolved in zip(chosen.mirna_views, views, strict=True)
+                if resolved != "sequence" and resolved in dataset.views]
         if not kept or chosen.modals is not None:
             raise
         note = (f"the default miRNA view 'sequence' is left out, so numbers are not the default model's: this "
