@@ -272,6 +272,18 @@ def test_data_option_beats_environment_beats_cache(tmp_path: Path, monkeypatch: 
     assert resolve_data_path(None) == home / "gcmdr"
 
 
+def test_load_benchmark_is_the_benchmark_whatever_own_data_the_environment_names(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    own = tmp_path / "mydata"
+    own.mkdir()
+    (own / "associations.csv").write_text("drug,mirna,label\nCisplatin,hsa-mir-21,1\n")
+    monkeypatch.setenv("AMMGC_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("AMMGC_DATA", str(own))
+    dataset = load_benchmark()
+    assert (dataset.n_drugs, dataset.n_mirnas) == (106, 754)
+    assert dataset.source == str(tmp_path / "home" / "gcmdr")
+
+
 def test_missing_paths_are_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(DataError, match="given with --data"):
         resolve_data_path(tmp_path / "nope")

@@ -156,8 +156,13 @@ class Benchmark(DataSource):
 
 
 def load_benchmark(root: str | os.PathLike[str] | None = None, *, verify: bool = False) -> Dataset:
-    """The benchmark from ``root``, else from where the tool looks for data (``AMMGC_DATA``, then the user
-    cache, filled from the copy shipped in the package): ``Benchmark(root).load(verify=verify)``."""
+    """The benchmark from ``root``; else from ``AMMGC_DATA`` where that holds the benchmark's layout, else from
+    the user cache, filled from the copy shipped in the package (``AMMGC_DATA`` pointing at own data does
+    not change what this loads; ``load_dataset`` reads that)."""
+    if root is None:
+        env = os.environ.get(Benchmark.env)
+        if env and not is_benchmark_dir(Path(env).expanduser()):
+            root = Benchmark().resolve(environment=False)
     return Benchmark(root).load(verify=verify)
 
 

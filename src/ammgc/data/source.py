@@ -111,10 +111,11 @@ class DataSource:
         """Fill the cache from a copy shipped in the package; False where none ships."""
         return False
 
-    def find(self) -> Path | None:
-        """Where the source is without any download: the path given, the environment variable, the user
-        cache (filled from the package's copy where one ships); None when it is in none of them."""
-        env = os.environ.get(self.env)
+    def find(self, *, environment: bool = True) -> Path | None:
+        """Where the source is without any download: the path given, the environment variable (unless
+        ``environment`` is False), the user cache (filled from the package's copy where one ships); None when
+        it is in none of them."""
+        env = os.environ.get(self.env) if environment else None
         for path, how in ((self.path, f"given with {self.option}" if self.option else "given"),
                           (Path(env).expanduser() if env else None, f"set by {self.env}")):
             if path is not None:
@@ -125,10 +126,10 @@ class DataSource:
             return self.cache
         return None
 
-    def resolve(self, *, fetch: bool = True) -> Path:
+    def resolve(self, *, fetch: bool = True, environment: bool = True) -> Path:
         """Where the source is (see ``find``), else downloaded and verified into the user cache; ``fetch``
         False never touches the network and makes a missing source an error."""
-        found = self.find()
+        found = self.find(environment=environment)
         if found is not None:
             return found
         if not fetch:
