@@ -131,6 +131,8 @@ def test_fit_on_a_whole_dataset(planted: Dataset) -> None:
         make_method("popularity").fit(planted.associations)  # type: ignore[arg-type]
     with pytest.raises(AmmgcError, match="must be an ammgc Dataset"):
         make_method("popularity").fit(planted.associations, planted)  # type: ignore[arg-type]
+    with pytest.raises(AmmgcError, match="train must be a p x q 0/1 matrix"):
+        make_method("popularity").fit(planted, planted)  # type: ignore[arg-type]
 
 
 def test_random_state_is_the_seed_of_fit_when_none_is_given(planted: Dataset) -> None:

@@ -15,7 +15,6 @@ from ammgc.features import mirna as mirna_mod
 from ammgc.features.mirna import (
     build_sequence_view,
     load_catalogue,
-    resolve_mirbase_dir,
     similarity_rows,
 )
 from ammgc.features.names import clean_sequence, read_fasta, resolve_name
@@ -245,17 +244,17 @@ def test_mirbase_dir_order_and_download(mini_mirbase: tuple[Path, dict[str, str]
     directory, _ = mini_mirbase
     other = tmp_path_factory.mktemp("other")
     monkeypatch.setenv("AMMGC_MIRBASE", str(other))
-    assert resolve_mirbase_dir(directory) == directory  # the argument first
-    assert resolve_mirbase_dir() == other  # then the environment
+    assert Mirbase(directory).resolve() == directory  # the argument first
+    assert Mirbase().resolve() == other  # then the environment
     monkeypatch.setenv("AMMGC_MIRBASE", str(other / "missing"))
     with pytest.raises(DataError, match="AMMGC_MIRBASE"):
-        resolve_mirbase_dir()
+        Mirbase().resolve()
     monkeypatch.delenv("AMMGC_MIRBASE")
     # then the cache, filled by a download (here from a local mirror)
     (other / "hairpin.fa").write_bytes((directory / "hsa_hairpins_miRBase_v22.fa").read_bytes())
     (other / "mature.fa").write_bytes((directory / "hsa_matures_miRBase_v22.fa").read_bytes())
     monkeypatch.setattr(Mirbase, "files", tuple(replace(f, url=f"{other.as_uri()}/{f.path}") for f in Mirbase.files))
-    cached = resolve_mirbase_dir()
+    cached = Mirbase().resolve()
     assert cached == Mirbase().cache
     assert (cached / "hairpin.fa").read_bytes() == (other / "hairpin.fa").read_bytes()
     assert load_catalogue().current.label == "current"

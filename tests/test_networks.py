@@ -70,3 +70,11 @@ def test_fetched_on_request_and_verified(side: Path, benchmark_path: Path, tmp_p
     (mirror / "miRNANetW.txt").write_text("hsa-mir-1\t1\thsa-mir-2\n")
     with pytest.raises(DownloadError, match="does not match the published file"):
         TargetNetworks().download(tmp_path / "other", base_url=mirror.as_uri(), progress=False)
+
+
+def test_a_folder_without_the_networks_is_one_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(DataError, match="not a folder with miRNANetS.txt and miRNANetW.txt"):
+        TargetNetworks(tmp_path).load(["hsa-mir-21"])
+    monkeypatch.setenv("AMMGC_SIDE", str(tmp_path / "missing"))
+    with pytest.raises(DataError, match=r"set by AMMGC_SIDE"):
+        TargetNetworks().load(["hsa-mir-21"])

@@ -95,6 +95,9 @@ class Method(ABC):
                              f"ammgc.load_dataset()), not {type(dataset).__name__}")
         if train is None:
             train = dataset.associations
+        elif isinstance(train, Dataset):
+            raise AmmgcError("fit(dataset, train): train must be a p x q 0/1 matrix (e.g. a fold's training "
+                             "matrix), not a Dataset")
         self.check_params()
         train = check_train(train, dataset)
         seed = check_seed(seed if seed is not None else self.random_state if self.random_state is not None else 0)

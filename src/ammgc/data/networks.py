@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -41,10 +42,13 @@ class TargetNetworks(DataSource):
     title = "the target networks"
     cache_name = "side"
     env = "AMMGC_SIDE"
-    not_found = "target-network directory does not exist"
+    not_found = "not a folder with miRNANetS.txt and miRNANetW.txt"
     fetch_command = "ammgc data fetch --side"
     files = (SourceFile("miRNANetS.txt", SIMNET_URL + "miRNANetS.txt", "a033367bf74a8fd5730f3e1c9a05cdde525292a1"),
              SourceFile("miRNANetW.txt", SIMNET_URL + "miRNANetW.txt", "9938143988c88e46f90c8891ac8428771277d7e9"))
+
+    def usable(self, path: Path) -> bool:
+        return self.complete(path)
 
     def load(self, mirna_names: Sequence[str]) -> list[FeatureView]:
         """Each miRNA's row of each network's similarity (max over edges, 1 on the diagonal), matched by its

@@ -47,12 +47,6 @@ SIMILARITY_VERSION = "sw-normalised-v1"
 _ALPHABET = "ACGUN"
 
 
-def resolve_mirbase_dir(mirbase: str | os.PathLike[str] | None = None, *, fetch: bool = True) -> Path:
-    """Where miRBase comes from: the argument, then ``AMMGC_MIRBASE``, then the cache, downloaded into it when
-    missing (``Mirbase.resolve``; a DownloadError when that fails)."""
-    return Mirbase(mirbase).resolve(fetch=fetch)
-
-
 def load_catalogue(mirbase: str | os.PathLike[str] | None = None) -> MirbaseCatalogue:
     """The miRBase catalogue of the resolved directory (``Mirbase.load``)."""
     return Mirbase(mirbase).load()
