@@ -320,7 +320,7 @@ class Ncdr(DataSource):
     title = "ncDR's table"
     cache_name = "ncdr"
     env = "AMMGC_NCDR"
-    not_found = "ncDR table not found"
+    not_found = "not ncDR's table, nor a folder holding ncDR_Curated_DRmiRNA.csv"
     files = (SourceFile("ncDR_Curated_DRmiRNA.csv", "https://raw.githubusercontent.com/grkovicdorothea/miRNA-database/"
                         "777cd7a59996786abf5a97c63bc78cd4ff3fb26c/ncDR_Curated_DRmiRNA.csv",
                         "e18d1e899ab909c2bbc7d39ffd21332fd7e3d3f8"),)
