@@ -47,7 +47,10 @@ def test_executor_options_are_checked(tmp_path: Path, monkeypatch: pytest.Monkey
     assert code == 2 and "use it with --executor dask" in err
     from conftest import write_tiny_own_dataset
 
+    from ammgc.evaluation import cluster
+
     data = write_tiny_own_dataset(tmp_path / "data")
+    monkeypatch.setattr(cluster, "SCHEDULER_TIMEOUT_S", 1)  # nothing listens there: no need to wait 10 s
     code, err = run(monkeypatch, capsys, "cv", "--data", str(data), *CV, "--executor", "dask", "--scheduler",
                     "tcp://127.0.0.1:9", "--out", str(tmp_path / "c"))
     assert code == 2 and "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in err

@@ -19,7 +19,7 @@ def cv_metrics(monkeypatch: pytest.MonkeyPatch, data: Path, out: Path, seed: int
     options = ["epochs_gcn=15", "epochs_attention=15", "hidden=[16,16]", 'mirna_views=["expression"]']
     monkeypatch.setattr(sys, "argv", ["ammgc", "cv", "--data", str(data), "--method", "ammgc",
                                       *[arg for item in options for arg in ("-o", item)],
-                                      "--repeats", "1", "--folds", "2", "--seed", str(seed),
+                                      "--repeats", "1", "--folds", "2", "--seed", str(seed), "--jobs", "1",
                                       "--out", str(out)])
     main()
     body = json.loads((out / "metrics.json").read_text())

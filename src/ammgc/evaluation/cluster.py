@@ -25,6 +25,8 @@ from ammgc.errors import AmmgcError
 EXECUTORS = ("local", "dask")
 #: Attempts beyond the first for a fold whose worker died (Dask's ``retries``).
 FOLD_RETRIES = 2
+#: How long to keep trying to reach a scheduler given by address before saying it cannot be reached.
+SCHEDULER_TIMEOUT_S = 10
 
 
 @dataclass(frozen=True)
@@ -65,7 +67,7 @@ def dask_client(scheduler: str | None, workers: int) -> Iterator[Any]:
         raise AmmgcError("--executor dask needs dask.distributed: pip install 'ammgc[cluster]'") from None
     if scheduler is not None:
         try:
-            client = Client(scheduler, timeout="10s")
+            client = Client(scheduler, timeout=f"{SCHEDULER_TIMEOUT_S}s")
         except (OSError, TimeoutError) as exc:
             raise AmmgcError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
         with client:
