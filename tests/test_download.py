@@ -337,24 +337,25 @@ def test_empty_cache_is_filled_from_the_embedded_benchmark_without_network(
 def test_a_corrupt_embedded_copy_is_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import lzma
 
-    from ammgc.data import embedded
+    from ammgc.data import Benchmark, embedded
 
-    spec = embedded.EMBEDDED[0]
+    shipped = Benchmark().shipped
+    spec = shipped[0]
     bad = tmp_path / "pkg" / f"{spec.path}.xz"
     bad.parent.mkdir(parents=True)
     bad.write_bytes(lzma.compress(b"1\t1\t1\n"))
     original = embedded._packaged
     monkeypatch.setattr(embedded, "_packaged", lambda s: bad if s == spec else original(s))
     with pytest.raises(DataError, match="does not match the published file"):
-        embedded.unpack_benchmark(tmp_path / "cache")
+        embedded.unpack_benchmark(tmp_path / "cache", shipped)
     assert not (tmp_path / "cache" / spec.path).exists()
 
 
 def test_without_the_embedded_copy_an_empty_cache_is_downloaded(mirror: Mirror, tmp_path: Path,
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    from ammgc.data import embedded
+    from ammgc.data import benchmark
 
-    monkeypatch.setattr(embedded, "embedded_available", lambda: False)
+    monkeypatch.setattr(benchmark, "embedded_available", lambda specs: False)
     monkeypatch.delenv("AMMGC_DATA", raising=False)
     monkeypatch.setenv("AMMGC_HOME", str(tmp_path / "home"))
     with pytest.raises(DataError, match="ammgc data fetch"):

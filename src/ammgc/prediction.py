@@ -79,7 +79,7 @@ def prepare_training(dataset: Dataset, config: dict[str, Any] | None = None, *, 
     """The one way AMMGC is set up to train on every known association (``train``, ``predict``, the case
     study, the attention study, ``evaluate-ranking``): its configuration for this dataset (``training_config``),
     and the dataset with the publications and every view it reads, computed now (the model does no I/O)."""
-    from ammgc.experiments.cv import attach_publications
+    from ammgc.data.publications import attach_publications
     from ammgc.features import ensure_views, without_unreachable_mirbase
 
     config, dataset, offline_note = without_unreachable_mirbase(dataset, dict(config or {}), mirbase=mirbase)

@@ -20,6 +20,7 @@ import pandas as pd
 
 from ammgc.data.dataset import Dataset, FeatureView
 from ammgc.data.download import extract_archive
+from ammgc.data.embedded import PACKAGE_DIR, embedded_available, unpack_benchmark, write_embedded
 from ammgc.data.source import DataSource, FetchResult, SourceFile
 from ammgc.data.validation import find_mean_imputed_rows, read_excel, read_matrix, read_text
 from ammgc.errors import DataError
@@ -83,12 +84,15 @@ class Benchmark(DataSource):
     def complete(self, folder: Path) -> bool:
         return is_benchmark_dir(folder)
 
-    def unpack(self, folder: Path) -> bool:
-        from ammgc.data import embedded
+    @property
+    def shipped(self) -> tuple[SourceFile, ...]:
+        """The files that ship inside the package (``ammgc.data.embedded``): the required ones."""
+        return tuple(f for f in self.files if f.required)
 
-        if not embedded.embedded_available():
+    def unpack(self, folder: Path) -> bool:
+        if not embedded_available(self.shipped):
             return False
-        embedded.unpack_benchmark(folder)
+        unpack_benchmark(folder, self.shipped)
         return True
 
     def download(self, dest: str | os.PathLike[str] | None = None, *, include_go: bool = True,
@@ -313,3 +317,9 @@ def _clean_id(value: object) -> str:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     return str(value).strip()
+
+
+if __name__ == "__main__":  # maintainers: rebuild the embedded copy from a verified benchmark folder
+    import sys
+
+    write_embedded(Path(sys.argv[1]), PACKAGE_DIR, Benchmark().shipped)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import sys
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -32,7 +33,7 @@ import pandas as pd
 
 from ammgc.data.benchmark import DATASET_NAME
 from ammgc.data.source import DataSource, SourceFile
-from ammgc.errors import AmmgcError, DataError
+from ammgc.errors import AmmgcError, DataError, DownloadError
 
 if TYPE_CHECKING:
     from ammgc.data.dataset import Dataset
@@ -348,3 +349,20 @@ def with_publications(dataset: Dataset, *, fetch: bool = True) -> Dataset:
                         "splits need: add a `pmid` column (or `source` and `year` columns) to its association "
                         "table", file=dataset.source)
     return replace(dataset, publications=Ncdr().load(dataset, fetch=fetch))
+
+
+def attach_publications(dataset: Dataset, use: str) -> Dataset:
+    """The dataset with its publications where the method requires them (an error if they cannot be had)
+    or can use them (own data: only if it has them; the benchmark: from ncDR, with a note on stderr if it
+    cannot be had; the method then counts pairs)."""
+    if use == "unused" or dataset.publications is not None:
+        return dataset
+    if use == "optional" and dataset.name != DATASET_NAME:
+        return dataset  # own data without a publication column: the record says pair counts were used
+    try:
+        return with_publications(dataset)
+    except (DataError, DownloadError) as exc:
+        if use == "required":
+            raise
+        print(f"note: no publications ({exc}); study counts fall back to pair counts", file=sys.stderr)
+        return dataset

@@ -10,6 +10,7 @@ from typing import Any
 
 from ammgc.data import load_dataset
 from ammgc.data.dataset import Dataset
+from ammgc.data.publications import attach_publications
 from ammgc.errors import AmmgcError
 from ammgc.evaluation.runner import cross_validate
 from ammgc.evaluation.splits import DEFAULT_CUTOFFS, PUBLICATION_SPLITS, SplitKind
@@ -33,30 +34,6 @@ def prepare_dataset(dataset: Dataset, method: str, config: dict[str, Any],
     views = views_used(dataset)
     dataset = ensure_views(dataset, [*views["drug"], *views["mirna"]], mirbase=Path(mirbase) if mirbase else None)
     return dataset, views_used(dataset)
-
-
-def attach_publications(dataset: Dataset, use: str) -> Dataset:
-    """The dataset with its publications where the method requires them (an error if they cannot be had)
-    or can use them (own data: only if it has them; the benchmark: from ncDR, with a note on stderr if it
-    cannot be had; the method then counts pairs)."""
-    from ammgc.data.benchmark import DATASET_NAME
-
-    if use == "unused" or dataset.publications is not None:
-        return dataset
-    if use == "optional" and dataset.name != DATASET_NAME:
-        return dataset  # own data without a publication column: the record says pair counts were used
-    from ammgc.data.publications import with_publications
-    from ammgc.errors import DataError, DownloadError
-
-    try:
-        return with_publications(dataset)
-    except (DataError, DownloadError) as exc:
-        if use == "required":
-            raise
-        import sys
-
-        print(f"note: no publications ({exc}); study counts fall back to pair counts", file=sys.stderr)
-        return dataset
 
 
 def available_views(dataset: Dataset, config: dict[str, Any]) -> dict[str, Any]:
