@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import argparse
 import re
-from collections import Counter
 from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
@@ -192,7 +191,7 @@ def _study_weighted_adjacency(dataset: object, alpha: float) -> object:
     """``_adjacency_operator`` with each edge weighted by n^-alpha, n its first publication's training pairs."""
     def operator(train: np.ndarray, device: torch.device) -> torch.Tensor:
         known = dataset.publications.restricted_to(train)
-        sizes = Counter(str(g) for g, k in zip(known.group, known.known, strict=True) if k)
+        sizes = known.group_sizes()
         weights = np.zeros(train.shape, dtype=np.float32)
         for (d, m), group, k in zip(known.pairs, known.group, known.known, strict=True):
             weights[d, m] = (sizes[str(group)] if k else 1) ** -alpha
@@ -289,8 +288,7 @@ def _recency_counts(publications: object, train: np.ndarray, tau: float | None) 
     the number of training publications and age how many came after it; ``tau`` None: every one counts 1
     (``popularity-studies``). A pair with no known publication is a publication of its own, the oldest."""
     known = publications.restricted_to(train)
-    labels = [str(g) if k else f"unknown:{d}:{m}"
-              for (d, m), g, k in zip(known.pairs, known.group, known.known, strict=True)]
+    labels = known.report_labels()
     order_key = dict(zip(labels, np.where(known.known, known.first_report, -1), strict=True))
     ranked = sorted(order_key, key=order_key.__getitem__)
     n = len(ranked)

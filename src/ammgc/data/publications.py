@@ -93,6 +93,11 @@ class Publications:
                        references=tuple(r for r, k in zip(self.references, keep, strict=True) if k),
                        unmapped=tuple(u for u in self.unmapped if (u[0], u[1]) in kept))
 
+    def report_labels(self) -> np.ndarray:
+        """Each pair's first-report publication, or a publication of its own (``unknown:d:m``) where unknown."""
+        return np.array([str(g) if k else f"unknown:{d}:{m}"
+                         for (d, m), g, k in zip(self.pairs, self.group, self.known, strict=True)], dtype=object)
+
     def group_sizes(self) -> Counter[str]:
         """Pairs per first-report group (unknown pairs excluded)."""
         return Counter(str(g) for g, k in zip(self.group, self.known, strict=True) if k)
@@ -133,8 +138,7 @@ def report_counts(publications: Publications, train: np.ndarray) -> tuple[np.nda
     high-throughput study reporting hundreds of pairs.
     """
     known = publications.restricted_to(train)
-    labels = np.array([str(g) if k else f"unknown:{d}:{m}"
-                       for (d, m), g, k in zip(known.pairs, known.group, known.known, strict=True)], dtype=object)
+    labels = known.report_labels()
     p, q = np.asarray(train).shape
 
     def distinct(entity: np.ndarray, n: int) -> np.ndarray:
