@@ -26,9 +26,9 @@ import torch
 from ammgc.data import load_dataset
 from ammgc.evaluation.splits import make_folds
 from ammgc.experiments.cv import prepare_dataset
-from ammgc.graph import stack_modal
 from ammgc.methods import make_method
 from ammgc.models.ammgc import _adjacency_operator
+from ammgc.models.graph import stack_modal
 from ammgc.models.layers import GCNEncoder
 
 

@@ -57,10 +57,10 @@ from ammgc.data.publications import node_activity, with_publications
 from ammgc.evaluation.metrics import evaluate_scores
 from ammgc.evaluation.runner import cross_validate, fold_seed, plan_folds
 from ammgc.experiments.cv import prepare_dataset
-from ammgc.graph import bipartite_adjacency
 from ammgc.methods import make_method
+from ammgc.models.graph import bipartite_adjacency
 from ammgc.models.layers import as_operator
-from ammgc.sampling import NegativeSampler
+from ammgc.models.sampling import NegativeSampler
 
 SHOWN = ("ap", "auc", "drug_ap", "prec_at_100")
 

@@ -10,8 +10,8 @@ import pytest
 from conftest import make_planted_dataset, with_synthetic_publications
 from typer.testing import CliRunner
 
-from ammgc.calibration import GRID, annotate, fit_calibration, top_fractions
 from ammgc.errors import AmmgcError
+from ammgc.evaluation.calibration import GRID, annotate, fit_calibration, top_fractions
 from ammgc.reporting.figures import plot_reliability
 
 
@@ -64,8 +64,8 @@ def test_annotate_places_rows_among_all_candidates() -> None:
 
 def test_trained_model_carries_its_calibration_through_the_file_and_predict(tmp_path: Path) -> None:
     from ammgc.cli import app
-    from ammgc.modelfile import load_model, save_model
-    from ammgc.prediction import train_model
+    from ammgc.models.modelfile import load_model, save_model
+    from ammgc.prediction.training import train_model
 
     dataset = with_synthetic_publications(make_planted_dataset(n_drugs=30, n_mirnas=48), n_publications=15)
     fast = {"epochs_gcn": 15, "epochs_attention": 15, "hidden": (16, 16)}
@@ -91,7 +91,7 @@ def test_trained_model_carries_its_calibration_through_the_file_and_predict(tmp_
 
 
 def test_too_small_to_calibrate_still_trains_and_says_so() -> None:
-    from ammgc.prediction import train_model
+    from ammgc.prediction.training import train_model
 
     dataset = make_planted_dataset(n_drugs=4, n_mirnas=4, n_groups=2, density=0.0)   # 4 associations
     model = train_model(dataset, {"epochs_gcn": 2, "epochs_attention": 2, "hidden": (4, 4)}, seed=0,
@@ -101,7 +101,7 @@ def test_too_small_to_calibrate_still_trains_and_says_so() -> None:
 
 
 def test_few_publications_calibrate_on_pair_folds() -> None:
-    from ammgc.prediction import train_model
+    from ammgc.prediction.training import train_model
 
     dataset = with_synthetic_publications(make_planted_dataset(), n_publications=3)
     model = train_model(dataset, {"epochs_gcn": 2, "epochs_attention": 2, "hidden": (4, 4)}, seed=0,

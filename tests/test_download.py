@@ -484,7 +484,7 @@ def test_without_mirbase_or_network_the_default_model_runs_on_the_views_it_has(
     import json
 
     from ammgc.experiments.cv import run_cv
-    from ammgc.prediction import prepare_training
+    from ammgc.prediction.training import prepare_training
 
     def no_network(source: Mirbase, **kwargs: object) -> None:
         raise DownloadError("could not download hairpin.fa (no network)")

@@ -246,7 +246,7 @@ def test_casestudy_locates_the_paper_pairs(tmp_path) -> None:
 
 
 def test_paper_table4_matches_the_benchmark_names(benchmark) -> None:
-    from ammgc.ranking import resolve_names
+    from ammgc.prediction.ranking import resolve_names
 
     for pair in TABLE4:
         assert len(resolve_names([pair.dataset_drug], benchmark.drug_names, what="drug")) == 1

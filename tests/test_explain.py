@@ -12,9 +12,9 @@ from conftest import make_planted_dataset
 from typer.testing import CliRunner
 
 from ammgc.data.dataset import Dataset
-from ammgc.explain import Explainer, evidence_column, explanation_text
 from ammgc.models.trained import TrainedModel
-from ammgc.prediction import train_model
+from ammgc.prediction.explain import Explainer, evidence_column, explanation_text
+from ammgc.prediction.training import train_model
 
 FAST = {"epochs_gcn": 20, "epochs_attention": 20, "hidden": (16, 16)}
 GROUPS = 3
@@ -85,7 +85,7 @@ def test_cli_explain_and_predict_evidence(noisy: Dataset, model: TrainedModel, t
                                           monkeypatch: pytest.MonkeyPatch) -> None:
     import ammgc.cli.predict as cli_predict
     from ammgc.cli import app
-    from ammgc.modelfile import save_model
+    from ammgc.models.modelfile import save_model
 
     path = tmp_path / "m.ammgc"
     save_model(path, model)
@@ -104,7 +104,7 @@ def test_cli_explain_and_predict_evidence(noisy: Dataset, model: TrainedModel, t
 
 
 def test_sequence_and_smiles_warnings() -> None:
-    from ammgc.explain import sequence_warnings, smiles_warnings
+    from ammgc.prediction.explain import sequence_warnings, smiles_warnings
 
     assert any("low-complexity" in w for w in sequence_warnings("A" * 22))
     assert any("low-complexity" in w for w in sequence_warnings("AUAUAUAUAUAUAUAUAUAUAU"))
@@ -118,8 +118,8 @@ def test_sequence_and_smiles_warnings() -> None:
 
 def test_new_entities_are_reported_against_popularity(tiny_own_data: Path) -> None:
     from ammgc.data import load_dataset
-    from ammgc.explain import new_entity_notes
-    from ammgc.new_entities import NewDrug, NewMirna
+    from ammgc.prediction.explain import new_entity_notes
+    from ammgc.prediction.new_entities import NewDrug, NewMirna
 
     model = train_model(load_dataset(tiny_own_data), {**FAST, "mirna_views": ("expression",)}, seed=0)
     extended = model.extend([NewDrug("aspirin", "CC(=O)OC1=CC=CC=C1C(=O)O")],
@@ -131,7 +131,7 @@ def test_new_entities_are_reported_against_popularity(tiny_own_data: Path) -> No
 
 
 def test_nearest_known_entities_of_a_new_one(noisy: Dataset, model: TrainedModel) -> None:
-    from ammgc.explain import NEIGHBOUR_FLOOR
+    from ammgc.prediction.explain import NEIGHBOUR_FLOOR
 
     explainer = Explainer(model, noisy)
     rng = np.random.default_rng(1)
@@ -146,8 +146,8 @@ def test_nearest_known_entities_of_a_new_one(noisy: Dataset, model: TrainedModel
 
 def test_a_new_entity_without_neighbours_is_called_popularity(tiny_own_data: Path) -> None:
     from ammgc.data import load_dataset
-    from ammgc.explain import Evidence, new_entity_notes
-    from ammgc.new_entities import NewDrug
+    from ammgc.prediction.explain import Evidence, new_entity_notes
+    from ammgc.prediction.new_entities import NewDrug
 
     model = train_model(load_dataset(tiny_own_data), {**FAST, "mirna_views": ("expression",)}, seed=0)
     extended = model.extend([NewDrug("aspirin", "CC(=O)OC1=CC=CC=C1C(=O)O")])
@@ -183,7 +183,7 @@ def test_a_new_drug_is_explained_by_known_drugs_like_it(noisy: Dataset, model: T
 def test_cli_explain_new_mirna_warns_when_its_features_say_nothing(tiny_own_data: Path, tmp_path: Path) -> None:
     from ammgc.cli import app
     from ammgc.data import load_dataset
-    from ammgc.modelfile import save_model
+    from ammgc.models.modelfile import save_model
 
     model = train_model(load_dataset(tiny_own_data), {**FAST, "mirna_views": ("expression",)}, seed=0)
     path = tmp_path / "m.ammgc"

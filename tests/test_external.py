@@ -19,7 +19,7 @@ from ammgc.experiments.external import (
     read_predictions,
     run_evaluate_ranking,
 )
-from ammgc.ranking import rank_unobserved
+from ammgc.prediction.ranking import rank_unobserved
 
 N_HIDDEN = 12
 

@@ -13,7 +13,7 @@ import pytest
 from conftest import run_cli
 
 from ammgc.cli import main
-from ammgc.prediction import train_model
+from ammgc.prediction.training import train_model
 
 FAST = {"epochs_gcn": 3, "epochs_attention": 3, "hidden": (8, 8), "mirna_views": ("expression",)}
 
@@ -30,7 +30,7 @@ def model_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from conftest import write_tiny_own_dataset
 
     from ammgc.data import load_dataset
-    from ammgc.modelfile import save_model
+    from ammgc.models.modelfile import save_model
 
     root = tmp_path_factory.mktemp("model")
     data = write_tiny_own_dataset(root / "data")
@@ -113,7 +113,7 @@ def test_a_fifo_or_device_is_not_read_as_a_model(tmp_path: Path, monkeypatch: py
 
 def _rewrite(model_file: Path, tmp_path: Path, change: object) -> Path:
     """A copy of the model with its metadata or tensors changed and a valid checksum (forged, not corrupt)."""
-    from ammgc.modelfile import read_payload, write_payload
+    from ammgc.models.modelfile import read_payload, write_payload
 
     metadata, tensors = read_payload(model_file)
     change(metadata, tensors)  # type: ignore[operator]
@@ -137,7 +137,7 @@ def test_forged_model_content_is_refused(model_file: Path, tmp_path: Path, chang
 
 def test_a_string_format_version_is_named_as_such(model_file: Path, tmp_path: Path) -> None:
     from ammgc.errors import ModelFileError
-    from ammgc.modelfile import load_model, read_payload, write_payload
+    from ammgc.models.modelfile import load_model, read_payload, write_payload
 
     metadata, tensors = read_payload(model_file)
     path = tmp_path / "v.ammgc"
@@ -365,7 +365,7 @@ def test_feature_rows_are_normalised_by_magnitude_and_overflow_is_an_error(tmp_p
     from ammgc.data import load_dataset
     from ammgc.data.byo import read_own_dataset
     from ammgc.errors import DataError
-    from ammgc.graph import row_normalize
+    from ammgc.models.graph import row_normalize
 
     # a row 1, -1, 0 sums to 0: it keeps its signs and scale instead of becoming zeros or exploding
     np.testing.assert_allclose(row_normalize(np.array([[1.0, -1.0, 0.0], [1e-13, -1e-13 + 1e-20, 0.0]])),
@@ -387,7 +387,7 @@ def test_nfc_and_nfd_spellings_of_a_name_are_the_same_name(tmp_path: Path) -> No
     import unicodedata
 
     from ammgc.data import load_dataset
-    from ammgc.ranking import resolve_names
+    from ammgc.prediction.ranking import resolve_names
 
     nfc, nfd = unicodedata.normalize("NFC", "caféine"), unicodedata.normalize("NFD", "caféine")
     assert nfc != nfd

@@ -16,8 +16,8 @@ sys.path.insert(0, str(GOLDEN))
 import golden_record as record  # noqa: E402
 
 from ammgc.evaluation.runner import cross_validate  # noqa: E402
-from ammgc.modelfile import load_model  # noqa: E402
-from ammgc.prediction import train_model  # noqa: E402
+from ammgc.models.modelfile import load_model  # noqa: E402
+from ammgc.prediction.training import train_model  # noqa: E402
 
 
 def test_the_recorded_model_file_loads_and_training_reproduces_it() -> None:

@@ -1,6 +1,12 @@
 import numpy as np
 
-from ammgc.graph import bipartite_adjacency, normalized_adjacency, normalized_adjacency_csr, row_normalize, stack_modal
+from ammgc.models.graph import (
+    bipartite_adjacency,
+    normalized_adjacency,
+    normalized_adjacency_csr,
+    row_normalize,
+    stack_modal,
+)
 
 
 def test_bipartite_adjacency_layout() -> None:

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from ammgc.graph import stack_modal
 from ammgc.models.ammgc import AMMGC, _run_concurrently, _sampler, _Stopped, _train_fusion
+from ammgc.models.graph import stack_modal
 from ammgc.models.layers import (
     AttentionFusion,
     Dropout,

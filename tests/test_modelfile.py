@@ -13,9 +13,9 @@ import pytest
 from conftest import make_planted_dataset
 
 from ammgc.errors import ModelFileError
-from ammgc.modelfile import FORMAT_VERSION, SIGNATURE, load_model, read_payload, save_model
+from ammgc.models.modelfile import FORMAT_VERSION, SIGNATURE, load_model, read_payload, save_model
 from ammgc.models.trained import TrainedModel
-from ammgc.prediction import train_model
+from ammgc.prediction.training import train_model
 
 FAST = {"epochs_gcn": 20, "epochs_attention": 20, "hidden": (16, 16)}
 

@@ -15,12 +15,12 @@ from ammgc.data import load_dataset
 from ammgc.data.dataset import Dataset, FeatureView
 from ammgc.errors import AmmgcError, DataError
 from ammgc.features import drug_views_from_smiles, ensure_views
-from ammgc.graph import normalized_adjacency
 from ammgc.models.ammgc import AMMGC, ModalSpec
+from ammgc.models.graph import normalized_adjacency
 from ammgc.models.layers import as_operator
 from ammgc.models.trained import TrainedModel
-from ammgc.new_entities import NewDrug, NewMirna
-from ammgc.prediction import cold_start_scores, rank, subset, train_model, training_config
+from ammgc.prediction.new_entities import NewDrug, NewMirna
+from ammgc.prediction.training import cold_start_scores, rank, subset, train_model, training_config
 
 FAST = {"epochs_gcn": 20, "epochs_attention": 20, "hidden": (16, 16)}
 NO_MIRBASE = {**FAST, "mirna_views": ("expression",)}

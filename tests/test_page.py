@@ -13,7 +13,7 @@ import pytest
 from conftest import make_planted_dataset, with_synthetic_publications
 from typer.testing import CliRunner
 
-from ammgc.page import ranking_page
+from ammgc.reporting.page import ranking_page
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome")
 
@@ -39,8 +39,8 @@ def _dom(page: Path, fragment: str = "") -> str:
 def page(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, pd.DataFrame]:
     """A calibrated model's ranking written by the CLI, as CSV and as the page."""
     from ammgc.cli import app
-    from ammgc.modelfile import save_model
-    from ammgc.prediction import train_model
+    from ammgc.models.modelfile import save_model
+    from ammgc.prediction.training import train_model
 
     root = tmp_path_factory.mktemp("page")
     dataset = with_synthetic_publications(make_planted_dataset(n_drugs=30, n_mirnas=48), n_publications=15)

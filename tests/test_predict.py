@@ -10,11 +10,11 @@ import pytest
 from conftest import write_tiny_own_dataset
 from typer.testing import CliRunner
 
-from ammgc.calibration import CALIBRATED_COLUMNS
 from ammgc.cli import app
 from ammgc.errors import AmmgcError, DataError, ModelFileError
-from ammgc.modelfile import load_model
-from ammgc.ranking import RANKING_COLUMNS
+from ammgc.evaluation.calibration import CALIBRATED_COLUMNS
+from ammgc.models.modelfile import load_model
+from ammgc.prediction.ranking import RANKING_COLUMNS
 
 FAST = ["--epochs-gcn", "20", "--epochs-attention", "20", "-o", "hidden=[16,16]", "-o", 'mirna_views=["expression"]']
 ERLOTINIB = "COCCOC1=C(C=C2C(=C1)C(=NC=N2)NC3=CC=CC(=C3)C#C)OCCOC"
@@ -149,7 +149,7 @@ def test_experiments_and_predict_train_on_one_path(tiny_own_data: Path) -> None:
 
     from ammgc.data import load_dataset
     from ammgc.experiments.external import fit_on_all
-    from ammgc.prediction import train_model
+    from ammgc.prediction.training import train_model
 
     fast = {"epochs_gcn": 3, "epochs_attention": 3, "hidden": (8, 8)}
     dataset = load_dataset(tiny_own_data)

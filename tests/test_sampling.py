@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from ammgc.errors import TrainingError
-from ammgc.sampling import NegativeSampler
+from ammgc.models.sampling import NegativeSampler
 
 
 def small_train() -> np.ndarray:

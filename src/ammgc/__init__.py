@@ -27,9 +27,9 @@ _LAZY = {
     "make_method": "ammgc.methods",
     "NotFittedError": "ammgc.methods",
     "ParameterError": "ammgc.params",
-    "train_model": "ammgc.prediction",
-    "load_model": "ammgc.modelfile",
-    "save_model": "ammgc.modelfile",
+    "train_model": "ammgc.prediction.training",
+    "load_model": "ammgc.models.modelfile",
+    "save_model": "ammgc.models.modelfile",
 }
 
 __all__ = ["AmmgcError", "DataError", "DownloadError", "ModelFileError", "TrainingError", "__version__", *_LAZY]

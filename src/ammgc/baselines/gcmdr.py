@@ -10,7 +10,7 @@ sum, SPEC section 1). One graph convolution with a free per-node offset W2 gives
 ``H = ReLU(Â X W1 + W2)``, with ``Â = D^{-1/2} A D^{-1/2} + I`` of the training graph (the paper's
 propagation rule). The decoder is bilinear: ``score(i, j) = H_i W3 H_{p+j}^T``. The loss is the root
 mean (over all p x q pairs) of the squared error on training positives (target 1) and ``p_neg`` x as
-many distinct unobserved pairs (target 0) drawn afresh each epoch (``ammgc.sampling``), plus
+many distinct unobserved pairs (target 0) drawn afresh each epoch (``ammgc.models.sampling``), plus
 ``weight_decay * ||W||^2 / 2`` on W1, W2 and W3 (Glorot-uniform initialised).
 
 Hyper-parameters (the authors' code): latent 25, Adam lr 0.001, weight_decay 5e-4, p_neg 5; epochs 100 (the
@@ -37,10 +37,10 @@ import torch
 from ammgc.baselines.training import train_by_gradient
 from ammgc.data.dataset import Dataset
 from ammgc.errors import DataError
-from ammgc.graph import bipartite_adjacency, row_normalize
 from ammgc.methods import Method
+from ammgc.models.graph import bipartite_adjacency, row_normalize
+from ammgc.models.sampling import NegativeSampler
 from ammgc.params import EPOCHS, LEARNING_RATE, NEGATIVE_RATIO, NON_NEGATIVE, Name, Number
-from ammgc.sampling import NegativeSampler
 
 
 def gcmdr_adjacency(train: np.ndarray) -> np.ndarray:

@@ -7,7 +7,7 @@ Every node (drug or miRNA) gets a factor z in R^dim; the loss over a set of obse
 ``1/2 sum_{(i,j) in E} (y_ij - <z_i, z_j>)^2 + l2/2 sum_i ||z_i||^2`` (the paper's objective). On a 0/1
 association matrix the observed pairs cannot be the positives alone (all-equal factors would fit them
 exactly), so E is the training positives plus, at every epoch, ``p_neg`` x as many distinct pairs
-drawn afresh from the zeros of the training matrix (y = 0; ``ammgc.sampling``), as for every other
+drawn afresh from the zeros of the training matrix (y = 0; ``ammgc.models.sampling``), as for every other
 method here. Full-batch Adam replaces the paper's distributed SGD (the graph has 860 nodes). Score of
 (drug i, miRNA j) = ``<z_i, z_{p+j}>``.
 
@@ -26,8 +26,8 @@ import torch
 from ammgc.baselines.training import train_by_gradient
 from ammgc.data.dataset import Dataset
 from ammgc.methods import Method
+from ammgc.models.sampling import NegativeSampler
 from ammgc.params import EPOCHS, LEARNING_RATE, NEGATIVE_RATIO, NON_NEGATIVE, Number
-from ammgc.sampling import NegativeSampler
 
 
 class GraphFactorization(Method):

@@ -31,8 +31,8 @@ from torch import nn
 
 from ammgc.baselines.training import train_by_gradient
 from ammgc.data.dataset import Dataset
-from ammgc.graph import bipartite_adjacency
 from ammgc.methods import Method
+from ammgc.models.graph import bipartite_adjacency
 from ammgc.params import EPOCHS, LEARNING_RATE, NON_NEGATIVE, Number, Sizes
 
 

@@ -50,7 +50,7 @@ def _train(data: Path | None, mirbase: Path | None, config: dict[str, Any], seed
     import torch
 
     from ammgc.data import load_dataset
-    from ammgc.prediction import train_model
+    from ammgc.prediction.training import train_model
 
     dataset = load_dataset(data)
     torch.set_num_threads(training_threads())
@@ -85,7 +85,7 @@ def train(
     """Train AMMGC on every known association and save it as one model file for `ammgc predict --model`;
     with calibration (the default) also OUT.reliability.png, the reliability diagram."""
     from ammgc.io import check_output_file
-    from ammgc.modelfile import save_model
+    from ammgc.models.modelfile import save_model
 
     check_output_file(out, option="--out", inputs=[data, mirbase])
     check_output_file(reliability_path(out), option="--out (its reliability diagram)", inputs=[data, mirbase])
@@ -105,8 +105,8 @@ def _explainer(model: Any, data: Path | None, mirbase: Path | None, extended: An
     """An explainer over the training dataset (with the views the model was trained with), and over the new
     entities of ``extended`` when given."""
     from ammgc.data import load_dataset
-    from ammgc.explain import Explainer
     from ammgc.features import ensure_views
+    from ammgc.prediction.explain import Explainer
 
     dataset = ensure_views(load_dataset(data), [*model.drug_views, *model.mirna_views], mirbase=mirbase)
     return Explainer(model, dataset, extended)
@@ -137,7 +137,7 @@ def _new_entity_report(model: Any, extended: Any, explainer: Any, data: Path | N
     """Print what is known about each new entity (nearest known ones, warnings, the cold-start caution);
     return the explainer over the training dataset (None when it cannot be built) and the lines printed."""
     from ammgc.errors import AmmgcError
-    from ammgc.explain import new_entity_notes
+    from ammgc.prediction.explain import new_entity_notes
 
     neighbours = None
     lines = []
@@ -182,10 +182,10 @@ def explain(
     warning where its features carry no information. --data must be the training dataset."""
     import json
 
-    from ammgc.explain import explanation_text
-    from ammgc.modelfile import load_model
-    from ammgc.new_entities import new_drugs, new_mirnas, pair_up
-    from ammgc.ranking import resolve_names
+    from ammgc.models.modelfile import load_model
+    from ammgc.prediction.explain import explanation_text
+    from ammgc.prediction.new_entities import new_drugs, new_mirnas, pair_up
+    from ammgc.prediction.ranking import resolve_names
 
     drugs_new = new_drugs(pair_up(new_drug or [], smiles or [], name_option="--new-drug", value_option="--smiles"))
     mirnas_new = new_mirnas(pair_up(new_mirna or [], sequence or [], name_option="--new-mirna",
@@ -271,8 +271,8 @@ def predict(
     """
     from ammgc.errors import AmmgcError
     from ammgc.io import atomic_open, check_output_file
-    from ammgc.new_entities import new_drugs, new_mirnas, pair_up
-    from ammgc.prediction import rank
+    from ammgc.prediction.new_entities import new_drugs, new_mirnas, pair_up
+    from ammgc.prediction.training import rank
 
     limit = _parse_top(top)
     inputs = [model_file, data, mirbase, new_drugs_file, new_mirnas_file]
@@ -289,7 +289,7 @@ def predict(
                                     value_option="--sequence"), new_mirnas_file)
     config = method_config(option, device, epochs_gcn=epochs_gcn, epochs_attention=epochs_attention, p_neg=p_neg)
     if model_file is not None:
-        from ammgc.modelfile import describe, load_model, version_differences
+        from ammgc.models.modelfile import describe, load_model, version_differences
 
         if config or drug_features != "smiles" or save is not None or not calibrate:
             raise AmmgcError("training options (--epochs-*, --p-neg, --device, -o, --drug-features, --save-model, "
@@ -311,7 +311,7 @@ def predict(
     else:
         model = _train(data, mirbase, config, seed, drug_features, calibrate)
         if save is not None:
-            from ammgc.modelfile import save_model
+            from ammgc.models.modelfile import save_model
 
             save_model(save, model)
             typer.echo(f"wrote {save}", err=True)
@@ -328,14 +328,14 @@ def predict(
     table = rank(extended.dataset, extended.scores, drugs=drug or [], mirnas=mirna or [],
                  new_drugs=extended.new_drugs, new_mirnas=extended.new_mirnas, top=limit)
     if model.calibration is not None:
-        from ammgc.calibration import annotate
+        from ammgc.evaluation.calibration import annotate
 
         table = annotate(table, extended.scores[extended.dataset.associations == 0], model.calibration)
     else:
         typer.echo("note: this model has no calibration (trained with --no-calibrate or by an older ammgc): "
                    "only the score is given", err=True)
     if evidence:
-        from ammgc.explain import evidence_column
+        from ammgc.prediction.explain import evidence_column
 
         table["evidence"] = evidence_column(explainer, table)
     if out is not None:
@@ -357,8 +357,8 @@ def predict(
 
 def _write_page(path: Path, table: Any, model: Any, extended: Any, notes: list[str], *, source: str) -> None:
     from ammgc.io import atomic_open
-    from ammgc.modelfile import describe
-    from ammgc.page import ranking_page
+    from ammgc.models.modelfile import describe
+    from ammgc.reporting.page import ranking_page
 
     summary = describe(model)
     lines = [f"AMMGC trained on {summary['associations']} associations of {summary['drugs']} drugs x "

@@ -20,7 +20,7 @@ from ammgc.errors import AmmgcError
 from ammgc.experiments.external import fit_on_all, mean_scores, popularity_scores, rank_matrix
 from ammgc.io import atomic_write_json, atomic_write_text, ensure_writable_dir
 from ammgc.paper import TABLE4
-from ammgc.ranking import rank_unobserved, resolve_names
+from ammgc.prediction.ranking import rank_unobserved, resolve_names
 from ammgc.reporting.tables import table4_markdown
 
 

@@ -45,7 +45,7 @@ def available_views(dataset: Dataset, config: dict[str, Any]) -> dict[str, Any]:
 
     from ammgc.data.benchmark import DATASET_NAME
     from ammgc.methods import make_method
-    from ammgc.prediction import training_config
+    from ammgc.prediction.training import training_config
 
     if dataset.name == DATASET_NAME or ("drug_views" in config and "mirna_views" in config):
         return config

@@ -30,7 +30,7 @@ from ammgc.data.dataset import Dataset
 from ammgc.data.validation import is_number, read_text
 from ammgc.errors import AmmgcError, DataError
 from ammgc.methods import Method, make_method
-from ammgc.ranking import RANKING_COLUMNS, resolve_names
+from ammgc.prediction.ranking import RANKING_COLUMNS, resolve_names
 
 HITS_AT = (50, 100, 1000)
 
@@ -59,7 +59,7 @@ def fit_on_all(data: str | os.PathLike[str] | Dataset | None, method: str = "amm
     config = dict(config or {})
     dataset = data if isinstance(data, Dataset) else load_dataset(data)
     if method == "ammgc":
-        from ammgc.prediction import prepare_training
+        from ammgc.prediction.training import prepare_training
 
         chosen, dataset, _ = prepare_training(dataset, config, mirbase=Path(mirbase) if mirbase else None,
                                               drug_features=drug_features)
@@ -286,7 +286,7 @@ def _model_file_scores(path: str | os.PathLike[str], data: str | os.PathLike[str
                        ) -> tuple[Dataset, np.ndarray, str]:
     """The dataset and stored scores of an ``ammgc train`` model file, and its views note."""
     from ammgc.data import load_dataset
-    from ammgc.modelfile import load_model
+    from ammgc.models.modelfile import load_model
     from ammgc.reporting.tables import views_note
 
     model = load_model(path)

@@ -4,7 +4,7 @@ Modals are every (drug view x miRNA view) pair, the paper's four by default:
 X1 = [fingerprint; expression], X2 = [fingerprint; GO], X3 = [smiles_code; expression],
 X4 = [smiles_code; GO], where GO is replaced by the miRBase ``sequence`` view when the GO
 file is absent (and every result says so). Training is two-stage (SPEC section 2): each modal's
-GCN is trained alone on BCE over training positives and per-epoch negatives (``ammgc.sampling``,
+GCN is trained alone on BCE over training positives and per-epoch negatives (``ammgc.models.sampling``,
 drawn with replacement); its embeddings are frozen; then the attention fusion is trained with weighted
 BCE (pos_weight = (p*q - N_train) / N_train) on positives and freshly sampled negatives, as in the
 authors' code.
@@ -37,8 +37,8 @@ from torch.nn import functional as F
 from ammgc.data.dataset import Dataset
 from ammgc.data.publications import ACTIVITY_COUNTS, PUBLICATIONS_USE, counted_as, node_activity
 from ammgc.errors import AmmgcError, TrainingError
-from ammgc.graph import normalized_adjacency, normalized_adjacency_csr, row_normalize, stack_modal
 from ammgc.methods import Method, PublicationsUse
+from ammgc.models.graph import normalized_adjacency, normalized_adjacency_csr, row_normalize, stack_modal
 from ammgc.models.layers import (
     AttentionFusion,
     Features,
@@ -51,6 +51,7 @@ from ammgc.models.layers import (
     sampled_inner_products,
 )
 from ammgc.models.network import ActivityDecoder, AMMGCNet
+from ammgc.models.sampling import NegativeSampler
 from ammgc.params import (
     EPOCHS,
     LEARNING_RATE,
@@ -63,7 +64,6 @@ from ammgc.params import (
     Optional,
     Sizes,
 )
-from ammgc.sampling import NegativeSampler
 
 
 @dataclass

@@ -28,14 +28,14 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ammgc.calibration import Calibration
 from ammgc.data.dataset import Dataset
 from ammgc.errors import AmmgcError
-from ammgc.graph import row_normalize, stack_modal
+from ammgc.evaluation.calibration import Calibration
 from ammgc.models.ammgc import AMMGC
+from ammgc.models.graph import row_normalize, stack_modal
 from ammgc.models.layers import GCNEncoder
 from ammgc.models.network import AMMGCNet
-from ammgc.new_entities import NewDrug, NewMirna, check_new_names, sequence_note
+from ammgc.prediction.new_entities import NewDrug, NewMirna, check_new_names, sequence_note
 
 #: the drug views a new drug can get, and the key of ``drug_views_from_smiles`` that gives each
 SMILES_KEY = {"fingerprint": "fingerprint", "fingerprint_smiles": "fingerprint",

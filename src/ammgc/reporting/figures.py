@@ -18,7 +18,7 @@ from ammgc.io import atomic_write_bytes
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-    from ammgc.calibration import Calibration
+    from ammgc.evaluation.calibration import Calibration
 
 SENSITIVITY_AXIS_LABELS = {"layers": "GCN layers",
                            "width": "second-layer width (fused embedding = modals x width)",
@@ -148,7 +148,7 @@ def plot_attention(coefficients: np.ndarray, names: list[str], summary: pd.DataF
 def reliability_png(calibration: Calibration) -> bytes:
     """Observed against calibrated probability (held-out folds, equal-mass bins), and expected precision by
     rank, as PNG bytes (the HTML page embeds them)."""
-    from ammgc.calibration import GRID
+    from ammgc.evaluation.calibration import GRID
 
     plt = _pyplot()
     predicted, observed, _ = calibration.reliability

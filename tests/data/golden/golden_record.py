@@ -16,8 +16,8 @@ sys.path.insert(0, str(HERE.parents[1]))
 from conftest import make_planted_dataset, with_synthetic_publications  # noqa: E402
 
 from ammgc.evaluation.runner import cross_validate  # noqa: E402
-from ammgc.modelfile import save_model  # noqa: E402
-from ammgc.prediction import train_model  # noqa: E402
+from ammgc.models.modelfile import save_model  # noqa: E402
+from ammgc.prediction.training import train_model  # noqa: E402
 
 CONFIG = {"epochs_gcn": 12, "epochs_attention": 12, "hidden": [16, 8]}
 

@@ -1,6 +1,6 @@
 """Train AMMGC once on every known association (the one path every command uses), rank its pairs, and score
 held-out drugs or miRNAs as new ones (cold start). The trained model itself is ``ammgc.models.trained``;
-new entities as users give them are ``ammgc.new_entities``."""
+new entities as users give them are ``ammgc.prediction.new_entities``."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from ammgc.data.dataset import Dataset
 from ammgc.errors import AmmgcError, DataError
 from ammgc.models.ammgc import AMMGC
 from ammgc.models.trained import SMILES_KEY, SMILES_TWIN, TrainedModel, cell_text
-from ammgc.ranking import rank_unobserved, resolve_names
+from ammgc.prediction.ranking import rank_unobserved, resolve_names
 
 DRUG_FEATURES = ("smiles", "files")
 #: Train on the SMILES-derived drug views, so benchmark drugs and new drugs share one feature recipe. On
@@ -99,7 +99,7 @@ def train_model(dataset: Dataset, config: dict[str, Any] | None = None, *, seed:
     """Train AMMGC on every known association of ``dataset`` and collect it for saving and prediction.
 
     With ``calibrate``, the same configuration is first evaluated out of fold on the study-grouped
-    split (``ammgc.calibration``), which gives the model its probability and expected-precision maps.
+    split (``ammgc.evaluation.calibration``), which gives the model its probability and expected-precision maps.
     """
     import importlib.metadata
 
@@ -107,7 +107,7 @@ def train_model(dataset: Dataset, config: dict[str, Any] | None = None, *, seed:
     model = AMMGC(cfg)
     calibration = None
     if calibrate:
-        from ammgc.calibration import fit_calibration, out_of_fold
+        from ammgc.evaluation.calibration import fit_calibration, out_of_fold
 
         try:
             oof, protocol = out_of_fold(dataset, lambda train, fold_seed: AMMGC(cfg).fit(dataset, train,

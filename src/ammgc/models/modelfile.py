@@ -29,8 +29,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ammgc.calibration import GRID, Calibration
 from ammgc.errors import ModelFileError
+from ammgc.evaluation.calibration import GRID, Calibration
 from ammgc.io import atomic_write_bytes
 from ammgc.models.ammgc import AMMGC
 from ammgc.models.layers import AttentionFusion, GCNEncoder

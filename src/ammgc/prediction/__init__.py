@@ -1,0 +1,1 @@
+"""Prediction: a model trained on every known association, new drugs and miRNAs, explanations and rankings."""
