@@ -189,3 +189,14 @@ def run_cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
         code = int(exc.code or 0)
     return code, capsys.readouterr().err
 
+
+
+def fit_model(dataset: Dataset, config: dict | None = None, *, seed: int = 0, drug_features: str = "smiles",
+              calibrate: bool = False, mirbase: Path | None = None, progress: bool = False) -> object:
+    """``ammgc.prediction.training.train`` of the prediction model with ``config`` (no calibration unless asked)."""
+    from ammgc.data.source import located
+    from ammgc.prediction.training import prediction_model, train
+
+    with located(mirbase=mirbase):
+        return train(dataset, prediction_model(**{**(config or {}), "drug_features": drug_features}), seed=seed,
+                     calibrate=calibrate, progress=progress)

@@ -8,12 +8,12 @@ import torch
 from conftest import make_planted_dataset
 from sklearn.metrics import roc_auc_score
 
+from ammgc import methods
 from ammgc.baselines.cf import cosine_similarity, keep_top_k
 from ammgc.baselines.gcmdr import block_features, gcmdr_adjacency
 from ammgc.baselines.lp import linear_neighbourhood_similarity
 from ammgc.data.dataset import Dataset
 from ammgc.errors import AmmgcError, DataError
-from ammgc.methods import make_method
 
 BASELINES = ("cf", "lp", "gf", "sdne", "gcmdr")
 STOCHASTIC = ("gf", "sdne", "gcmdr")
@@ -53,7 +53,7 @@ def held_out_auc(scores: np.ndarray, dataset: Dataset, held: np.ndarray) -> floa
 def test_recovers_planted_pairs(name: str, seed: int) -> None:
     dataset = make_planted_dataset(seed=seed)
     train, held = hold_out(dataset, seed)
-    scores = make_method(name, **PLANTED_CONFIG.get(name, {})).fit(dataset, train, seed=seed).score()
+    scores = methods.get(name, **PLANTED_CONFIG.get(name, {})).fit(dataset, train, seed=seed).predict_scores()
     assert scores.shape == dataset.associations.shape
     assert np.isfinite(scores).all()
     assert held_out_auc(scores, dataset, held) > 0.8
@@ -64,17 +64,17 @@ def test_reads_no_label_beyond_the_training_matrix(name: str, planted: Dataset) 
     train, _ = hold_out(planted, 0)
     blind = planted.with_associations(np.zeros_like(planted.associations))
     config = PLANTED_CONFIG.get(name, {})
-    seen = make_method(name, **config).fit(planted, train, seed=3).score()
-    unseen = make_method(name, **config).fit(blind, train, seed=3).score()
+    seen = methods.get(name, **config).fit(planted, train, seed=3).predict_scores()
+    unseen = methods.get(name, **config).fit(blind, train, seed=3).predict_scores()
     np.testing.assert_array_equal(seen, unseen)
 
 
 @pytest.mark.parametrize("name", STOCHASTIC)
 def test_training_is_determined_by_the_seed(name: str, planted: Dataset) -> None:
     train, _ = hold_out(planted, 0)
-    first = make_method(name, epochs=20).fit(planted, train, seed=5).score()
-    again = make_method(name, epochs=20).fit(planted, train, seed=5).score()
-    other = make_method(name, epochs=20).fit(planted, train, seed=6).score()
+    first = methods.get(name, epochs=20).fit(planted, train, seed=5).predict_scores()
+    again = methods.get(name, epochs=20).fit(planted, train, seed=5).predict_scores()
+    other = methods.get(name, epochs=20).fit(planted, train, seed=6).predict_scores()
     np.testing.assert_array_equal(first, again)
     assert not np.array_equal(first, other)
 
@@ -85,14 +85,14 @@ def test_training_is_determined_by_the_seed(name: str, planted: Dataset) -> None
                                               ("gcmdr", {"p_neg": 0.0})])
 def test_invalid_options_are_one_clear_error(name: str, option: dict, planted: Dataset) -> None:
     with pytest.raises(AmmgcError, match=name):
-        make_method(name, **option).fit(planted)
+        methods.get(name, **option).fit(planted)
 
 
 @pytest.mark.parametrize("side", ["drug", "mirna", "both"])
 def test_cf_sides_all_recover_planted_pairs(side: str) -> None:
     dataset = make_planted_dataset(seed=2)
     train, held = hold_out(dataset, 2)
-    assert held_out_auc(make_method("cf", side=side).fit(dataset, train).score(), dataset, held) > 0.8
+    assert held_out_auc(methods.get("cf", side=side).fit(dataset, train).predict_scores(), dataset, held) > 0.8
 
 
 def test_cf_keeps_the_k_most_similar_neighbours() -> None:
@@ -130,12 +130,12 @@ def test_gcmdr_propagates_over_the_training_graph() -> None:
 
 
 def test_gcmdr_needs_its_views(planted: Dataset) -> None:
-    method = make_method("gcmdr", mirna_view="fingerprint")
+    method = methods.get("gcmdr", mirna_view="fingerprint")
     with pytest.raises(DataError, match="mirna view"):
         method.fit(planted)
     with pytest.raises(DataError, match="sequence"):
-        make_method("gcmdr", mirna_view="sequence").fit(planted)
-    assert make_method("gcmdr").views_used(planted) == {"drug": ["fingerprint"], "mirna": ["expression"],
+        methods.get("gcmdr", mirna_view="sequence").fit(planted)
+    assert methods.get("gcmdr").inputs(planted) == {"drug": ["fingerprint"], "mirna": ["expression"],
                                                         "go_substitute": False}
 
 
@@ -144,4 +144,4 @@ def test_a_diverging_baseline_stops_at_the_epoch_it_diverged(planted: Dataset, n
     from ammgc.errors import TrainingError
 
     with pytest.raises(TrainingError, match=rf"{name} training diverged: the loss became (nan|inf) at epoch \d+ of 50"):
-        make_method(name, epochs=50, lr=1e30).fit(planted, seed=0)
+        methods.get(name, epochs=50, lr=1e30).fit(planted, seed=0)

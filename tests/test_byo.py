@@ -102,7 +102,7 @@ def test_bom_crlf_semicolons_quotes_blank_lines_and_spaces_are_tolerated(tmp_pat
     }
     loaded = load_own_dataset(make(tmp_path / "b", messy))
     assert loaded.drug_names == plain.drug_names and loaded.mirna_names == plain.mirna_names
-    assert np.array_equal(loaded.associations, plain.associations)
+    assert np.array_equal(loaded.train_, plain.train_)
 
 
 def test_quoted_names_may_hold_the_delimiter(tmp_path: Path) -> None:
@@ -359,7 +359,7 @@ def test_cv_on_own_data_without_feature_files_picks_the_views_it_can_have(tmp_pa
 
 
 def test_publication_columns_enable_the_study_and_time_splits(tiny_own_data: Path) -> None:
-    from ammgc.evaluation.runner import plan_folds
+    from ammgc.evaluation.splits import StudySplit, TimeSplit
 
     table = (tiny_own_data / "associations.csv").read_text().splitlines()
     # two pairs per publication, and the last pair with no publication given
@@ -369,9 +369,9 @@ def test_publication_columns_enable_the_study_and_time_splits(tiny_own_data: Pat
     dataset = load_own_dataset(tiny_own_data)
     pub = dataset.publications
     assert pub is not None and pub.kind == "pmid" and int((~pub.known).sum()) == 1
-    study = plan_folds(dataset, split="study", n_folds=3)
+    study = list(StudySplit(n_folds=3, repeats=1).split(dataset))
     assert sum(len(f.held_out) for f in study) == dataset.n_associations
-    time = plan_folds(dataset, split="time", cutoffs=(0.5,))
+    time = list(TimeSplit((0.5,)).split(dataset))
     assert len(time) == 1 and 0 < len(time[0].held_out) < dataset.n_associations
 
     by_year = ["drug,mirna,source,year"] + [f"{row},lab{k % 4},{2010 + k % 5}" for k, row in enumerate(table[1:])]

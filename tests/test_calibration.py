@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import make_planted_dataset, with_synthetic_publications
+from conftest import fit_model, make_planted_dataset, with_synthetic_publications
 from typer.testing import CliRunner
 
 from ammgc.errors import AmmgcError
@@ -64,21 +64,20 @@ def test_annotate_places_rows_among_all_candidates() -> None:
 
 def test_trained_model_carries_its_calibration_through_the_file_and_predict(tmp_path: Path) -> None:
     from ammgc.cli import app
-    from ammgc.models.modelfile import load_model, save_model
-    from ammgc.prediction.training import train_model
+    from ammgc.models.ammgc import AMMGC
 
     dataset = with_synthetic_publications(make_planted_dataset(n_drugs=30, n_mirnas=48), n_publications=15)
     fast = {"epochs_gcn": 15, "epochs_attention": 15, "hidden": (16, 16)}
-    model = train_model(dataset, fast, seed=0, drug_features="files", calibrate=True, progress=False)
-    assert model.calibration is not None and model.calibration.protocol == "study"
-    assert model.calibration.folds == 5
+    model = fit_model(dataset, fast, seed=0, drug_features="files", calibrate=True, progress=False)
+    assert model.calibration_ is not None and model.calibration_.protocol == "study"
+    assert model.calibration_.folds == 5
     path = tmp_path / "model.ammgc"
-    save_model(path, model)
-    loaded = load_model(path)
-    assert loaded.calibration is not None
-    np.testing.assert_array_equal(loaded.calibration.probability_knots, model.calibration.probability_knots)
-    assert loaded.calibration.measured == model.calibration.measured
-    plot_reliability(loaded.calibration, tmp_path / "reliability.png")
+    model.save(path)
+    loaded = AMMGC.load(path)
+    assert loaded.calibration_ is not None
+    np.testing.assert_array_equal(loaded.calibration_.probability_knots, model.calibration_.probability_knots)
+    assert loaded.calibration_.measured == model.calibration_.measured
+    plot_reliability(loaded.calibration_, tmp_path / "reliability.png")
     assert (tmp_path / "reliability.png").read_bytes()[:4] == b"\x89PNG"
     out = tmp_path / "ranking.csv"
     result = CliRunner().invoke(app, ["predict", "--model", str(path), "--top", "all", "--out", str(out)])
@@ -91,19 +90,17 @@ def test_trained_model_carries_its_calibration_through_the_file_and_predict(tmp_
 
 
 def test_too_small_to_calibrate_still_trains_and_says_so() -> None:
-    from ammgc.prediction.training import train_model
 
     dataset = make_planted_dataset(n_drugs=4, n_mirnas=4, n_groups=2, density=0.0)   # 4 associations
-    model = train_model(dataset, {"epochs_gcn": 2, "epochs_attention": 2, "hidden": (4, 4)}, seed=0,
+    model = fit_model(dataset, {"epochs_gcn": 2, "epochs_attention": 2, "hidden": (4, 4)}, seed=0,
                         drug_features="files", calibrate=True, progress=False)
-    assert model.calibration is None
-    assert any(note.startswith("not calibrated:") for note in model.info["notes"])
+    assert model.calibration_ is None
+    assert any(note.startswith("not calibrated:") for note in model.info_["notes"])
 
 
 def test_few_publications_calibrate_on_pair_folds() -> None:
-    from ammgc.prediction.training import train_model
 
     dataset = with_synthetic_publications(make_planted_dataset(), n_publications=3)
-    model = train_model(dataset, {"epochs_gcn": 2, "epochs_attention": 2, "hidden": (4, 4)}, seed=0,
+    model = fit_model(dataset, {"epochs_gcn": 2, "epochs_attention": 2, "hidden": (4, 4)}, seed=0,
                         drug_features="files", calibrate=True, progress=False)
-    assert model.calibration is not None and model.calibration.protocol == "pair"
+    assert model.calibration_ is not None and model.calibration_.protocol == "pair"

@@ -27,7 +27,7 @@ def fold_log(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str, str]]:
     original = runner.run_fold
 
     def recording(dataset, method, config, fold, seed):
-        digest = hashlib.sha1(fold.train.tobytes() + fold.test_pairs.tobytes() + fold.test_labels.tobytes())
+        digest = hashlib.sha1(fold.train.tobytes() + fold.candidates.tobytes() + fold.labels.tobytes())
         log.append((method, fold.key, digest.hexdigest()))
         return original(dataset, method, config, fold, seed)
 

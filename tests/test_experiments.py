@@ -10,11 +10,11 @@ from typer.testing import CliRunner
 
 from ammgc.data.dataset import Dataset, FeatureView
 from ammgc.errors import AmmgcError
-from ammgc.experiments.ablation import VARIANT_KEYS, VARIANTS, run_ablation, select_variants, variant_config
+from ammgc.evaluation.splits import PairSplit
+from ammgc.experiments.ablation import VARIANT_KEYS, VARIANTS, run_ablation, select_variants, variant_of
 from ammgc.experiments.attention import run_attention
 from ammgc.experiments.casestudy import run_casestudy
-from ammgc.experiments.sensitivity import parse_values, run_sensitivity, sensitivity_config
-from ammgc.methods import make_method
+from ammgc.experiments.sensitivity import parse_values, run_sensitivity, sensitivity_variant
 from ammgc.models.ammgc import AMMGC
 from ammgc.paper import TABLE3, TABLE4
 
@@ -28,7 +28,7 @@ def _variant(key: str):
 
 
 def _fit(key: str, dataset: Dataset) -> AMMGC:
-    return make_method("ammgc", **variant_config(TINY, _variant(key))).fit(dataset, seed=0)
+    return variant_of(AMMGC(**TINY), _variant(key)).fit(dataset, seed=0)
 
 
 # --- ablation wiring ---------------------------------------------------------------------------------------
@@ -42,7 +42,7 @@ def test_paper_table2_as_given_in_the_issue() -> None:
 
 def test_full_variant_fuses_four_modals_with_softmax(planted) -> None:
     model = _fit("full", planted)
-    assert model.modal_names_ == ["modal 1", "modal 2", "modal 3", "modal 4"]
+    assert [m.name for m in model.modals_] == ["modal 1", "modal 2", "modal 3", "modal 4"]
     assert sum(p.numel() for p in model.fusion_.parameters()) > 0
     np.testing.assert_allclose(model.coefficients_.sum(axis=0), 1.0, rtol=1e-5)
 
@@ -80,9 +80,9 @@ def test_single_modal_reads_only_its_two_views(planted, modal, views) -> None:
     only = Dataset(planted.associations, planted.drugs, planted.mirnas,
                    {v: planted.views[v] for v in views}, name="two views")
     model = _fit(f"modal{modal}", only)  # the other views are absent: touching them would fail
-    assert model.modal_names_ == [f"modal {modal}"]
+    assert [m.name for m in model.modals_] == [f"modal {modal}"]
     assert len(model.embeddings_) == 1 and model.coefficients_.shape == (1, 8)
-    assert model.views_used(only)["modals"] == [{"name": f"modal {modal}", "drug": [views[0]], "mirna": [views[1]]}]
+    assert model.inputs(only)["modals"] == [{"name": f"modal {modal}", "drug": [views[0]], "mirna": [views[1]]}]
 
 
 def test_variant_selection_and_conflicts(planted, tmp_path) -> None:
@@ -90,9 +90,9 @@ def test_variant_selection_and_conflicts(planted, tmp_path) -> None:
     assert [v.key for v in select_variants(["modal2", "full"])] == ["full", "modal2"]
     with pytest.raises(AmmgcError, match="unknown ablation variant"):
         select_variants(["modal5"])
-    assert variant_config({"p_neg": 5}, _variant("modal3")) == {"p_neg": 5, "modals": (3,)}
+    assert variant_of(AMMGC(p_neg=5.0), _variant("modal3")).changed_params() == {"p_neg": 5.0, "modals": (3,)}
     with pytest.raises(AmmgcError, match="fusion"):
-        run_ablation(data=planted, config={"fusion": "linear"}, out=tmp_path)
+        run_ablation(AMMGC(fusion="linear"), planted, PairSplit(), out=tmp_path)
 
 
 def as_benchmark(dataset):
@@ -106,8 +106,8 @@ def as_benchmark(dataset):
 
 def test_ablation_writes_table2_and_resumes(planted, tmp_path, monkeypatch) -> None:
     out = tmp_path / "abl"
-    bodies = run_ablation(data=as_benchmark(planted), config=TINY, variants=["full", "no_attention", "modal2"],
-                          n_folds=2, repeats=1, out=out, progress=False)
+    bodies = run_ablation(AMMGC(**TINY), as_benchmark(planted), PairSplit(2, 1), variants=["full", "no_attention",
+                                                                                        "modal2"], out=out)
     assert list(bodies) == ["full", "no_attention", "modal2", "popularity"]
     table = pd.read_csv(out / "table2.csv")
     assert list(table.columns) == CSV_COLUMNS
@@ -132,8 +132,8 @@ def test_ablation_writes_table2_and_resumes(planted, tmp_path, monkeypatch) -> N
         raise AssertionError("a stored fold was recomputed")
 
     monkeypatch.setattr(AMMGC, "fit", refuse)
-    again = run_ablation(data=as_benchmark(planted), config=TINY, variants=["full", "no_attention", "modal2"],
-                         n_folds=2, repeats=1, out=out, progress=False)
+    again = run_ablation(AMMGC(**TINY), as_benchmark(planted), PairSplit(2, 1), variants=["full", "no_attention",
+                                                                                       "modal2"], out=out)
     assert again["full"]["mean"] == bodies["full"]["mean"]
 
 
@@ -142,8 +142,7 @@ def test_ablation_marks_the_sequence_stand_in(planted, tmp_path) -> None:
     sequence = FeatureView("sequence", "mirna", planted.views["go"].matrix, "synthetic")
     without_go = Dataset(planted.associations, planted.drugs, planted.mirnas,
                          {**{k: v for k, v in planted.views.items() if k != "go"}, "sequence": sequence}, name="no go")
-    run_ablation(data=without_go, config=TINY, variants=["modal1", "modal2"], n_folds=2, repeats=1,
-                 out=tmp_path, progress=False)
+    run_ablation(AMMGC(**TINY), without_go, PairSplit(2, 1), variants=["modal1", "modal2"], out=tmp_path)
     report = (tmp_path / "table2.md").read_text()
     assert "| modal 2 only † | ours |" in report and "| modal 1 only | ours |" in report
     assert "`sequence` view stood in" in report
@@ -153,14 +152,15 @@ def test_ablation_marks_the_sequence_stand_in(planted, tmp_path) -> None:
 
 def test_sensitivity_configurations() -> None:
     h1, h2 = AMMGC.Config().hidden
-    assert [sensitivity_config({}, "layers", k)["hidden"] for k in (1, 2, 3)] == [
+    assert [sensitivity_variant(AMMGC(), "layers", k).config.hidden for k in (1, 2, 3)] == [
         (h2,), (h1, h2), (h1, h1, h2)]
-    base = {"hidden": [128, 64]}
-    assert sensitivity_config(base, "layers", 4)["hidden"] == (128, 128, 128, 64)
-    assert sensitivity_config(base, "width", 32)["hidden"] == (128, 32)
-    assert sensitivity_config({}, "p_neg", 5) == {"p_neg": 5}
+    base = AMMGC(hidden=(128, 64))
+    assert sensitivity_variant(base, "layers", 4).config.hidden == (128, 128, 128, 64)
+    assert sensitivity_variant(base, "width", 32).config.hidden == (128, 32)
+    assert sensitivity_variant(AMMGC(), "p_neg", 5).changed_params() == {"p_neg": 5.0}
+    assert base.config.hidden == (128, 64)  # the base is left as it was
     with pytest.raises(AmmgcError, match="positive integer"):
-        sensitivity_config({}, "layers", 0)
+        sensitivity_variant(AMMGC(), "layers", 0)
 
 
 def test_parse_values() -> None:
@@ -174,11 +174,10 @@ def test_parse_values() -> None:
 
 
 def test_sensitivity_writes_table_and_figure(planted, tmp_path) -> None:
-    rows = run_sensitivity(param="p_neg", values=[1, 5], data=as_benchmark(planted), config=TINY, n_folds=2,
-                           repeats=1, out=tmp_path, progress=False)
+    rows = run_sensitivity(AMMGC(**TINY), as_benchmark(planted), PairSplit(2, 1), param="p_neg", values=[1, 5],
+                           out=tmp_path)
     assert [(r["source"], r["value"]) for r in rows] == [("ours", 1), ("paper", 1), ("ours", 5), ("paper", 5)]
-    own = run_sensitivity(param="p_neg", values=[1], data=planted, config=TINY, n_folds=2, repeats=1,
-                          out=tmp_path / "own", progress=False)
+    own = run_sensitivity(AMMGC(**TINY), planted, PairSplit(2, 1), param="p_neg", values=[1], out=tmp_path / "own")
     assert [r["source"] for r in own] == ["ours"]   # the paper's numbers belong to its benchmark
     table = pd.read_csv(tmp_path / "sensitivity.csv")
     assert {"param", "value", "hidden", "embedding_dim", *CSV_COLUMNS} <= set(table.columns)
@@ -192,13 +191,13 @@ def test_sensitivity_writes_table_and_figure(planted, tmp_path) -> None:
 
 def test_sensitivity_refuses_an_option_it_varies(planted, tmp_path) -> None:
     with pytest.raises(AmmgcError, match="conflicts"):
-        run_sensitivity(param="width", data=planted, config={"hidden": [8, 8]}, out=tmp_path)
+        run_sensitivity(AMMGC(hidden=(8, 8)), planted, PairSplit(), param="width", out=tmp_path)
 
 
 # --- attention and case study ------------------------------------------------------------------------------
 
 def test_attention_outputs(planted, tmp_path) -> None:
-    body = run_attention(data=planted, config=TINY, models=2, out=tmp_path, progress=False)
+    body = run_attention(AMMGC(**TINY), planted, models=2, out=tmp_path)
     table = pd.read_csv(tmp_path / "attention.csv")
     assert len(table) == 8 and table["seed"].tolist() == [0] * 4 + [1] * 4
     dims = [c for c in table.columns if c.startswith("dim_")]
@@ -213,7 +212,7 @@ def test_attention_outputs(planted, tmp_path) -> None:
 
 
 def test_attention_of_equal_fusion_is_uniform(planted, tmp_path) -> None:
-    run_attention(data=planted, config={**TINY, "fusion": "equal"}, out=tmp_path, progress=False)
+    run_attention(AMMGC(**TINY, fusion="equal"), planted, out=tmp_path)
     summary = pd.read_csv(tmp_path / "attention_summary.csv")
     np.testing.assert_allclose(summary["mean"], 0.25)
     assert "nothing is learned" in (tmp_path / "attention.md").read_text()
@@ -228,7 +227,7 @@ def test_casestudy_locates_the_paper_pairs(tmp_path) -> None:
     mirnas.loc[unobserved, "name"] = "hsa-mir-30b"
     mirnas.loc[known, "name"] = "hsa-mir-145"
     renamed = Dataset(planted.associations, drugs, mirnas, planted.views, name="renamed")
-    body = run_casestudy(data=renamed, config=TINY, top=5, out=tmp_path, progress=False)
+    body = run_casestudy(AMMGC(**TINY), renamed, top=5, out=tmp_path)
     paper = pd.read_csv(tmp_path / "paper_pairs.csv")
     assert paper["paper_rank"].tolist() == [p.rank for p in TABLE4]
     status = dict(zip(paper["mirna"], paper["status"], strict=True))

@@ -8,13 +8,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import make_planted_dataset
+from conftest import fit_model, make_planted_dataset
 from typer.testing import CliRunner
 
 from ammgc.data.dataset import Dataset
-from ammgc.models.trained import TrainedModel
+from ammgc.models.ammgc import AMMGC
 from ammgc.prediction.explain import Explainer, evidence_column, explanation_text
-from ammgc.prediction.training import train_model
+from ammgc.prediction.new_entities import extend, extend_rows
 
 FAST = {"epochs_gcn": 20, "epochs_attention": 20, "hidden": (16, 16)}
 GROUPS = 3
@@ -34,11 +34,11 @@ def noisy() -> Dataset:
 
 
 @pytest.fixture(scope="module")
-def model(noisy: Dataset) -> TrainedModel:
-    return train_model(noisy, FAST, seed=0, drug_features="files")
+def model(noisy: Dataset) -> AMMGC:
+    return fit_model(noisy, FAST, seed=0, drug_features="files")
 
 
-def test_score_is_prior_plus_embeddings(noisy: Dataset, model: TrainedModel) -> None:
+def test_score_is_prior_plus_embeddings(noisy: Dataset, model: AMMGC) -> None:
     explainer = Explainer(model, noisy)
     for d, m in [(0, 0), (1, 5), (7, 2), (23, 39)]:
         e = explainer.explain(d, m)
@@ -49,7 +49,7 @@ def test_score_is_prior_plus_embeddings(noisy: Dataset, model: TrainedModel) -> 
         assert 0.0 <= e.prior_share <= 1.0 and e.known == bool(noisy.associations[d, m])
 
 
-def test_evidence_comes_from_the_pairs_own_group(noisy: Dataset, model: TrainedModel) -> None:
+def test_evidence_comes_from_the_pairs_own_group(noisy: Dataset, model: AMMGC) -> None:
     explainer = Explainer(model, noisy)
     checked = 0
     for d in range(noisy.n_drugs):
@@ -68,7 +68,7 @@ def test_evidence_comes_from_the_pairs_own_group(noisy: Dataset, model: TrainedM
     assert checked > 20
 
 
-def test_mean_rows_are_never_evidence(noisy: Dataset, model: TrainedModel) -> None:
+def test_mean_rows_are_never_evidence(noisy: Dataset, model: AMMGC) -> None:
     view = noisy.view("expression")
     matrix = view.matrix.copy()
     imputed = [3, 6]
@@ -81,20 +81,19 @@ def test_mean_rows_are_never_evidence(noisy: Dataset, model: TrainedModel) -> No
                 assert x.name not in {noisy.mirna_names[i] for i in imputed}
 
 
-def test_cli_explain_and_predict_evidence(noisy: Dataset, model: TrainedModel, tmp_path: Path,
+def test_cli_explain_and_predict_evidence(noisy: Dataset, model: AMMGC, tmp_path: Path,
                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    import ammgc.cli.predict as cli_predict
+    import ammgc.prediction.predict as predict_module
     from ammgc.cli import app
-    from ammgc.models.modelfile import save_model
 
     path = tmp_path / "m.ammgc"
-    save_model(path, model)
-    monkeypatch.setattr(cli_predict, "_explainer",
-                        lambda model, data, mirbase, extended=None: Explainer(model, noisy, extended))
+    model.save(path)
+    monkeypatch.setattr(predict_module, "explainer_for",
+                        lambda model, dataset=None, extended=None: Explainer(model, noisy, extended))
     result = CliRunner().invoke(app, ["explain", "--model", str(path), "--drug", "drug0", "--mirna", "hsa-mir-3"])
     assert result.exit_code == 0, result.output
     assert "activity prior" in result.output and "miRNAs already linked to drug0" in result.output
-    assert result.output.strip() == explanation_text(Explainer(model, noisy).explain(0, 3))
+    assert result.stdout.strip() == explanation_text(Explainer(model, noisy).explain(0, 3))
     out = tmp_path / "ranking.csv"
     result = CliRunner().invoke(app, ["predict", "--model", str(path), "--top", "5", "--evidence", "--out", str(out)])
     assert result.exit_code == 0, result.output
@@ -121,8 +120,8 @@ def test_new_entities_are_reported_against_popularity(tiny_own_data: Path) -> No
     from ammgc.prediction.explain import new_entity_notes
     from ammgc.prediction.new_entities import NewDrug, NewMirna
 
-    model = train_model(load_dataset(tiny_own_data), {**FAST, "mirna_views": ("expression",)}, seed=0)
-    extended = model.extend([NewDrug("aspirin", "CC(=O)OC1=CC=CC=C1C(=O)O")],
+    model = fit_model(load_dataset(tiny_own_data), {**FAST, "mirna_views": ("expression",)}, seed=0)
+    extended = extend(model, [NewDrug("aspirin", "CC(=O)OC1=CC=CC=C1C(=O)O")],
                             [NewMirna("poly-A", "A" * 22), NewMirna("miR-21-like", "UAGCUUAUCAGACUGAUGUUGA")])
     notes = new_entity_notes(extended, model)
     assert sum(n.startswith("new ") and "Spearman" in n for n in notes) == 3
@@ -130,7 +129,7 @@ def test_new_entities_are_reported_against_popularity(tiny_own_data: Path) -> No
     assert len(warnings) == 1 and "poly-A" in warnings[0] and "popularity ranking" in warnings[0]
 
 
-def test_nearest_known_entities_of_a_new_one(noisy: Dataset, model: TrainedModel) -> None:
+def test_nearest_known_entities_of_a_new_one(noisy: Dataset, model: AMMGC) -> None:
     from ammgc.prediction.explain import NEIGHBOUR_FLOOR
 
     explainer = Explainer(model, noisy)
@@ -149,8 +148,8 @@ def test_a_new_entity_without_neighbours_is_called_popularity(tiny_own_data: Pat
     from ammgc.prediction.explain import Evidence, new_entity_notes
     from ammgc.prediction.new_entities import NewDrug
 
-    model = train_model(load_dataset(tiny_own_data), {**FAST, "mirna_views": ("expression",)}, seed=0)
-    extended = model.extend([NewDrug("aspirin", "CC(=O)OC1=CC=CC=C1C(=O)O")])
+    model = fit_model(load_dataset(tiny_own_data), {**FAST, "mirna_views": ("expression",)}, seed=0)
+    extended = extend(model, [NewDrug("aspirin", "CC(=O)OC1=CC=CC=C1C(=O)O")])
     index = extended.new_drugs[0]
     near = [Evidence("drug", "cisplatin", "fingerprint", 0.12)]
     notes = new_entity_notes(extended, model, {("drug", index): near})
@@ -160,20 +159,20 @@ def test_a_new_entity_without_neighbours_is_called_popularity(tiny_own_data: Pat
         ("drug", index): [Evidence("drug", "cisplatin", "fingerprint", 0.8)]}))
 
 
-def test_a_new_drug_is_explained_by_known_drugs_like_it(noisy: Dataset, model: TrainedModel) -> None:
+def test_a_new_drug_is_explained_by_known_drugs_like_it(noisy: Dataset, model: AMMGC) -> None:
     """Planted: a new drug whose features are drug 4's (group 1) plus noise. Its evidence for a group-1 miRNA
     is drugs of group 1 linked to that miRNA; its score is the miRNA's prior plus the embedding term."""
     rng = np.random.default_rng(2)
     rows = {v: noisy.view(v).matrix[[4]] + 0.01 * rng.random((1, noisy.view(v).shape[1])) for v in model.drug_views}
-    drugs = pd.concat([model.drugs, pd.DataFrame({"name": ["new-drug"]})], ignore_index=True)
-    extended = model.extend_rows(drugs, rows, model.mirnas, {})
+    drugs = pd.concat([model.dataset_.drugs, pd.DataFrame({"name": ["new-drug"]})], ignore_index=True)
+    extended = extend_rows(model, drugs, rows, model.dataset_.mirnas, {})
     explainer = Explainer(model, noisy, extended)
-    p, mirna = model.n_drugs, 4  # miRNA 4 is in group 1
+    p, mirna = model.n_drugs_, 4  # miRNA 4 is in group 1
     e = explainer.explain(p, mirna, top=3)
     assert e.drug == "new-drug" and not e.known and e.drug_activity == 0
     assert e.score == pytest.approx(extended.scores[p, mirna])
     assert e.score == pytest.approx(e.prior_term + e.embedding_term, rel=1e-5)
-    assert e.prior_term == pytest.approx(model.config.degree_prior * model.mirna_prior[mirna])
+    assert e.prior_term == pytest.approx(model.config.degree_prior * model.mirna_prior_[mirna])
     drugs_evidence = [x for x in e.evidence if x.side == "drug"]
     assert len(drugs_evidence) == 3 and [x for x in e.evidence if x.side == "mirna"] == []
     assert all(int(x.name.removeprefix("drug")) % GROUPS == 1 for x in drugs_evidence)
@@ -183,12 +182,11 @@ def test_a_new_drug_is_explained_by_known_drugs_like_it(noisy: Dataset, model: T
 def test_cli_explain_new_mirna_warns_when_its_features_say_nothing(tiny_own_data: Path, tmp_path: Path) -> None:
     from ammgc.cli import app
     from ammgc.data import load_dataset
-    from ammgc.models.modelfile import save_model
 
-    model = train_model(load_dataset(tiny_own_data), {**FAST, "mirna_views": ("expression",)}, seed=0)
+    model = fit_model(load_dataset(tiny_own_data), {**FAST, "mirna_views": ("expression",)}, seed=0)
     path = tmp_path / "m.ammgc"
-    save_model(path, model)
-    drug = str(model.drugs["name"].iloc[0])
+    model.save(path)
+    drug = str(model.dataset_.drugs["name"].iloc[0])
     result = CliRunner().invoke(app, ["explain", "--model", str(path), "--data", str(tiny_own_data),
                                       "--new-mirna", "poly-A", "--sequence", "A" * 22, "--drug", drug])
     assert result.exit_code == 0, result.output

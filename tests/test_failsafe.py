@@ -9,11 +9,13 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
-from conftest import run_cli
+from conftest import fit_model, run_cli
 
 from ammgc.cli import main
-from ammgc.prediction.training import train_model
+from ammgc.data.dataset import Dataset
+from ammgc.models.ammgc import AMMGC
 
 FAST = {"epochs_gcn": 3, "epochs_attention": 3, "hidden": (8, 8), "mirna_views": ("expression",)}
 
@@ -30,12 +32,11 @@ def model_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from conftest import write_tiny_own_dataset
 
     from ammgc.data import load_dataset
-    from ammgc.models.modelfile import save_model
 
     root = tmp_path_factory.mktemp("model")
     data = write_tiny_own_dataset(root / "data")
     path = root / "m.ammgc"
-    save_model(path, train_model(load_dataset(data), FAST, seed=0, calibrate=False))
+    fit_model(load_dataset(data), FAST, seed=0).save(path)
     return path
 
 
@@ -137,13 +138,13 @@ def test_forged_model_content_is_refused(model_file: Path, tmp_path: Path, chang
 
 def test_a_string_format_version_is_named_as_such(model_file: Path, tmp_path: Path) -> None:
     from ammgc.errors import ModelFileError
-    from ammgc.models.modelfile import load_model, read_payload, write_payload
+    from ammgc.models.modelfile import read_payload, write_payload
 
     metadata, tensors = read_payload(model_file)
     path = tmp_path / "v.ammgc"
     write_payload(path, metadata, tensors, format_version="1")
     with pytest.raises(ModelFileError, match="format version '1'; this ammgc reads version 1"):
-        load_model(path)
+        AMMGC.load(path)
 
 
 # --- 2. resume never reuses folds of other inputs; 6. corrupt fold stores --------------------------------
@@ -321,7 +322,7 @@ def test_the_view_cache_is_best_effort(tmp_path: Path, monkeypatch: pytest.Monke
 # --- 8. small or degenerate data ---------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("matrix", "kwargs", "message"), [
-    (np.eye(4, 5), {"n_folds": 16}, "4 association\\(s\\) cannot fill 16 folds; lower --folds to at most 4"),
+    (np.eye(4, 5), {"n_folds": 16}, "4 association\\(s\\) cannot fill 16 folds; lower n_folds to at most 4"),
     (np.eye(4, 5), {"n_folds": 10, "split": "drug"}, "4 drugs cannot fill 10 folds"),
     (np.eye(4, 5), {"n_folds": 6, "split": "mirna"}, "5 miRNAs cannot fill 6 folds"),
     (np.zeros((4, 5)), {"n_folds": 2}, "no known association"),
@@ -329,10 +330,14 @@ def test_the_view_cache_is_best_effort(tmp_path: Path, monkeypatch: pytest.Monke
 ])
 def test_degenerate_data_is_refused_before_training(matrix: np.ndarray, kwargs: dict, message: str) -> None:
     from ammgc.errors import AmmgcError
-    from ammgc.evaluation.splits import make_folds
+    from ammgc.evaluation.splits import splitter
 
+    p, q = matrix.shape
+    dataset = Dataset(matrix.astype(np.uint8), pd.DataFrame({"name": [f"d{i}" for i in range(p)]}),
+                      pd.DataFrame({"name": [f"m{j}" for j in range(q)]}))
+    kwargs = {"repeats": 1, **kwargs}
     with pytest.raises(AmmgcError, match=message):
-        make_folds(matrix, **kwargs)
+        list(splitter(kwargs.pop("split", "pair"), **kwargs).split(dataset))
 
 
 # --- 1. Ctrl-C after drug fingerprints are computed --------------------------------------------------------

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from ammgc.models.ammgc import AMMGC, _run_concurrently, _sampler, _Stopped, _train_fusion
+from ammgc.models.ammgc import AMMGC
 from ammgc.models.graph import stack_modal
 from ammgc.models.layers import (
     AttentionFusion,
@@ -18,6 +18,7 @@ from ammgc.models.layers import (
     node_inner_products,
     sampled_inner_products,
 )
+from ammgc.models.training import Stopped, run_concurrently, sampler, train_fusion
 
 
 def test_padded_blocks_equal_the_zero_padded_matrix() -> None:
@@ -86,8 +87,8 @@ def test_attention_training_reduces_its_loss() -> None:
     stacked = torch.randn(2, 14, 4)
     stacked[0, np.arange(6)] = stacked[0, 6 + np.arange(6)] * 3  # modal 1 knows the pairs, modal 2 is noise
     fusion = AttentionFusion(2, 14, 4)
-    pairs = _sampler(train, 1, 0, torch.device("cpu"))
-    losses = _train_fusion(fusion, stacked, pairs, epochs=150, lr=0.05)
+    pairs = sampler(train, 1, 0, torch.device("cpu"))
+    losses = train_fusion(fusion, stacked, pairs, epochs=150, lr=0.05)
     assert np.mean(losses[-10:]) < np.mean(losses[:10])
     assert fusion.coefficients(stacked)[0].mean() > 0.5
 
@@ -102,7 +103,7 @@ def test_scores_do_not_depend_on_the_number_of_threads(planted) -> None:
         finally:
             torch.set_num_threads(1)
         assert model.threads_ == threads
-        results.append(model.score())
+        results.append(model.predict_scores())
     np.testing.assert_array_equal(results[0], results[1])
     np.testing.assert_array_equal(results[0], results[2])
 
@@ -116,12 +117,12 @@ def test_a_failing_modal_stops_the_others_and_its_error_is_raised() -> None:
             raise ValueError("modal 2 diverged")
         for _ in range(1000):
             if stop.is_set():
-                raise _Stopped
+                raise Stopped
             threading.Event().wait(0.01)
         return k
 
     with pytest.raises(ValueError, match="modal 2 diverged"):
-        _run_concurrently(task, 2, 2, order=[0, 1])
+        run_concurrently(task, 2, 2, order=[0, 1])
 
 
 def test_encoder_dropout_streams_follow_its_seed() -> None:

@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 import torch
 
+from ammgc import methods
 from ammgc.data.dataset import Dataset
 from ammgc.evaluation.metrics import evaluate_scores
-from ammgc.evaluation.splits import make_folds
-from ammgc.methods import make_method
+from ammgc.evaluation.splits import PairSplit
 from ammgc.models.ammgc import AMMGC
 from ammgc.models.layers import AttentionFusion, GCNEncoder
 
@@ -16,7 +16,7 @@ FAST = {"epochs_gcn": 15, "epochs_attention": 15, "hidden": (8, 8)}
 
 def test_fit_score_shapes_and_attention_normalised(planted) -> None:
     model = AMMGC(**FAST).fit(planted, seed=0)
-    scores = model.score()
+    scores = model.predict_scores()
     assert scores.shape == (planted.n_drugs, planted.n_mirnas)
     assert np.isfinite(scores).all()
     # logits: the sigmoid of the score is the paper's eq. 5, without its float rounding to 1.0 at the top
@@ -36,25 +36,26 @@ def test_losses_decrease(planted) -> None:
 
 
 def test_same_seed_same_scores_different_seed_differs(planted) -> None:
-    a = AMMGC(**FAST).fit(planted, seed=5).score()
-    b = AMMGC(**FAST).fit(planted, seed=5).score()
-    c = AMMGC(**FAST).fit(planted, seed=6).score()
+    a = AMMGC(**FAST).fit(planted, seed=5).predict_scores()
+    b = AMMGC(**FAST).fit(planted, seed=5).predict_scores()
+    c = AMMGC(**FAST).fit(planted, seed=6).predict_scores()
     np.testing.assert_array_equal(a, b)
     assert not np.array_equal(a, c)
 
 
 def test_recovers_planted_structure(planted) -> None:
-    fold = make_folds(planted.associations, n_folds=5, seed=0)[0]
-    scores = AMMGC(epochs_gcn=60, epochs_attention=60, hidden=(16, 16)).fit(planted, fold.train, seed=0).score()
-    metrics = evaluate_scores(fold.test_labels, scores[fold.test_pairs[:, 0], fold.test_pairs[:, 1]])
+    fold = list(PairSplit(repeats=1).split(planted))[0]
+    model = AMMGC(epochs_gcn=60, epochs_attention=60, hidden=(16, 16)).fit(planted, fold.train, seed=0)
+    scores = model.predict_scores()
+    metrics = evaluate_scores(fold.labels, scores[fold.candidates[:, 0], fold.candidates[:, 1]])
     assert metrics["auc"] > 0.8
 
 
 def test_training_graph_excludes_test_positives(planted, monkeypatch) -> None:
     """Everything association-dependent inside fit is built from the matrix it is given."""
-    fold = make_folds(planted.associations, n_folds=5, seed=0)[1]
+    fold = list(PairSplit(repeats=1).split(planted))[1]
     seen = []
-    import ammgc.models.ammgc as module
+    import ammgc.models.training as module
 
     real = module.normalized_adjacency
     monkeypatch.setattr(module, "normalized_adjacency", lambda m: seen.append(np.array(m)) or real(m))
@@ -116,8 +117,8 @@ def test_degree_prior_adds_log_degree_term(planted) -> None:
     deg_d = planted.associations.sum(axis=1)
     deg_m = planted.associations.sum(axis=0)
     expected = plain._logits + 1.5 * (np.log1p(deg_d)[:, None] + np.log1p(deg_m)[None, :])
-    np.testing.assert_allclose(prior.score(), expected, rtol=1e-6)
-    np.testing.assert_allclose(plain.score(), plain._logits, rtol=1e-6)
+    np.testing.assert_allclose(prior.predict_scores(), expected, rtol=1e-6)
+    np.testing.assert_allclose(plain.predict_scores(), plain._logits, rtol=1e-6)
 
 
 def test_auto_prior_counts_studies_where_publications_are_known(planted_with_publications: Dataset) -> None:
@@ -125,26 +126,26 @@ def test_auto_prior_counts_studies_where_publications_are_known(planted_with_pub
 
     fast = {"epochs_gcn": 3, "epochs_attention": 3, "hidden": (8, 8), "prior_counts": "auto"}
     train = planted_with_publications.associations
-    with_pubs = make_method("ammgc", **fast).fit(planted_with_publications, train)
+    with_pubs = methods.get("ammgc", **fast).fit(planted_with_publications, train)
     drugs, _ = report_counts(planted_with_publications.publications, train)
     assert with_pubs.prior_counts_ == "studies" and np.array_equal(with_pubs.drug_prior_, np.log1p(drugs))
-    without = make_method("ammgc", **fast).fit(replace(planted_with_publications, publications=None), train)
+    without = methods.get("ammgc", **fast).fit(replace(planted_with_publications, publications=None), train)
     assert without.prior_counts_ == "pairs" and np.array_equal(without.drug_prior_, np.log1p(train.sum(axis=1)))
 
 
 def test_training_offset_moves_the_embeddings_but_not_the_prior(planted_with_publications: Dataset) -> None:
     fast = {"epochs_gcn": 5, "epochs_attention": 5, "hidden": (8, 8), "prior_counts": "studies"}
     train = planted_with_publications.associations
-    plain = make_method("ammgc", **fast, prior_in_training=0.0).fit(planted_with_publications, train, seed=2)
-    residual = make_method("ammgc", **fast, prior_in_training=2.0).fit(planted_with_publications, train, seed=2)
-    assert not np.allclose(plain.embeddings_[0].numpy(), residual.embeddings_[0].numpy())
+    plain = methods.get("ammgc", **fast, prior_in_training=0.0).fit(planted_with_publications, train, seed=2)
+    residual = methods.get("ammgc", **fast, prior_in_training=2.0).fit(planted_with_publications, train, seed=2)
+    assert not np.allclose(plain.embeddings_[0], residual.embeddings_[0])
     np.testing.assert_array_equal(plain.drug_prior_, residual.drug_prior_)
 
 
 def test_a_strong_prior_does_not_tie_the_top_of_the_ranking(planted: Dataset) -> None:
     """sigma(x) is exactly 1.0 in float64 for x above ~37; the score is the logit so the top stays ordered."""
     model = AMMGC(**FAST, degree_prior=40.0).fit(planted, seed=0)
-    scores = model.score()
+    scores = model.predict_scores()
     top = np.sort(scores.ravel())[-50:]
     assert (1.0 / (1.0 + np.exp(-top)) == 1.0).all()      # the sigmoid would tie all of them
     assert len(np.unique(top)) > 40

@@ -10,25 +10,24 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import make_planted_dataset
+from conftest import fit_model, make_planted_dataset
 
 from ammgc.errors import ModelFileError
-from ammgc.models.modelfile import FORMAT_VERSION, SIGNATURE, load_model, read_payload, save_model
-from ammgc.models.trained import TrainedModel
-from ammgc.prediction.training import train_model
+from ammgc.models.ammgc import AMMGC
+from ammgc.models.modelfile import FORMAT_VERSION, SIGNATURE, read_payload
 
 FAST = {"epochs_gcn": 20, "epochs_attention": 20, "hidden": (16, 16)}
 
 
 @pytest.fixture(scope="module")
-def trained() -> TrainedModel:
-    return train_model(make_planted_dataset(), FAST, seed=3, drug_features="files")
+def trained() -> AMMGC:
+    return fit_model(make_planted_dataset(), FAST, seed=3, drug_features="files")
 
 
 @pytest.fixture
-def saved(trained: TrainedModel, tmp_path: Path) -> Path:
+def saved(trained: AMMGC, tmp_path: Path) -> Path:
     path = tmp_path / "model.ammgc"
-    save_model(path, trained)
+    trained.save(path)
     return path
 
 
@@ -46,23 +45,23 @@ def _rewrite(path: Path, *, header: dict | None = None, payload: bytes | None = 
     path.write_bytes(SIGNATURE + struct.pack("<Q", len(raw)) + raw + payload)
 
 
-def test_save_load_gives_identical_scores_and_parameters(trained: TrainedModel, saved: Path) -> None:
-    loaded = load_model(saved)
-    np.testing.assert_array_equal(loaded.scores, trained.scores)
-    np.testing.assert_array_equal(loaded.embeddings, trained.embeddings)
-    np.testing.assert_array_equal(loaded.coefficients, trained.coefficients)
-    np.testing.assert_array_equal(loaded.associations, trained.associations)
-    assert loaded.config == trained.config and loaded.seed == 3
-    assert loaded.modals == trained.modals
-    assert list(loaded.drugs["name"]) == list(trained.drugs["name"])
-    assert list(loaded.mirnas["name"]) == list(trained.mirnas["name"])
-    for a, b in zip(loaded.encoders, trained.encoders, strict=True):
+def test_save_load_gives_identical_scores_and_parameters(trained: AMMGC, saved: Path) -> None:
+    loaded = AMMGC.load(saved)
+    np.testing.assert_array_equal(loaded.predict_scores(), trained.predict_scores())
+    np.testing.assert_array_equal(loaded.embeddings_, trained.embeddings_)
+    np.testing.assert_array_equal(loaded.coefficients_, trained.coefficients_)
+    np.testing.assert_array_equal(loaded.train_, trained.train_)
+    assert loaded.config == trained.config and loaded.seed_ == 3
+    assert loaded.modals_ == trained.modals_
+    assert list(loaded.dataset_.drugs["name"]) == list(trained.dataset_.drugs["name"])
+    assert list(loaded.dataset_.mirnas["name"]) == list(trained.dataset_.mirnas["name"])
+    for a, b in zip(loaded.encoders_, trained.encoders_, strict=True):
         for (name, x), (_, y) in zip(a.state_dict().items(), b.state_dict().items(), strict=True):
             assert np.array_equal(x.numpy(), y.numpy()), name
     # the stored scores are those the embeddings give (the file is self-consistent)
-    np.testing.assert_allclose(loaded.recomputed_scores(), loaded.scores, rtol=1e-6)
+    np.testing.assert_allclose(loaded.recomputed_scores(), loaded.predict_scores(), rtol=1e-6)
     # scoring new nodes works identically before and after the round trip
-    rows = {v: np.ones((2, trained.views[v]["width"])) for v in trained.mirna_views}
+    rows = {v: np.ones((2, trained.view_width(v))) for v in trained.mirna_views}
     np.testing.assert_array_equal(loaded.extended_scores({}, rows), trained.extended_scores({}, rows))
 
 
@@ -81,7 +80,7 @@ def test_truncated_file_is_rejected(saved: Path, keep: int) -> None:
     data = saved.read_bytes()
     saved.write_bytes(data[:keep])
     with pytest.raises(ModelFileError, match="truncated"):
-        load_model(saved)
+        AMMGC.load(saved)
 
 
 def test_flipped_byte_fails_the_checksum(saved: Path) -> None:
@@ -89,30 +88,30 @@ def test_flipped_byte_fails_the_checksum(saved: Path) -> None:
     data[len(data) // 2] ^= 0x01
     saved.write_bytes(bytes(data))
     with pytest.raises(ModelFileError, match="checksum"):
-        load_model(saved)
+        AMMGC.load(saved)
 
 
 def test_appended_bytes_are_rejected(saved: Path) -> None:
     saved.write_bytes(saved.read_bytes() + b"\0\0")
     with pytest.raises(ModelFileError, match="unexpected bytes"):
-        load_model(saved)
+        AMMGC.load(saved)
 
 
 def test_other_format_version_is_rejected(saved: Path) -> None:
     _rewrite(saved, header={"format_version": FORMAT_VERSION + 1})
     with pytest.raises(ModelFileError, match=f"format version {FORMAT_VERSION + 1}.*reads version {FORMAT_VERSION}"):
-        load_model(saved)
+        AMMGC.load(saved)
 
 
 def test_pickle_and_foreign_files_are_not_model_files(tmp_path: Path) -> None:
     pickled = tmp_path / "evil.ammgc"
     pickled.write_bytes(pickle.dumps({"scores": np.zeros(3)}))
     with pytest.raises(ModelFileError, match="not an ammgc model file"):
-        load_model(pickled)
+        AMMGC.load(pickled)
     with pytest.raises(ModelFileError, match="no such model file"):
-        load_model(tmp_path / "missing.ammgc")
+        AMMGC.load(tmp_path / "missing.ammgc")
     with pytest.raises(ModelFileError, match="directory"):
-        load_model(tmp_path)
+        AMMGC.load(tmp_path)
 
 
 def test_consistent_checksum_but_bad_content_is_rejected(saved: Path) -> None:
@@ -120,7 +119,7 @@ def test_consistent_checksum_but_bad_content_is_rejected(saved: Path) -> None:
     meta = json.dumps(metadata).encode()
     _rewrite(saved, header={"metadata_bytes": len(meta)}, payload=meta + b"not safetensors")
     with pytest.raises(ModelFileError, match="corrupted"):
-        load_model(saved)
+        AMMGC.load(saved)
 
 
 def test_edited_metadata_with_fixed_checksum_is_checked_for_consistency(saved: Path) -> None:
@@ -135,13 +134,13 @@ def test_edited_metadata_with_fixed_checksum_is_checked_for_consistency(saved: P
     meta = json.dumps(metadata).encode()
     _rewrite(saved, header={"metadata_bytes": len(meta)}, payload=meta + tensors)
     with pytest.raises(ModelFileError, match="inconsistent"):
-        load_model(saved)
+        AMMGC.load(saved)
 
 
-def test_write_is_atomic_and_replaces(trained: TrainedModel, saved: Path) -> None:
+def test_write_is_atomic_and_replaces(trained: AMMGC, saved: Path) -> None:
     before = saved.read_bytes()
-    save_model(saved, trained)
-    assert load_model(saved).seed == 3
+    trained.save(saved)
+    assert AMMGC.load(saved).seed_ == 3
     assert len(saved.read_bytes()) == len(before)
     assert [p.name for p in saved.parent.iterdir()] == [saved.name]  # no temporary file left behind
 
@@ -153,14 +152,14 @@ def test_a_publication_prior_is_stored_and_used_when_scoring(tmp_path: Path) -> 
 
     dataset = with_synthetic_publications(make_planted_dataset())
     config = {**FAST, "prior_counts": "studies", "degree_prior": 3.0, "prior_in_training": 1.0}
-    model = train_model(dataset, config, seed=1, drug_features="files")
+    model = fit_model(dataset, config, seed=1, drug_features="files")
     drugs, mirnas = report_counts(dataset.publications, dataset.associations)
-    np.testing.assert_array_equal(model.drug_prior, np.log1p(drugs))
+    np.testing.assert_array_equal(model.drug_prior_, np.log1p(drugs))
     # study counts differ from degrees here, so a scorer that fell back to degrees would be caught
-    assert not np.array_equal(model.drug_prior, np.log1p(dataset.associations.sum(axis=1)))
-    assert model.info["prior_counts"] == "studies"
+    assert not np.array_equal(model.drug_prior_, np.log1p(dataset.associations.sum(axis=1)))
+    assert model.prior_counts_ == "studies"
     path = tmp_path / "prior.ammgc"
-    save_model(path, model)
-    loaded = load_model(path)
-    np.testing.assert_array_equal(loaded.mirna_prior, model.mirna_prior)
-    np.testing.assert_allclose(loaded.recomputed_scores(), loaded.scores, rtol=1e-5, atol=1e-7)
+    model.save(path)
+    loaded = AMMGC.load(path)
+    np.testing.assert_array_equal(loaded.mirna_prior_, model.mirna_prior_)
+    np.testing.assert_allclose(loaded.recomputed_scores(), loaded.predict_scores(), rtol=1e-5, atol=1e-7)

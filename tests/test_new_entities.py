@@ -9,18 +9,19 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from conftest import TINY_DRUGS, write_tiny_own_dataset
+from conftest import TINY_DRUGS, fit_model, write_tiny_own_dataset
 
 from ammgc.data import load_dataset
 from ammgc.data.dataset import Dataset, FeatureView
+from ammgc.data.source import located
 from ammgc.errors import AmmgcError, DataError
 from ammgc.features import drug_views_from_smiles, ensure_views
 from ammgc.models.ammgc import AMMGC, ModalSpec
 from ammgc.models.graph import normalized_adjacency
 from ammgc.models.layers import as_operator
-from ammgc.models.trained import TrainedModel
-from ammgc.prediction.new_entities import NewDrug, NewMirna
-from ammgc.prediction.training import cold_start_scores, rank, subset, train_model, training_config
+from ammgc.prediction.new_entities import NewDrug, NewMirna, extend, new_mirna_rows
+from ammgc.prediction.ranking import rank
+from ammgc.prediction.training import cold_start_scores, prediction_model, subset
 
 FAST = {"epochs_gcn": 20, "epochs_attention": 20, "hidden": (16, 16)}
 NO_MIRBASE = {**FAST, "mirna_views": ("expression",)}
@@ -36,18 +37,18 @@ def tiny(tmp_path_factory: pytest.TempPathFactory) -> Dataset:
 
 
 @pytest.fixture(scope="module")
-def model(tiny: Dataset) -> TrainedModel:
+def model(tiny: Dataset) -> AMMGC:
     """Trained without miRBase: drug views from SMILES, the expression view for miRNAs."""
-    return train_model(tiny, NO_MIRBASE, seed=0)
+    return fit_model(tiny, NO_MIRBASE, seed=0)
 
 
-def test_new_drug_without_associations_ranks_every_mirna(tiny: Dataset, model: TrainedModel) -> None:
+def test_new_drug_without_associations_ranks_every_mirna(tiny: Dataset, model: AMMGC) -> None:
     assert model.drug_views == ["fingerprint_smiles", "smiles_code_smiles"]
-    extended = model.extend([ERLOTINIB])
+    extended = extend(model, [ERLOTINIB])
     p, q = tiny.n_drugs, tiny.n_mirnas
     assert extended.scores.shape == (p + 1, q) and extended.new_drugs == [p]
     assert extended.dataset.associations[p].sum() == 0
-    np.testing.assert_array_equal(extended.scores[:p], model.scores)
+    np.testing.assert_array_equal(extended.scores[:p], model.predict_scores())
     new = extended.scores[p]
     assert np.isfinite(new).all() and np.ptp(new) > 0
     table = rank(extended.dataset, extended.scores, new_drugs=extended.new_drugs)
@@ -57,7 +58,7 @@ def test_new_drug_without_associations_ranks_every_mirna(tiny: Dataset, model: T
     np.testing.assert_array_equal(np.sort(table["score"].to_numpy()), np.sort(new))
 
 
-def test_isolated_node_embedding_equals_extended_graph_computation(tiny: Dataset, model: TrainedModel) -> None:
+def test_isolated_node_embedding_equals_extended_graph_computation(tiny: Dataset, model: AMMGC) -> None:
     """Re-running each frozen encoder on the training graph plus the new isolated node changes no training
     embedding, and gives the new node what ``embed_new`` computes."""
     views = ensure_views(tiny, ["fingerprint_smiles", "smiles_code_smiles"])
@@ -72,12 +73,12 @@ def test_isolated_node_embedding_equals_extended_graph_computation(tiny: Dataset
     adjacency = as_operator(torch.from_numpy(normalized_adjacency(extended.associations)))
     new_drug_embeddings, _ = model.embed_new(rows, {})
     ammgc = AMMGC(model.config)
-    for u, (modal, encoder) in enumerate(zip(model.modals, model.encoders, strict=True)):
+    for u, (modal, encoder) in enumerate(zip(model.modals_, model.encoders_, strict=True)):
         x = ammgc.modal_features(extended, ModalSpec(modal.name, modal.drug_views, modal.mirna_views))
         with torch.no_grad():
             full = encoder.eval()(torch.from_numpy(x), adjacency).numpy()
         training_rows = np.vstack([full[:p], full[p + 1:]])
-        np.testing.assert_allclose(training_rows, model.embeddings[u], rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(training_rows, model.embeddings_[u], rtol=1e-5, atol=1e-6)
         np.testing.assert_allclose(full[p], new_drug_embeddings[u, 0], rtol=1e-5, atol=1e-6)
 
 
@@ -85,11 +86,13 @@ def test_new_mirna_from_sequence_ranks_every_drug(tiny_own_data: Path, mirbase_p
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AMMGC_HOME", str(tmp_path / "home"))
     tiny = load_dataset(tiny_own_data)
-    model = train_model(tiny, FAST, seed=0, mirbase=mirbase_path)
-    assert model.mirna_views == ["expression", "sequence"]
-    assert model.views["sequence"]["mirbase"]["human_stem_loops"] > 1000
-    extended = model.extend(new_mirnas=[NewMirna("mir-30b-stem", MIR_30B_STEM_LOOP),
-                                        NewMirna("mir-30b-mature", MIR_30B_MATURE)], mirbase=mirbase_path)
+    with located(mirbase=mirbase_path):
+        fit_model(tiny, FAST, seed=0).save(tmp_path / "m.ammgc")
+        model = AMMGC.load(tmp_path / "m.ammgc")
+        assert model.mirna_views == ["expression", "sequence"]
+        assert model.view_records_["sequence"]["mirbase"]["human_stem_loops"] > 1000
+        extended = extend(model, new_mirnas=[NewMirna("mir-30b-stem", MIR_30B_STEM_LOOP),
+                                            NewMirna("mir-30b-mature", MIR_30B_MATURE)])
     q = tiny.n_mirnas
     assert extended.new_mirnas == [q, q + 1] and extended.scores.shape == (tiny.n_drugs, q + 2)
     assert any("mir-30b-mature: 22-nt sequence found inside" in n and "mature" in n for n in extended.notes)
@@ -100,74 +103,77 @@ def test_new_mirna_from_sequence_ranks_every_drug(tiny_own_data: Path, mirbase_p
     # both sequences of one miRNA land near each other, and differ from the mean-only fallback
     stem, mature = extended.scores[:, q], extended.scores[:, q + 1]
     assert np.corrcoef(stem, mature)[0, 1] > 0.5
-    model.views["sequence"]["mirbase"]["columns_sha256"] = "0" * 64
-    with pytest.raises(AmmgcError, match="differ from those the model was trained with"):
-        model.extend(new_mirnas=[NewMirna("x", MIR_30B_MATURE)], mirbase=mirbase_path)
+    model.view_records_["sequence"]["mirbase"]["columns_sha256"] = "0" * 64
+    with located(mirbase=mirbase_path), pytest.raises(AmmgcError, match="differ from those the model was trained"):
+        extend(model, new_mirnas=[NewMirna("x", MIR_30B_MATURE)])
 
 
-def test_bad_new_entities_are_clear_errors(model: TrainedModel) -> None:
+def test_bad_new_entities_are_clear_errors(model: AMMGC) -> None:
     with pytest.raises(DataError, match="drug 'brokenib': invalid SMILES"):
-        model.extend([NewDrug("brokenib", "C1CC")])
+        extend(model, [NewDrug("brokenib", "C1CC")])
     with pytest.raises(AmmgcError, match="already in the model as 'cisplatin'"):
-        model.extend([NewDrug("Cisplatin", TINY_DRUGS["cisplatin"])])
+        extend(model, [NewDrug("Cisplatin", TINY_DRUGS["cisplatin"])])
     with pytest.raises(AmmgcError, match="given twice"):
-        model.extend([ERLOTINIB, ERLOTINIB])
+        extend(model, [ERLOTINIB, ERLOTINIB])
     with pytest.raises(DataError, match="characters other than"):
-        model.extend(new_mirnas=[NewMirna("odd", "ACGUXX")])
-    rows, notes = model.new_mirna_rows([NewMirna("m", MIR_30B_MATURE)])
-    np.testing.assert_array_equal(rows["expression"][0], model.mirna_means["expression"])
+        extend(model, new_mirnas=[NewMirna("odd", "ACGUXX")])
+    rows, notes = new_mirna_rows(model, [NewMirna("m", MIR_30B_MATURE)])
+    np.testing.assert_array_equal(rows["expression"][0], model.mirna_means_["expression"])
     assert any("same features and the same scores" in n for n in notes)
 
 
 def test_models_without_smiles_views_refuse_new_drugs(planted: Dataset) -> None:
-    onehot = train_model(planted, {**FAST, "node_features": "onehot"}, seed=0, drug_features="files")
+    onehot = fit_model(planted, {**FAST, "node_features": "onehot"}, seed=0, drug_features="files")
     with pytest.raises(AmmgcError, match="one-hot"):
-        onehot.extend([ERLOTINIB])
+        extend(onehot, [ERLOTINIB])
     own = planted.with_views(FeatureView("morgan", "drug", planted.view("fingerprint").matrix, "own"))
-    model = train_model(own, {**FAST, "drug_views": ("morgan",)}, seed=0, drug_features="files")
+    model = fit_model(own, {**FAST, "drug_views": ("morgan",)}, seed=0, drug_features="files")
     with pytest.raises(AmmgcError, match="cannot be computed from a SMILES"):
-        model.extend([ERLOTINIB])
+        extend(model, [ERLOTINIB])
 
 
-def test_training_config_views(tiny: Dataset, planted: Dataset) -> None:
-    config, notes = training_config(tiny, {"mirna_views": ("expression", "go")})
-    assert config.drug_views == ("fingerprint_smiles", "smiles_code_smiles") and notes == []
-    files, _ = training_config(planted, {}, drug_features="files")
-    assert files.drug_views == ("fingerprint", "smiles_code")
-    config, notes = training_config(dataclasses.replace(tiny, views={}), {})
-    assert config.mirna_views == ("go",) and "'expression' is not in" in notes[0]
+def test_the_estimator_chooses_its_views_in_one_place(tiny: Dataset, planted: Dataset) -> None:
+    chosen = AMMGC(mirna_views=("expression", "go")).choose_views(tiny)
+    # no drug feature files in this own dataset: drug views come from SMILES; go is its stand-in, sequence
+    assert chosen.drug == ("fingerprint_smiles", "smiles_code_smiles") and chosen.notes == ()
+    assert chosen.mirna == ("expression", "sequence")
+    assert AMMGC().choose_views(planted).drug == ("fingerprint", "smiles_code")
+    assert AMMGC(drug_features="files").choose_views(planted).drug == ("fingerprint", "smiles_code")
+    bare = AMMGC().choose_views(dataclasses.replace(tiny, views={}))
+    assert bare.mirna == ("sequence",) and "'expression' is not in" in bare.notes[0]
     with pytest.raises(DataError, match="have no SMILES"):
-        training_config(planted, {})
-    with pytest.raises(AmmgcError, match="--drug-features"):
-        training_config(tiny, {}, drug_features="fingerprints")
+        AMMGC(drug_features="smiles").choose_views(planted)
+    with pytest.raises(AmmgcError, match="drug_features='fingerprints'"):
+        AMMGC(drug_features="fingerprints").check_params()
 
 
 def test_cold_start_scores_match_training_without_the_held_out_drug(tiny: Dataset) -> None:
     dataset = ensure_views(tiny, ["fingerprint_smiles", "smiles_code_smiles"])
     held = 2
-    scores = cold_start_scores(dataset, [held], split="drug", config=NO_MIRBASE, seed=4)
+    scores = cold_start_scores(dataset, [held], split="drug", model=prediction_model(**NO_MIRBASE), seed=4)
     keep = [i for i in range(tiny.n_drugs) if i != held]
-    model = train_model(subset(dataset, keep, range(tiny.n_mirnas)), NO_MIRBASE, seed=4)
+    model = fit_model(subset(dataset, keep, range(tiny.n_mirnas)), NO_MIRBASE, seed=4)
     name = tiny.drug_names[held]
-    extended = model.extend([NewDrug(f"new-{name}", TINY_DRUGS[name])])
+    extended = extend(model, [NewDrug(f"new-{name}", TINY_DRUGS[name])])
     np.testing.assert_allclose(scores[held], extended.scores[-1], rtol=1e-6)
-    np.testing.assert_array_equal(scores[keep], model.scores)
-    mirna_scores = cold_start_scores(dataset, [0, 3], split="mirna", config=NO_MIRBASE, seed=4)
+    np.testing.assert_array_equal(scores[keep], model.predict_scores())
+    mirna_scores = cold_start_scores(dataset, [0, 3], split="mirna", model=prediction_model(**NO_MIRBASE), seed=4)
     assert np.isfinite(mirna_scores).all() and mirna_scores[:, [0, 3]].std() > 0
     with pytest.raises(AmmgcError, match="'drug' or 'mirna'"):
-        cold_start_scores(dataset, [0], split="pair", config=NO_MIRBASE)
+        cold_start_scores(dataset, [0], split="pair", model=prediction_model(**NO_MIRBASE))
 
 
-def test_degree_prior_gives_new_nodes_their_partners_term_only(tiny: Dataset, model: TrainedModel) -> None:
+def test_degree_prior_gives_new_nodes_their_partners_term_only(tiny: Dataset, model: AMMGC) -> None:
     """A new drug has degree 0 in the training graph: the prior adds weight * log(1 + miRNA degree)."""
     import copy
 
-    def with_prior(weight: float) -> TrainedModel:
-        network = copy.deepcopy(model.network)
-        network.decoder.weight = weight
-        return dataclasses.replace(model, network=network,
-                                   config=dataclasses.replace(model.config, degree_prior=weight))
+    def with_prior(weight: float) -> AMMGC:
+        changed = copy.copy(model)
+        changed.network_ = copy.deepcopy(model.network_)
+        changed.network_.decoder.weight = weight
+        changed.config = dataclasses.replace(model.config, degree_prior=weight)
+        return changed
 
     plain, prior = with_prior(0.0), with_prior(1.5)
-    difference = prior.extend([ERLOTINIB]).scores[-1] - plain.extend([ERLOTINIB]).scores[-1]
+    difference = extend(prior, [ERLOTINIB]).scores[-1] - extend(plain, [ERLOTINIB]).scores[-1]
     np.testing.assert_allclose(difference, 1.5 * np.log1p(tiny.associations.sum(axis=0)), rtol=1e-4, atol=1e-6)

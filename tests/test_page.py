@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import make_planted_dataset, with_synthetic_publications
+from conftest import fit_model, make_planted_dataset, with_synthetic_publications
 from typer.testing import CliRunner
 
 from ammgc.reporting.page import ranking_page
@@ -39,14 +39,12 @@ def _dom(page: Path, fragment: str = "") -> str:
 def page(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, pd.DataFrame]:
     """A calibrated model's ranking written by the CLI, as CSV and as the page."""
     from ammgc.cli import app
-    from ammgc.models.modelfile import save_model
-    from ammgc.prediction.training import train_model
 
     root = tmp_path_factory.mktemp("page")
     dataset = with_synthetic_publications(make_planted_dataset(n_drugs=30, n_mirnas=48), n_publications=15)
-    model = train_model(dataset, {"epochs_gcn": 15, "epochs_attention": 15, "hidden": (16, 16)}, seed=0,
+    model = fit_model(dataset, {"epochs_gcn": 15, "epochs_attention": 15, "hidden": (16, 16)}, seed=0,
                         drug_features="files", calibrate=True, progress=False)
-    save_model(root / "m.ammgc", model)
+    model.save(root / "m.ammgc")
     result = CliRunner().invoke(app, ["predict", "--model", str(root / "m.ammgc"), "--top", "40",
                                       "--out", str(root / "ranking.csv"), "--html", str(root / "ranking.html")])
     assert result.exit_code == 0, result.output

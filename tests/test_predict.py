@@ -7,13 +7,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import write_tiny_own_dataset
+from conftest import fit_model, write_tiny_own_dataset
 from typer.testing import CliRunner
 
 from ammgc.cli import app
 from ammgc.errors import AmmgcError, DataError, ModelFileError
 from ammgc.evaluation.calibration import CALIBRATED_COLUMNS
-from ammgc.models.modelfile import load_model
+from ammgc.models.ammgc import AMMGC
 from ammgc.prediction.ranking import RANKING_COLUMNS
 
 FAST = ["--epochs-gcn", "20", "--epochs-attention", "20", "-o", "hidden=[16,16]", "-o", 'mirna_views=["expression"]']
@@ -45,12 +45,12 @@ def test_predict_from_saved_model_gives_the_training_runs_scores(own: Path, mode
     assert code == 0, output
     table = pd.read_csv(tmp_path / "a.csv")
     assert tuple(table.columns) == (*RANKING_COLUMNS, *CALIBRATED_COLUMNS)
-    model = load_model(model_file)
-    unobserved = int((model.associations == 0).sum())
+    model = AMMGC.load(model_file)
+    unobserved = int((model.train_ == 0).sum())
     assert len(table) == unobserved and f"wrote {unobserved} rows" in output
-    np.testing.assert_array_equal(table["score"], model.scores[table["drug_index"], table["mirna_index"]])
-    assert (model.associations[table["drug_index"], table["mirna_index"]] == 0).all()
-    assert list(table["drug"]) == [model.drugs["name"][i] for i in table["drug_index"]]
+    np.testing.assert_array_equal(table["score"], model.predict_scores()[table["drug_index"], table["mirna_index"]])
+    assert (model.train_[table["drug_index"], table["mirna_index"]] == 0).all()
+    assert list(table["drug"]) == [model.dataset_.drugs["name"][i] for i in table["drug_index"]]
     # training here with the same data, seed and options gives the same file, byte for byte
     code, output, _ = invoke("predict", "--data", str(own), "--seed", "7", "--top", "all",
                              "--out", str(tmp_path / "b.csv"), *FAST)
@@ -76,9 +76,9 @@ def test_new_drug_by_smiles_ranks_every_mirna(own: Path, model_file: Path, tmp_p
                              "--top", "all", "--out", str(tmp_path / "n.csv"))
     assert code == 0, output
     table = pd.read_csv(tmp_path / "n.csv")
-    model = load_model(model_file)
-    assert len(table) == model.n_mirnas and set(table["drug"]) == {"erlotinib"}
-    assert set(table["drug_index"]) == {model.n_drugs} and sorted(table["mirna_index"]) == list(range(model.n_mirnas))
+    model = AMMGC.load(model_file)
+    assert len(table) == model.n_mirnas_ and set(table["drug"]) == {"erlotinib"}
+    assert set(table["drug_index"]) == {model.n_drugs_} and sorted(table["mirna_index"]) == list(range(model.n_mirnas_))
     assert "computed from SMILES" in output
     listed = tmp_path / "new.csv"
     listed.write_text(f"name,smiles\nerlotinib,{ERLOTINIB}\nbrokenib,C1CC\n")
@@ -149,13 +149,12 @@ def test_experiments_and_predict_train_on_one_path(tiny_own_data: Path) -> None:
 
     from ammgc.data import load_dataset
     from ammgc.experiments.external import fit_on_all
-    from ammgc.prediction.training import train_model
 
     fast = {"epochs_gcn": 3, "epochs_attention": 3, "hidden": (8, 8)}
     dataset = load_dataset(tiny_own_data)
     for features in ("smiles", "files"):
         if features == "files":
             fast = {**fast, "drug_views": ("fingerprint_smiles",)}  # own data: no drug feature files
-        [fitted], _, _ = fit_on_all(dataset, "ammgc", fast, seeds=[4], drug_features=features, progress=False)
-        trained = train_model(dataset, fast, seed=4, drug_features=features)
-        np.testing.assert_array_equal(fitted.score(), trained.scores)
+        [fitted], _, _ = fit_on_all(AMMGC(**fast, drug_features=features), dataset, seeds=[4])
+        trained = fit_model(dataset, fast, seed=4, drug_features=features)
+        np.testing.assert_array_equal(fitted.predict_scores(), trained.predict_scores())

@@ -15,8 +15,8 @@ from ammgc.baselines.popularity import Popularity
 from ammgc.data.dataset import Dataset
 from ammgc.data.publications import Ncdr, map_ncdr, read_ncdr, with_publications
 from ammgc.errors import AmmgcError, DataError, DownloadError
-from ammgc.evaluation.runner import plan_folds, run_fold
-from ammgc.evaluation.splits import make_folds, study_groups, time_cutoffs
+from ammgc.evaluation.runner import cross_validate, run_fold
+from ammgc.evaluation.splits import PairSplit, StudySplit, TimeSplit, study_groups, time_cutoffs
 from ammgc.io import file_blob_sha1
 
 NCDR = Ncdr.files[0]
@@ -156,8 +156,9 @@ def test_study_split_never_puts_one_publication_on_both_sides(real: Dataset) -> 
     groups = study_groups(pub)
     group_of = {tuple(p): g for p, g in zip(pub.pairs, groups, strict=True)}
     sizes = []
+    both = list(StudySplit(n_folds=5, repeats=2, seed=0).split(real))
     for repeat in range(2):
-        folds = make_folds(real.associations, n_folds=5, repeat=repeat, seed=0, split="study", publications=pub)
+        folds = [f for f in both if f.repeat == repeat]
         held = np.concatenate([f.held_out for f in folds])
         assert len({tuple(p) for p in held}) == real.n_associations   # a partition of the positives
         for fold in folds:
@@ -167,14 +168,13 @@ def test_study_split_never_puts_one_publication_on_both_sides(real: Dataset) -> 
         sizes.append([len(f.held_out) for f in folds])
     # near-equal folds (the largest study alone is 419 of ~668 pairs per fold), and repeats reshuffle
     assert max(sizes[0]) - min(sizes[0]) <= 5
-    first = make_folds(real.associations, n_folds=5, repeat=0, seed=0, split="study", publications=pub)
-    second = make_folds(real.associations, n_folds=5, repeat=1, seed=0, split="study", publications=pub)
+    first, second = both[:5], both[5:]
     assert any(not np.array_equal(a.held_out, b.held_out) for a, b in zip(first, second, strict=True))
 
 
 def test_time_split_trains_only_on_the_past(real: Dataset) -> None:
     pub = real.publications
-    folds = plan_folds(real, split="time")
+    folds = list(TimeSplit().split(real))
     keys = time_cutoffs(pub, (0.6, 0.7, 0.8))
     assert len(folds) == 3 and keys == sorted(keys)
     first = {tuple(p): int(k) for p, k in zip(pub.pairs, pub.first_report, strict=True)}
@@ -183,7 +183,7 @@ def test_time_split_trains_only_on_the_past(real: Dataset) -> None:
         assert all(0 <= first[p] < key for p in train_pairs)
         assert all(first[tuple(p)] >= key for p in fold.held_out)
         # undated pairs are on neither side: not in training, not a test positive, not a test negative
-        test = {tuple(p) for p in fold.test_pairs}
+        test = {tuple(p) for p in fold.candidates}
         for d, m, _ in pub.unmapped:
             assert fold.train[d, m] == 0 and (d, m) not in test
         assert 0.15 < len(fold.held_out) / real.n_associations < 0.45
@@ -192,15 +192,9 @@ def test_time_split_trains_only_on_the_past(real: Dataset) -> None:
 def test_no_later_pair_reaches_what_the_method_sees(real: Dataset) -> None:
     """The method gets the fold's training matrix only: later pairs are plain zeros there, indistinguishable
     from unobserved pairs for its graph, its degree features and its negative sampling."""
-    from ammgc.methods import REGISTRY
-
     SEEN.clear()
-    REGISTRY["spy"] = f"{__name__}:Spy"
-    try:
-        fold = plan_folds(real, split="time")[0]
-        record = run_fold(real, "spy", {}, fold, seed=0)
-    finally:
-        del REGISTRY["spy"]
+    fold = next(TimeSplit().split(real))
+    record = run_fold(Spy(), real, fold, seed=0)
     assert np.array_equal(SEEN["train"], fold.train)
     assert SEEN["train"][fold.held_out[:, 0], fold.held_out[:, 1]].sum() == 0
     assert 0.5 < record["auc"] < 0.8
@@ -209,17 +203,15 @@ def test_no_later_pair_reaches_what_the_method_sees(real: Dataset) -> None:
 def test_popularity_collapses_without_random_pairs(real: Dataset) -> None:
     """With the grouping working, echoing co-reported studies is no longer possible: popularity's AUC falls
     far below its random-pair value (0.87)."""
-    from ammgc.evaluation.runner import cross_validate
-
-    pair = cross_validate(real, "popularity", n_folds=5, repeats=1, progress=False)
-    study = cross_validate(real, "popularity", n_folds=5, repeats=1, split="study", progress=False)
-    assert pair.mean()["auc"] > 0.85
-    assert study.mean()["auc"] < pair.mean()["auc"] - 0.1
+    pair = cross_validate("popularity", real, PairSplit(repeats=1))
+    study = cross_validate("popularity", real, StudySplit(repeats=1))
+    assert pair.mean["auc"] > 0.85
+    assert study.mean["auc"] < pair.mean["auc"] - 0.1
 
 
 def test_publication_splits_refuse_without_publications(planted: Dataset) -> None:
     with pytest.raises(AmmgcError, match="publication"):
-        make_folds(planted.associations, split="study")
+        list(StudySplit().split(planted))
 
 
 def test_report_counts_use_first_reports_of_training_pairs_only() -> None:

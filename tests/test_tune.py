@@ -11,7 +11,7 @@ import pytest
 import ammgc.evaluation.runner as runner
 from ammgc.data.dataset import Dataset
 from ammgc.errors import AmmgcError
-from ammgc.evaluation.runner import plan_folds
+from ammgc.evaluation.splits import TimeSplit, splitter
 from ammgc.experiments.tune import expand_grid, run_tune, tuning_data
 
 
@@ -31,7 +31,7 @@ def test_tuning_never_sees_an_outer_test_pair(planted_with_publications: Dataset
     grid = expand_grid({"side": ["drug", "mirna"], "neighbours": [2, 5]})
     chosen = run_tune(dataset, "cf", split=split, grid=grid, inner_folds=2, n_folds=3, cutoffs=(0.5,),
                       out=tmp_path, progress=False)
-    outer = plan_folds(dataset, split=split, n_folds=3, repeats=1, cutoffs=(0.5,))[0]
+    outer = next(splitter(split, n_folds=3, repeats=1, cutoffs=(0.5,)).split(dataset))
     held = outer.train == 0
     assert len(seen) == 2 * 4 * (3 if split == "time" else 2)
     for matrix in seen:
@@ -45,7 +45,7 @@ def test_tuning_never_sees_an_outer_test_pair(planted_with_publications: Dataset
 
 def test_time_tuning_data_is_the_past_of_the_earliest_cutoff(planted_with_publications: Dataset) -> None:
     inner = tuning_data(planted_with_publications, "time", cutoffs=(0.6, 0.8))
-    first = plan_folds(planted_with_publications, split="time", cutoffs=(0.6,))[0]
+    first = next(TimeSplit((0.6,)).split(planted_with_publications))
     assert np.array_equal(inner.associations, first.train)
     assert inner.publications is not None and len(inner.publications.pairs) == inner.n_associations
 

@@ -34,3 +34,8 @@ class TrainingError(AmmgcError):
 
 class ModelFileError(AmmgcError):
     """A saved model file is corrupt, tampered with, or from an incompatible version."""
+
+
+class MethodError(AmmgcError):
+    """A method (a user's class especially) cannot be imported, lacks the method contract, fails in ``fit`` or
+    returns scores that are not a finite p x q matrix. The message names the method and, where known, the fold."""

@@ -14,6 +14,8 @@ threads beside a busy job, 20 s on 1); AMMGC's modal threads do not spin.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from ammgc.errors import AmmgcError
 
@@ -34,3 +36,16 @@ def default_jobs() -> int:
     """Parallel fold processes when ``--jobs`` is not given: one per usable core."""
     return usable_cores()
 
+
+
+@contextmanager
+def torch_threads(n: int) -> Iterator[None]:
+    """Torch on ``n`` threads inside the block; the caller's setting is put back after it."""
+    import torch
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)

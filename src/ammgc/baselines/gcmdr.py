@@ -82,7 +82,7 @@ class GCMDR(Method):
     parameters = {"drug_view": Name(), "mirna_view": Name(), "latent": Number(1, 4096, integer=True),
                   "epochs": EPOCHS, "lr": LEARNING_RATE, "weight_decay": NON_NEGATIVE, "p_neg": NEGATIVE_RATIO}
 
-    def views_used(self, dataset: Dataset) -> dict[str, object]:
+    def inputs(self, dataset: Dataset) -> dict[str, object]:
         return {"drug": [self.config.drug_view], "mirna": [self.config.mirna_view], "go_substitute": False}
 
     def _fit(self, train: np.ndarray, dataset: Dataset, *, seed: int) -> None:

@@ -31,6 +31,7 @@ class Popularity(Method):
 
     parameters = {"counts": OneOf(ACTIVITY_COUNTS), "smoothing": NON_NEGATIVE}
 
+    @property
     def publications_use(self) -> PublicationsUse:
         return PUBLICATIONS_USE.get(self.config.counts, "unused")  # type: ignore[return-value]
 

@@ -46,31 +46,71 @@ CutoffsOption = Annotated[str | None, typer.Option(
 #: Repeats when --repeats is not given: the study split's folds are costlier to vary, time has one plan.
 
 
-def split_settings(split: str, repeats: int | None, cutoffs: str | None) -> tuple[Any, int, tuple[float, ...]]:
-    """--split, --repeats and --cutoffs checked together: (split, repeats, cut-offs)."""
-    from ammgc.evaluation.splits import DEFAULT_CUTOFFS, DEFAULT_REPEATS, SPLITS
+def parse_cutoffs(split: str, cutoffs: str | None) -> tuple[float, ...] | None:
+    """--cutoffs as fractions (None: not given); only the time split has them."""
+    if cutoffs is None:
+        return None
+    if split != "time":
+        raise typer.BadParameter("only the time split has cut-offs", param_hint="--cutoffs")
+    try:
+        return tuple(float(c) for c in cutoffs.split(","))
+    except ValueError:
+        raise typer.BadParameter(f"expected fractions like 0.6,0.7,0.8, got {cutoffs!r}",
+                                 param_hint="--cutoffs") from None
+
+
+def splitter_from(split: str, folds: int, repeats: int | None, seed: int, cutoffs: str | None) -> Any:
+    """The protocol the options name (--split, --folds, --repeats, --seed, --cutoffs), as a splitter object."""
+    from ammgc.evaluation.splits import DEFAULT_CUTOFFS, SPLITS, splitter
+    from ammgc.params import ParameterError
 
     split = split.strip().lower()
     if split not in SPLITS:
         raise typer.BadParameter(f"must be one of {', '.join(SPLITS)}, not {split!r}", param_hint="--split")
-    if cutoffs is not None and split != "time":
-        raise typer.BadParameter("only the time split has cut-offs", param_hint="--cutoffs")
-    values = DEFAULT_CUTOFFS
-    if cutoffs is not None:
-        try:
-            values = tuple(float(c) for c in cutoffs.split(","))
-        except ValueError:
-            raise typer.BadParameter(f"expected fractions like 0.6,0.7,0.8, got {cutoffs!r}",
-                                     param_hint="--cutoffs") from None
-        if not values or any(not 0.0 < v < 1.0 for v in values) or len(set(values)) != len(values):
-            raise typer.BadParameter(f"each cut-off must be a distinct fraction strictly between 0 and 1, "
-                                     f"got {cutoffs!r}", param_hint="--cutoffs")
-    if repeats is None:
-        repeats = DEFAULT_REPEATS.get(split, 10)
-    elif split == "time" and repeats != 1:
+    values = parse_cutoffs(split, cutoffs)
+    if split == "time" and repeats not in (None, 1):
         raise typer.BadParameter("the time split has one fold per cut-off and no repeats; use --cutoffs",
                                  param_hint="--repeats")
-    return split, repeats, values
+    try:
+        return splitter(split, n_folds=folds, repeats=repeats, seed=seed, cutoffs=values or DEFAULT_CUTOFFS)
+    except ParameterError as exc:
+        hint = "--cutoffs" if "cutoff" in str(exc) else "--folds" if "n_folds" in str(exc) else "--repeats"
+        raise typer.BadParameter(str(exc), param_hint=hint) from None
+
+
+def user_modules_importable() -> None:
+    """Put the current directory on the import path, as `python -m` does: a user's module:Class beside where
+    they run ammgc imports."""
+    import os
+
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+
+
+def build_method(name: str, config: dict[str, Any]) -> Any:
+    """--method NAME (a registered method, a preset or module:Class, imported from the current directory or
+    PYTHONPATH) with its options, its parameters checked before any work."""
+    from ammgc import methods
+
+    if ":" in name:
+        user_modules_importable()
+    method = methods.get(name.strip(), **config)
+    if isinstance(method, methods.Method):
+        method.check_params()
+    return method
+
+
+def load_data(data: Path | None) -> Any:
+    """The dataset --data names (default: the benchmark)."""
+    from ammgc.data import load_dataset
+
+    return load_dataset(data)
+
+
+MethodOption = Annotated[str, typer.Option(
+    "--method", help="A method (ammgc, popularity, cf, lp, gf, sdne, gcmdr), a preset (ammgc-paper, ammgc-pairs, "
+                     "cf-mirna, popularity-studies) or module:Class, a class of your own with fit(dataset, train, "
+                     "seed=) and predict_scores(), imported from the current directory or PYTHONPATH.")]
 
 
 INTERRUPTED = 130
@@ -81,10 +121,47 @@ def _interrupted() -> None:
     sys.exit(INTERRUPTED)
 
 
+#: library parameter -> the option that sets it: an error naming the parameter names the option too
+FLAG_HINTS = {"n_folds": "--folds", "inner_folds": "--inner-folds", "cutoffs": "--cutoffs",
+              "drug_features": "--drug-features", "mirna_views": "-o mirna_views", "drug_views": "-o drug_views"}
+
+
+def with_flag_hints(message: str) -> str:
+    """``message`` with the option beside the first mention of each parameter the command line sets."""
+    import re
+
+    for param, flag in FLAG_HINTS.items():
+        message = re.sub(rf"\b{param}\b(?![=(])", f"{param} ({flag})", message, count=1)
+    return message
+
+
+def report_through_terminal() -> None:
+    """The library's notes (``logging``, INFO and up) and warnings as lines on stderr: ``note: ...``,
+    ``warning: ...``."""
+    import logging
+    import warnings
+
+    class _Lines(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            prefix = "warning" if record.levelno >= logging.WARNING else "note"
+            typer.echo(f"{prefix}: {record.getMessage()}", err=True)
+
+    logger = logging.getLogger("ammgc")
+    logger.handlers[:] = [_Lines()]
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+
+    def show(message: Warning | str, category: type[Warning], *args: object, **kwargs: object) -> None:
+        typer.echo(f"warning: {message}", err=True)
+
+    warnings.showwarning = show  # type: ignore[assignment]
+
+
 def run_app(app: typer.Typer) -> None:
     """Run the app; the project's own errors become one clear line and exit code 2, Ctrl-C exit code 130."""
     from ammgc.io import remove_empty_outputs
 
+    report_through_terminal()
     try:
         _run(app)
     except SystemExit as exc:
@@ -102,7 +179,7 @@ def _run(app: typer.Typer) -> None:
         # into code 130; older typer raised Abort from the KeyboardInterrupt instead.
         code = app(standalone_mode=False)
     except AmmgcError as exc:
-        typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
+        typer.secho(f"error: {with_flag_hints(str(exc))}", err=True, fg=typer.colors.RED)
         sys.exit(2)
     except KeyboardInterrupt:
         _interrupted()

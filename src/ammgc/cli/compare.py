@@ -16,12 +16,14 @@ from ammgc.cli.common import (
     RepeatsOption,
     SchedulerOption,
     SeedOption,
+    load_data,
     parse_options,
     resolve_jobs,
-    split_settings,
+    splitter_from,
+    user_modules_importable,
 )
+from ammgc.data.source import located
 from ammgc.evaluation.cluster import execution
-from ammgc.evaluation.splits import DEFAULT_CUTOFFS
 
 
 def register(app: typer.Typer) -> None:
@@ -32,10 +34,11 @@ def method_options(items: list[str] | None) -> dict[str, dict[str, Any]]:
     """``METHOD.KEY=VALUE`` pairs -> {method: {key: value}} (values parsed as JSON when they are JSON)."""
     configs: dict[str, dict[str, Any]] = {}
     for key, value in parse_options(items).items():
-        method, dot, option = key.partition(".")
+        method, dot, option = key.rpartition(".")
         if not dot or not method or not option:
             raise typer.BadParameter(f"expected METHOD.KEY=VALUE, got {key}=...", param_hint="--option")
-        configs.setdefault(method.lower(), {})[option] = value
+        # a module:Class keeps its case; a built-in name is matched in lower case
+        configs.setdefault(method if ":" in method else method.lower(), {})[option] = value
     return configs
 
 
@@ -44,7 +47,8 @@ def compare(
     mirbase: MirbaseOption = None,
     methods: Annotated[str, typer.Option(
         "--methods", help="all (popularity, popularity-studies, cf, cf-mirna, lp, gf, sdne, gcmdr, ammgc, "
-                          "ammgc-pairs, ammgc-paper) or a comma-separated list.")] = "all",
+                          "ammgc-pairs, ammgc-paper) or a comma-separated list of methods, presets and "
+                          "module:Class (a class of your own, imported from the current directory).")] = "all",
     folds: Annotated[int, typer.Option("--folds", min=2, help="Folds per repeat.")] = 5,
     repeats: RepeatsOption = None,
     seed: SeedOption = 0,
@@ -63,7 +67,8 @@ def compare(
 ) -> None:
     """Cross-validate the comparison methods on the same folds: writes OUT/table1.md, table1.csv, table1.png
     and OUT/<method>/metrics.json (with several --split protocols: OUT/<split>/... and OUT/protocols.md)."""
-    from ammgc.experiments.compare import run_compare, run_protocols
+    from ammgc.experiments.compare import run_compare, run_protocols, select_methods
+
     names = [s.strip() for s in split.split(",") if s.strip()]
     if not names or len(set(names)) != len(names):
         raise typer.BadParameter(f"expected distinct protocols like pair,study,time, got {split!r}",
@@ -73,17 +78,19 @@ def compare(
     if repeats is not None and len(names) > 1:
         raise typer.BadParameter("with several protocols each uses its default number of repeats (pair 10, "
                                  "study 5, time 1); run them one by one to choose", param_hint="--repeats")
-    settings = {name: split_settings(name, repeats, cutoffs if name == "time" else None) for name in names}
-    cutoff_values = settings.get("time", (None, None, DEFAULT_CUTOFFS))[2]
-    common = dict(mirbase=mirbase, methods=methods, configs=method_options(option), n_folds=folds, seed=seed,
-                  cutoffs=cutoff_values, jobs=resolve_jobs(jobs))
-    with execution(executor, scheduler):
-        if len(names) == 1:
-            (name, n_repeats, _), = settings.values()
-            results = {name: run_compare(data=data, split=name, repeats=n_repeats, out=out, **common)}
+    splitters = [splitter_from(name, folds, repeats, seed, cutoffs if name == "time" else None) for name in names]
+    if ":" in methods:
+        user_modules_importable()
+    compared = select_methods(methods, method_options(option))
+    skip = any(m.strip().lower() == "all" for m in methods.split(","))
+    with execution(executor, scheduler), located(mirbase=mirbase):
+        dataset = load_data(data)
+        if len(splitters) == 1:
+            results = {names[0]: run_compare(compared, dataset, splitters[0], jobs=resolve_jobs(jobs), out=out,
+                                             progress=True, skip_unavailable=skip)}
         else:
-            results = run_protocols(splits=names, data=data, out=out,
-                                    repeats={name: s[1] for name, s in settings.items()}, **common)
+            results = run_protocols(compared, dataset, splitters, out=out, jobs=resolve_jobs(jobs), progress=True,
+                                    skip_unavailable=skip)
     for name, bodies in results.items():
         width = max(len(m) for m in bodies)
         typer.echo(f"{name} split:")

@@ -15,16 +15,20 @@ from ammgc.cli.common import (
     EpochsGcnOption,
     ExecutorOption,
     JobsOption,
+    MethodOption,
     MirbaseOption,
     PNegOption,
     RepeatsOption,
     SchedulerOption,
     SeedOption,
     SplitOption,
+    build_method,
+    load_data,
     method_config,
     resolve_jobs,
-    split_settings,
+    splitter_from,
 )
+from ammgc.data.source import located
 from ammgc.evaluation.cluster import execution
 
 
@@ -35,8 +39,7 @@ def register(app: typer.Typer) -> None:
 def cv(
     data: DataOption = None,
     mirbase: MirbaseOption = None,
-    method: Annotated[str, typer.Option("--method", help="Method name (ammgc, popularity, cf, lp, gf, sdne, gcmdr).")
-                      ] = "ammgc",
+    method: MethodOption = "ammgc",
     folds: Annotated[int, typer.Option("--folds", min=2, help="Folds per repeat.")] = 5,
     repeats: RepeatsOption = None,
     seed: SeedOption = 0,
@@ -57,14 +60,17 @@ def cv(
     from ammgc.experiments.cv import run_cv
     from ammgc.paper import TABLE_METRICS
     from ammgc.reporting.tables import USER_METRIC_LABELS, USER_METRICS, metrics_line, views_note
+
     config = method_config(option, device, p_neg=p_neg, epochs_gcn=epochs_gcn, epochs_attention=epochs_attention)
-    split, repeats, cutoff_values = split_settings(split, repeats, cutoffs)
-    with execution(executor, scheduler):
-        body = run_cv(data=data, mirbase=mirbase, method=method, config=config, n_folds=folds, repeats=repeats,
-                      seed=seed, split=split, cutoffs=cutoff_values, jobs=resolve_jobs(jobs), out=out)
+    cv = splitter_from(split, folds, repeats, seed, cutoffs)
+    chosen = build_method(method, config)
+    with execution(executor, scheduler), located(mirbase=mirbase):
+        body = run_cv(chosen, load_data(data), cv, jobs=resolve_jobs(jobs), out=out, progress=True)
     mean, std, sem = body["mean"], body["std"], body["sem"]
-    plan = f"cut-offs {', '.join(map(str, cutoff_values))}" if split == "time" else f"{repeats} x {folds}-fold"
-    typer.echo(f"{method} ({split} split, {plan}): {metrics_line(mean, std, TABLE_METRICS)}")
+    params = cv.params()
+    plan = (f"cut-offs {', '.join(map(str, params['cutoffs']))}" if "cutoffs" in params
+            else f"{params['repeats']} x {params['n_folds']}-fold")
+    typer.echo(f"{method} ({params['split']} split, {plan}): {metrics_line(mean, std, TABLE_METRICS)}")
     typer.echo(f"ranking (mean ± standard error): {metrics_line(mean, sem, USER_METRICS, USER_METRIC_LABELS)}")
     typer.echo(views_note(body["views"]))
     typer.echo(f"wrote {out / 'metrics.json'}, {out / 'report.md'}, {out / 'curves.png'}")

@@ -12,13 +12,18 @@ from ammgc.cli.common import (
     DeviceOption,
     ExecutorOption,
     JobsOption,
+    MethodOption,
     MirbaseOption,
     SchedulerOption,
     SeedOption,
+    build_method,
+    load_data,
     method_config,
     resolve_jobs,
 )
+from ammgc.data.source import located
 from ammgc.evaluation.cluster import execution
+from ammgc.evaluation.splits import PairSplit
 
 app = typer.Typer(no_args_is_help=True, help="The paper's other studies: ablation, sensitivity, attention, "
                                              "case study.")
@@ -56,9 +61,10 @@ def ablation(
     from ammgc.experiments.ablation import VARIANTS, run_ablation
     from ammgc.reporting.tables import metrics_line
 
-    with execution(executor, scheduler):
-        bodies = run_ablation(data=data, mirbase=mirbase, config=method_config(option, device), variants=variant,
-                              n_folds=folds, repeats=repeats, seed=seed, jobs=resolve_jobs(jobs), out=out)
+    base = build_method("ammgc", method_config(option, device))
+    with execution(executor, scheduler), located(mirbase=mirbase):
+        bodies = run_ablation(base, load_data(data), PairSplit(folds, repeats, seed), variants=variant,
+                              jobs=resolve_jobs(jobs), out=out, progress=True)
     labels = {v.key: v.label for v in VARIANTS} | {"popularity": "popularity"}
     for key, body in bodies.items():
         typer.echo(f"{labels[key]}: {metrics_line(body['mean'], body['std'], ('aupr', 'auc'))}")
@@ -89,10 +95,10 @@ def sensitivity(
 
     parsed = parse_values(param, values)
     out = out or Path("runs/sensitivity") / param
-    with execution(executor, scheduler):
-        rows = run_sensitivity(param=param, values=parsed, data=data, mirbase=mirbase,
-                               config=method_config(option, device), n_folds=folds, repeats=repeats, seed=seed,
-                               jobs=resolve_jobs(jobs), out=out)
+    base = build_method("ammgc", method_config(option, device))
+    with execution(executor, scheduler), located(mirbase=mirbase):
+        rows = run_sensitivity(base, load_data(data), PairSplit(folds, repeats, seed), param=param, values=parsed,
+                               jobs=resolve_jobs(jobs), out=out, progress=True)
     for r in rows:
         if r["source"] == "ours":
             spread = {m: r[f"{m}_std"] for m in ("aupr", "auc")}
@@ -113,8 +119,9 @@ def attention(
     """Figure 2: train on every association and draw the attention coefficients per modal."""
     from ammgc.experiments.attention import run_attention
 
-    body = run_attention(data=data, mirbase=mirbase, config=method_config(option, device), seed=seed, models=models,
-                         out=out)
+    model = build_method("ammgc", method_config(option, device))
+    with located(mirbase=mirbase):
+        body = run_attention(model, load_data(data), seed=seed, models=models, out=out, progress=True)
     for r in body["summary"]:
         typer.echo(f"{r['modal']} ({r['drug_views']} x {r['mirna_views']}): mean coefficient {r['mean']:.4f}")
     if body["claim"]:
@@ -131,9 +138,10 @@ def casestudy(
     models: ModelsOption = 1,
     device: DeviceOption = "cpu",
     out: Annotated[Path, typer.Option("--out", help="Output directory.")] = Path("runs/casestudy"),
-    drug_features: Annotated[str, typer.Option(
+    drug_features: Annotated[str | None, typer.Option(
         "--drug-features", help="files: the dataset's drug feature files (the paper's); smiles: drug views "
-                                "computed from SMILES (what `ammgc predict` ranks with).")] = "files",
+                                "computed from SMILES (what `ammgc predict` ranks with); default: the files "
+                                "where the dataset has them.")] = None,
     option: OptionOption = None,
 ) -> None:
     """Table 4: train on every association; our top pairs beside the paper's top 10. Trained exactly as
@@ -141,9 +149,12 @@ def casestudy(
     from ammgc.experiments.casestudy import run_casestudy
     from ammgc.reporting.tables import format_score
 
-    body = run_casestudy(data=data, mirbase=mirbase, config=method_config(option, device), seed=seed, models=models,
-                         drug_features=drug_features,
-                         top=top, out=out)
+    config = method_config(option, device)
+    if drug_features is not None:
+        config["drug_features"] = drug_features
+    model = build_method("ammgc", config)
+    with located(mirbase=mirbase):
+        body = run_casestudy(model, load_data(data), seed=seed, models=models, top=top, out=out, progress=True)
     for r in body["ours"]:
         mark = f"  (paper's #{r['paper_rank']})" if r["paper_rank"] is not None else ""
         typer.echo(f"{r['rank']:>4}  {r['drug']} – {r['mirna']}  {format_score(r['score'])}{mark}")
@@ -161,8 +172,7 @@ def evaluate_ranking(
         "--model", help="A model file from `ammgc train`: its stored scores are evaluated.")] = None,
     data: DataOption = None,
     mirbase: MirbaseOption = None,
-    method: Annotated[str, typer.Option("--method", help="Method trained when no --predictions is given.")
-                      ] = "ammgc",
+    method: MethodOption = "ammgc",
     seed: SeedOption = 0,
     models: ModelsOption = 1,
     device: DeviceOption = "cpu",
@@ -175,9 +185,11 @@ def evaluate_ranking(
     if (predictions is not None or model_file is not None) and (option or method != "ammgc" or models != 1):
         raise typer.BadParameter("training options (-o, --method, --models) do not apply to a ranking read "
                                  "from a file", param_hint="--predictions/--model")
-    body = run_evaluate_ranking(pairs=pairs, data=data, mirbase=mirbase, predictions=predictions,
-                                model_file=model_file, method=method, config=method_config(option, device), seed=seed,
-                                models=models, out=out)
+    chosen = build_method(method, method_config(option, device))
+    with located(mirbase=mirbase):
+        body = run_evaluate_ranking(pairs, load_data(data) if data is not None or model_file is None else None,
+                                    predictions=predictions, model_file=model_file, method=chosen, seed=seed,
+                                    models=models, out=out, progress=True)
     for label, m in body["results"].items():
         hits = ", ".join(f"hits@{k} {m[f'hits@{k}']}" for k in HITS_AT)
         typer.echo(f"{label}: AUC {m['auc']:.4f}, AP {m['ap']:.4f}, {hits}, median rank {m['median_rank']:.0f} "

@@ -16,13 +16,16 @@ from ammgc.cli.common import (
     MirbaseOption,
     PNegOption,
     SeedOption,
+    build_method,
+    load_data,
     method_config,
 )
-from ammgc.runtime import training_threads
+from ammgc.data.source import located
 
-DrugFeaturesOption = Annotated[str, typer.Option(
-    "--drug-features", help="smiles: drug views computed from SMILES, as new drugs get them (default); "
-                            "files: the dataset's drug feature files (the paper's setting).")]
+DrugFeaturesOption = Annotated[str | None, typer.Option(
+    "--drug-features", help="smiles: drug views computed from SMILES, as new drugs get them (the default of a "
+                            "model trained for prediction); files: the dataset's drug feature files (the "
+                            "paper's setting); auto: the files where the dataset has them.")]
 CalibrateOption = Annotated[bool, typer.Option(
     "--calibrate/--no-calibrate", help="Evaluate the configuration out of fold on the study-grouped split first "
                                        "(5 more trainings), so predictions get a probability and an expected "
@@ -30,13 +33,6 @@ CalibrateOption = Annotated[bool, typer.Option(
 ConfigOption = Annotated[list[str] | None, typer.Option(
     "--option", "-o", help="Any AMMGC option as KEY=VALUE (JSON value), e.g. -o hidden=[128,256].")]
 SHOWN_ROWS = 20
-# What cold-start cross-validation on the benchmark showed (docs: "Cold start"); said wherever it matters.
-NEW_DRUG_CAUTION = ("caution: a new drug enters the graph without edges; in drug-split cross-validation on the "
-                    "benchmark, AMMGC's rankings for held-out drugs were no better than ranking miRNAs by their "
-                    "number of known associations")
-NEW_MIRNA_CAUTION = ("caution: a new miRNA enters the graph without edges; in miRNA-split cross-validation on the "
-                     "benchmark, AMMGC's rankings for held-out miRNAs were no better than ranking drugs by their "
-                     "number of known associations")
 
 
 def register(app: typer.Typer) -> None:
@@ -45,28 +41,31 @@ def register(app: typer.Typer) -> None:
     app.command("predict")(predict)
 
 
-def _train(data: Path | None, mirbase: Path | None, config: dict[str, Any], seed: int, drug_features: str,
-           calibrate: bool) -> Any:
-    import torch
+def _train(data: Path | None, config: dict[str, Any], seed: int, drug_features: str | None, calibrate: bool) -> Any:
+    """Train the prediction model on --data, saying what it does."""
+    from ammgc.prediction.training import PREDICTION_DEFAULTS, train
 
-    from ammgc.data import load_dataset
-    from ammgc.prediction.training import train_model
-
-    dataset = load_dataset(data)
-    torch.set_num_threads(training_threads())
+    dataset = load_data(data)
+    if drug_features is not None:
+        config = {**config, "drug_features": drug_features}
+    model = build_method("ammgc", {**PREDICTION_DEFAULTS, **config})
     typer.echo(f"training AMMGC on {dataset.n_associations} associations of {dataset.n_drugs} drugs x "
                f"{dataset.n_mirnas} miRNAs ({dataset.source}), seed {seed} ...", err=True)
-    model = train_model(dataset, config, seed=seed, mirbase=mirbase, drug_features=drug_features,
-                        calibrate=calibrate)
-    for note in model.info.get("notes", []):
+    model = train(dataset, model, seed=seed, calibrate=calibrate, progress=calibrate)
+    typer.echo(f"trained in {model.info_['seconds']:.1f} s; modals: "
+               + "; ".join(f"{'+'.join(m.drug_views)} x {'+'.join(m.mirna_views)}" for m in model.modals_), err=True)
+    return model
+
+
+def say_model(model: Any) -> None:
+    """What a reader of any output of this model must know: its notes (views left out, calibration) and its
+    calibration, the same words after train, predict and explain."""
+    for note in model.info_.get("notes", []):
         typer.echo(f"note: {note}", err=True)
-    typer.echo(f"trained in {model.info['seconds']:.1f} s; modals: "
-               + "; ".join(f"{'+'.join(m.drug_views)} x {'+'.join(m.mirna_views)}" for m in model.modals), err=True)
-    if model.calibration is not None:
-        c = model.calibration
+    if model.calibration_ is not None:
+        c = model.calibration_
         typer.echo(f"calibration: {c.method} on {c.folds} {c.protocol}-split folds (held-out Brier "
                    f"{c.measured[c.method]['brier']:.5f}, ECE {c.measured[c.method]['ece']:.5f})", err=True)
-    return model
 
 
 def train(
@@ -74,7 +73,7 @@ def train(
     mirbase: MirbaseOption = None,
     out: Annotated[Path, typer.Option("--out", help="Model file to write.")] = Path("model.ammgc"),
     seed: SeedOption = 0,
-    drug_features: DrugFeaturesOption = "smiles",
+    drug_features: DrugFeaturesOption = None,
     epochs_gcn: EpochsGcnOption = None,
     epochs_attention: EpochsAttentionOption = None,
     p_neg: PNegOption = None,
@@ -85,42 +84,39 @@ def train(
     """Train AMMGC on every known association and save it as one model file for `ammgc predict --model`;
     with calibration (the default) also OUT.reliability.png, the reliability diagram."""
     from ammgc.io import check_output_file
-    from ammgc.models.modelfile import save_model
 
     check_output_file(out, option="--out", inputs=[data, mirbase])
     check_output_file(reliability_path(out), option="--out (its reliability diagram)", inputs=[data, mirbase])
     config = method_config(option, device, epochs_gcn=epochs_gcn, epochs_attention=epochs_attention, p_neg=p_neg)
-    model = _train(data, mirbase, config, seed, drug_features, calibrate)
-    size = save_model(out, model)
+    with located(mirbase=mirbase):
+        model = _train(data, config, seed, drug_features, calibrate)
+        say_model(model)
+        size = model.save(out)
     typer.echo(f"wrote {out} ({size / 1e6:.1f} MB)")
-    if model.calibration is not None:
+    if model.calibration_ is not None:
         from ammgc.reporting.figures import plot_reliability
 
         figure = reliability_path(out)
-        plot_reliability(model.calibration, figure)
+        plot_reliability(model.calibration_, figure)
         typer.echo(f"wrote {figure}")
 
 
-def _explainer(model: Any, data: Path | None, mirbase: Path | None, extended: Any = None) -> Any:
-    """An explainer over the training dataset (with the views the model was trained with), and over the new
-    entities of ``extended`` when given."""
-    from ammgc.data import load_dataset
-    from ammgc.features import ensure_views
-    from ammgc.prediction.explain import Explainer
+def _load(model_file: Path, data: Path | None) -> tuple[Any, Any]:
+    """A saved model and, where --data is given, the training dataset it is checked against."""
+    from ammgc.models.ammgc import AMMGC
+    from ammgc.models.modelfile import describe, version_differences
 
-    dataset = ensure_views(load_dataset(data), [*model.drug_views, *model.mirna_views], mirbase=mirbase)
-    return Explainer(model, dataset, extended)
-
-
-def _neighbours(extended: Any, explainer: Any) -> dict[tuple[str, int], Any]:
-    """Nearest known drugs / miRNAs of each new one, from the training dataset's views and the new entities'
-    view rows that ``extend`` computed."""
-    out: dict[tuple[str, int], Any] = {}
-    for k, index in enumerate(extended.new_drugs):
-        out[("drug", index)] = explainer.nearest("drug", {v: r[k] for v, r in extended.drug_rows.items()})
-    for k, index in enumerate(extended.new_mirnas):
-        out[("miRNA", index)] = explainer.nearest("mirna", {v: r[k] for v, r in extended.mirna_rows.items()})
-    return out
+    model = AMMGC.load(model_file)
+    summary = describe(model)
+    typer.echo(f"model {model_file}: {summary['drugs']} drugs x {summary['mirnas']} miRNAs, "
+               f"{summary['associations']} associations ({summary['source']}), seed {summary['seed']}", err=True)
+    changed = version_differences(model)
+    if changed:
+        typer.echo("note: trained with other library versions: " + ", ".join(changed)
+                   + "; known pairs keep their stored scores, features of new drugs/miRNAs may differ slightly",
+                   err=True)
+    say_model(model)
+    return model, load_data(data) if data is not None else None
 
 
 NewDrugOption = Annotated[list[str] | None, typer.Option(
@@ -130,28 +126,6 @@ NewMirnaOption = Annotated[list[str] | None, typer.Option(
     "--new-mirna", help="Name of a miRNA not in the model; give its --sequence (repeatable).")]
 SequenceOption = Annotated[list[str] | None, typer.Option(
     "--sequence", help="Sequence of each --new-mirna: stem-loop (preferred) or mature, A/C/G/U/T.")]
-
-
-def _new_entity_report(model: Any, extended: Any, explainer: Any, data: Path | None, mirbase: Path | None
-                       ) -> tuple[Any, list[str]]:
-    """Print what is known about each new entity (nearest known ones, warnings, the cold-start caution);
-    return the explainer over the training dataset (None when it cannot be built) and the lines printed."""
-    from ammgc.errors import AmmgcError
-    from ammgc.prediction.explain import new_entity_notes
-
-    neighbours = None
-    lines = []
-    try:
-        explainer = explainer or _explainer(model, data, mirbase, extended)
-        neighbours = _neighbours(extended, explainer)
-    except AmmgcError as exc:
-        lines.append(f"note: nearest known neighbours of new entities not shown ({exc}); pass the training "
-                     f"dataset with --data")
-    lines += [n if n.startswith("warning:") else f"note: {n}" for n in new_entity_notes(extended, model, neighbours)]
-    lines += [NEW_DRUG_CAUTION] * bool(extended.new_drugs) + [NEW_MIRNA_CAUTION] * bool(extended.new_mirnas)
-    for line in lines:
-        typer.echo(line, err=True)
-    return explainer, lines
 
 
 def _only_new(names: list[str], what: str, option: str) -> str:
@@ -182,9 +156,9 @@ def explain(
     warning where its features carry no information. --data must be the training dataset."""
     import json
 
-    from ammgc.models.modelfile import load_model
     from ammgc.prediction.explain import explanation_text
-    from ammgc.prediction.new_entities import new_drugs, new_mirnas, pair_up
+    from ammgc.prediction.new_entities import extend, new_drugs, new_mirnas, pair_up
+    from ammgc.prediction.predict import explainer_for, new_entity_report
     from ammgc.prediction.ranking import resolve_names
 
     drugs_new = new_drugs(pair_up(new_drug or [], smiles or [], name_option="--new-drug", value_option="--smiles"))
@@ -192,13 +166,13 @@ def explain(
                                     value_option="--sequence"))
     drug = drug if drug is not None else _only_new([d.name for d in drugs_new], "drug", "--drug")
     mirna = mirna if mirna is not None else _only_new([m.name for m in mirnas_new], "miRNA", "--mirna")
-    model = load_model(model_file)
-    extended = model.extend(drugs_new, mirnas_new, mirbase=mirbase) if drugs_new or mirnas_new else None
-    explainer = _explainer(model, data, mirbase, extended)
-    if extended is not None:
-        for note in extended.notes:
-            typer.echo(f"note: {note}", err=True)
-        _new_entity_report(model, extended, explainer, data, mirbase)
+    with located(mirbase=mirbase):
+        model, dataset = _load(model_file, data)
+        extended = extend(model, drugs_new, mirnas_new) if drugs_new or mirnas_new else None
+        explainer = explainer_for(model, dataset, extended)
+        if extended is not None:
+            for line in [*extended.notes, *new_entity_report(model, extended, explainer)[1]]:
+                typer.echo(line if line.startswith(("warning:", "caution:")) else f"note: {line}", err=True)
     drugs = resolve_names([drug], explainer.drug_names, what="drug")
     mirnas = resolve_names([mirna], explainer.mirna_names, what="miRNA")
     explanations = [explainer.explain(d, m, top=top) for d in drugs for m in mirnas]
@@ -247,7 +221,7 @@ def predict(
                        "calibration diagram; no network needed to open it).")] = None,
     save: Annotated[Path | None, typer.Option("--save-model", help="Also save the trained model here.")] = None,
     seed: SeedOption = 0,
-    drug_features: DrugFeaturesOption = "smiles",
+    drug_features: DrugFeaturesOption = None,
     epochs_gcn: EpochsGcnOption = None,
     epochs_attention: EpochsAttentionOption = None,
     p_neg: PNegOption = None,
@@ -272,7 +246,7 @@ def predict(
     from ammgc.errors import AmmgcError
     from ammgc.io import atomic_open, check_output_file
     from ammgc.prediction.new_entities import new_drugs, new_mirnas, pair_up
-    from ammgc.prediction.training import rank
+    from ammgc.prediction.predict import predict as rank_pairs
 
     limit = _parse_top(top)
     inputs = [model_file, data, mirbase, new_drugs_file, new_mirnas_file]
@@ -288,56 +262,24 @@ def predict(
     mirnas_new = new_mirnas(pair_up(new_mirna or [], sequence or [], name_option="--new-mirna",
                                     value_option="--sequence"), new_mirnas_file)
     config = method_config(option, device, epochs_gcn=epochs_gcn, epochs_attention=epochs_attention, p_neg=p_neg)
-    if model_file is not None:
-        from ammgc.models.modelfile import describe, load_model, version_differences
-
-        if config or drug_features != "smiles" or save is not None or not calibrate:
-            raise AmmgcError("training options (--epochs-*, --p-neg, --device, -o, --drug-features, --save-model, "
-                             "--no-calibrate) "
-                             "do not apply to a saved model (--model); retrain with `ammgc train` to change them")
-        model = load_model(model_file)
-        if data is not None:
-            from ammgc.data import load_dataset
-
-            model.check_dataset(load_dataset(data))
-        summary = describe(model)
-        typer.echo(f"model {model_file}: {summary['drugs']} drugs x {summary['mirnas']} miRNAs, "
-                   f"{summary['associations']} associations ({summary['source']}), seed {summary['seed']}", err=True)
-        changed = version_differences(model)
-        if changed:
-            typer.echo("note: trained with other library versions: " + ", ".join(changed)
-                       + "; known pairs keep their stored scores, features of new drugs/miRNAs may differ slightly",
-                       err=True)
-    else:
-        model = _train(data, mirbase, config, seed, drug_features, calibrate)
-        if save is not None:
-            from ammgc.models.modelfile import save_model
-
-            save_model(save, model)
-            typer.echo(f"wrote {save}", err=True)
-    extended = model.extend(drugs_new, mirnas_new, mirbase=mirbase)
-    for note in extended.notes:
-        typer.echo(f"note: {note}", err=True)
-    # the training dataset's views, for evidence (asked for: an error without them) and for new entities'
-    # nearest neighbours (a note without them); built once, as it computes the SMILES views
-    explainer = _explainer(model, data, mirbase, extended) if evidence else None
-    notes = [f"note: {note}" for note in extended.notes]
-    if drugs_new or mirnas_new:
-        explainer, lines = _new_entity_report(model, extended, explainer, data, mirbase)
-        notes += lines
-    table = rank(extended.dataset, extended.scores, drugs=drug or [], mirnas=mirna or [],
-                 new_drugs=extended.new_drugs, new_mirnas=extended.new_mirnas, top=limit)
-    if model.calibration is not None:
-        from ammgc.evaluation.calibration import annotate
-
-        table = annotate(table, extended.scores[extended.dataset.associations == 0], model.calibration)
-    else:
-        typer.echo("note: this model has no calibration (trained with --no-calibrate or by an older ammgc): "
-                   "only the score is given", err=True)
-    if evidence:
-        from ammgc.prediction.explain import evidence_column
-
-        table["evidence"] = evidence_column(explainer, table)
+    with located(mirbase=mirbase):
+        if model_file is not None:
+            if config or drug_features is not None or save is not None or not calibrate:
+                raise AmmgcError("training options (--epochs-*, --p-neg, --device, -o, --drug-features, "
+                                 "--save-model, --no-calibrate) do not apply to a saved model (--model); retrain "
+                                 "with `ammgc train` to change them")
+            model, dataset = _load(model_file, data)
+        else:
+            model, dataset = _train(data, config, seed, drug_features, calibrate), None
+            say_model(model)
+            if save is not None:
+                model.save(save)
+                typer.echo(f"wrote {save}", err=True)
+        prediction = rank_pairs(model, drugs=drug or [], mirnas=mirna or [], new_drugs=drugs_new,
+                                new_mirnas=mirnas_new, top=limit, evidence=evidence, dataset=dataset)
+    for line in prediction.notes:
+        typer.echo(line if line.startswith(("warning:", "caution:")) else f"note: {line}", err=True)
+    table = prediction.table
     if out is not None:
         with atomic_open(out, "w", encoding="utf-8", newline="") as handle:
             table.to_csv(handle, index=False)
@@ -351,29 +293,7 @@ def predict(
     if out is not None:
         typer.echo(f"wrote {len(table)} rows to {out}")
     if html is not None:
-        _write_page(html, table, model, extended, notes, source=str(model_file or data or "the benchmark"))
+        from ammgc.reporting.page import write_page
+
+        write_page(html, prediction, model, source=str(model_file or data or "the benchmark"))
         typer.echo(f"wrote {len(table)} rows to {html}")
-
-
-def _write_page(path: Path, table: Any, model: Any, extended: Any, notes: list[str], *, source: str) -> None:
-    from ammgc.io import atomic_open
-    from ammgc.models.modelfile import describe
-    from ammgc.reporting.page import ranking_page
-
-    summary = describe(model)
-    lines = [f"AMMGC trained on {summary['associations']} associations of {summary['drugs']} drugs x "
-             f"{summary['mirnas']} miRNAs ({summary['source']}), seed {summary['seed']}; model: {source}"]
-    png = None
-    if model.calibration is not None:
-        from ammgc.reporting.figures import reliability_png
-
-        c = model.calibration
-        lines.append(f"probabilities calibrated ({c.method}) on {c.folds} {c.protocol}-split held-out folds; "
-                     f"held-out Brier {c.measured[c.method]['brier']:.5f}, ECE {c.measured[c.method]['ece']:.5f}")
-        png = reliability_png(c)
-    else:
-        lines.append("no calibration: only the score (a ranking key) is given")
-    page = ranking_page(table, title=f"ammgc predictions: {len(table)} pairs", summary=lines, notes=notes,
-                        new_drugs=extended.new_drugs, new_mirnas=extended.new_mirnas, reliability_png=png)
-    with atomic_open(path, "w", encoding="utf-8") as handle:
-        handle.write(page)

@@ -14,9 +14,11 @@ from ammgc.cli.common import (
     MirbaseOption,
     SchedulerOption,
     SeedOption,
+    load_data,
     parse_options,
     resolve_jobs,
 )
+from ammgc.data.source import located
 from ammgc.evaluation.cluster import execution
 
 
@@ -52,7 +54,7 @@ def study(
     typer.echo(plan_text(plan, jobs=workers), err=True)
     if plan_only:
         return
-    with execution(executor, scheduler):
-        run_study(data=data, mirbase=mirbase, parts=chosen, repeats=repeats, n_folds=folds, seed=seed, jobs=workers,
-                  overrides=overrides, out=out)
+    with execution(executor, scheduler), located(mirbase=mirbase):
+        run_study(load_data(data), parts=chosen, repeats=repeats, n_folds=folds, seed=seed, jobs=workers,
+                  overrides=overrides, out=out, progress=True)
     typer.echo(f"wrote {out / 'index.md'}")

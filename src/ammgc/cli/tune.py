@@ -13,15 +13,20 @@ from ammgc.cli.common import (
     DataOption,
     ExecutorOption,
     JobsOption,
+    MethodOption,
     MirbaseOption,
     SchedulerOption,
     SeedOption,
     SplitOption,
+    load_data,
+    parse_cutoffs,
     parse_options,
     resolve_jobs,
-    split_settings,
+    user_modules_importable,
 )
+from ammgc.data.source import located
 from ammgc.evaluation.cluster import execution
+from ammgc.evaluation.splits import DEFAULT_CUTOFFS
 
 
 def register(app: typer.Typer) -> None:
@@ -46,7 +51,7 @@ def grid_options(items: list[str] | None) -> list[dict[str, Any]] | None:
 def tune(
     data: DataOption = None,
     mirbase: MirbaseOption = None,
-    method: Annotated[str, typer.Option("--method", help="Method or preset to tune.")] = "ammgc",
+    method: MethodOption = "ammgc",
     split: SplitOption = "study",
     cutoffs: CutoffsOption = None,
     folds: Annotated[int, typer.Option("--folds", min=2, help="Outer folds (study, pair): tuning looks at the "
@@ -66,16 +71,19 @@ def tune(
 ) -> None:
     """Grid search on an inner split of one outer fold's training data (no outer test pair): writes
     OUT/tune.md, OUT/tune.csv and OUT/best.json."""
-    from ammgc.experiments.cv import load_for_split
     from ammgc.experiments.tune import run_tune
-    split, _, cutoff_values = split_settings(split, None, cutoffs)
+
+    split = split.strip().lower()
     if split not in ("pair", "study", "time"):
         raise typer.BadParameter("tuning supports pair, study and time", param_hint="--split")
+    cutoff_values = parse_cutoffs(split, cutoffs) or DEFAULT_CUTOFFS
     points = grid_options(grid)
-    with execution(executor, scheduler):
-        chosen = run_tune(load_for_split(data, split), method, split=split, grid=points,
-                          base=parse_options(option), inner_folds=inner_folds, seed=seed, n_folds=folds,
-                          cutoffs=cutoff_values, jobs=resolve_jobs(jobs), out=out, mirbase=mirbase)
+    if ":" in method:
+        user_modules_importable()
+    with execution(executor, scheduler), located(mirbase=mirbase):
+        chosen = run_tune(method, load_data(data), split=split, grid=points, base=parse_options(option),
+                          inner_folds=inner_folds, seed=seed, n_folds=folds, cutoffs=cutoff_values,
+                          jobs=resolve_jobs(jobs), out=out, progress=True)
     typer.echo(f"chosen for {method} under the {split} protocol: {json.dumps(chosen['point'], sort_keys=True)} "
                f"(inner AP {chosen['inner_ap']:.4f})")
     typer.echo(f"wrote {out / 'tune.md'}, {out / 'tune.csv'}, {out / 'best.json'}")

@@ -138,6 +138,11 @@ class Dataset:
         }
 
 
+def cell_text(value: object) -> str:
+    """A table cell as text: missing (None, NaN) is empty."""
+    return "" if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)
+
+
 def _degree_summary(deg: np.ndarray) -> dict[str, float]:
     return {"min": int(deg.min()), "median": float(np.median(deg)), "mean": float(deg.mean()),
             "max": int(deg.max()), "zero": int((deg == 0).sum())}

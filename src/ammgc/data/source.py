@@ -13,7 +13,9 @@ from __future__ import annotations
 import os
 import sys
 import urllib.parse
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar, Literal
@@ -40,6 +42,23 @@ def cache_dir() -> Path:
     import platformdirs
 
     return Path(platformdirs.user_cache_dir("ammgc"))
+
+
+_LOCATED: ContextVar[dict[str, Path] | None] = ContextVar("ammgc_located", default=None)
+
+
+@contextmanager
+def located(**paths: str | os.PathLike[str] | None) -> Iterator[None]:
+    """Inside the block, each named source is read from the given copy (``located(mirbase="~/mirbase")``;
+    names are the sources' cache folders: ``gcmdr``, ``mirbase``, ``ncdr``, ``side``), as if that path
+    had been given to it: what ``ammgc --mirbase DIR`` does for a whole command. None leaves a source as
+    it is."""
+    given = {name: Path(path).expanduser() for name, path in paths.items() if path is not None}
+    token = _LOCATED.set({**(_LOCATED.get() or {}), **given})
+    try:
+        yield
+    finally:
+        _LOCATED.reset(token)
 
 
 @dataclass(frozen=True)
@@ -89,7 +108,7 @@ class DataSource:
     fetch_command: ClassVar[str] = "ammgc data fetch"
 
     def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
-        self.path = Path(path).expanduser() if path is not None else None
+        self.path = Path(path).expanduser() if path is not None else (_LOCATED.get() or {}).get(self.cache_name)
 
     @property
     def cache(self) -> Path:

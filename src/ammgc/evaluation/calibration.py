@@ -22,7 +22,7 @@ chance that any study will ever test the pair.
 
 from __future__ import annotations
 
-import sys
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,11 +30,15 @@ import numpy as np
 
 from ammgc.errors import AmmgcError
 
+log = logging.getLogger(__name__)
+
 #: Top fractions on which the maps are stored (log-spaced: the top of the ranking is where users look).
 #: The columns ``annotate`` adds to a ranking, after ``score``.
 CALIBRATED_COLUMNS = ("percentile", "probability", "expected_precision")
 GRID = np.concatenate([[0.0], np.geomspace(1e-5, 1.0, 400)])
 CALIBRATION_FOLDS = 5
+#: the array fields of ``Calibration``, stored as tensors ``calibration.<name>``
+_ARRAYS = ("probability_knots", "precision_knots", "reliability")
 ECE_BINS = 15
 
 
@@ -61,6 +65,34 @@ class Calibration:
     def describe(self) -> dict[str, Any]:
         return {"method": self.method, "protocol": self.protocol, "folds": self.folds,
                 "prevalence": self.prevalence, "measured": self.measured}
+
+    def tensors(self) -> dict[str, np.ndarray]:
+        """The maps as a model file stores them (``describe`` holds the rest)."""
+        return {f"calibration.{name}": np.ascontiguousarray(getattr(self, name), dtype=np.float64)
+                for name in _ARRAYS}
+
+    @classmethod
+    def from_state(cls, record: dict[str, Any] | None, tensors: dict[str, np.ndarray], path: object
+                   ) -> Calibration | None:
+        """The calibration a model file stores (None where it has none), or a ``ModelFileError`` naming the field."""
+        from ammgc.errors import ModelFileError
+
+        if record is None:
+            return None
+        try:
+            calibration = cls(method=str(record["method"]), protocol=str(record["protocol"]),
+                              folds=int(record["folds"]), prevalence=float(record["prevalence"]),
+                              measured={k: {m: float(v) for m, v in d.items()} for k, d in record["measured"].items()},
+                              **{name: tensors[f"calibration.{name}"] for name in _ARRAYS})
+        except KeyError as exc:
+            raise ModelFileError(f"{path}: inconsistent model file: calibration {exc.args[0]!r} is missing") from None
+        except (TypeError, ValueError, AttributeError) as exc:
+            raise ModelFileError(f"{path}: inconsistent model file: calibration ({exc})") from None
+        knots = (calibration.probability_knots, calibration.precision_knots)
+        if any(k.shape != GRID.shape or not np.isfinite(k).all() or (k < 0).any() or (k > 1).any() for k in knots):
+            raise ModelFileError(f"{path}: inconsistent model file: calibration maps must be finite probabilities on "
+                                 f"the stored grid")
+        return calibration
 
 
 def positions(ordered: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -149,28 +181,40 @@ def fit_calibration(folds: list[tuple[np.ndarray, np.ndarray]], *, protocol: str
                        reliability_bins(held_out[best], all_y), measured)
 
 
-def out_of_fold(dataset: Any, fit_and_score: Any, *, seed: int = 0, n_folds: int = CALIBRATION_FOLDS,
-                progress: bool = True) -> tuple[list[tuple[np.ndarray, np.ndarray]], str]:
-    """(scores, labels) of each fold of the honest protocol the dataset allows, and that protocol's name.
+def out_of_fold(method: Any, dataset: Any, *, seed: int = 0, n_folds: int = CALIBRATION_FOLDS,
+                progress: bool = False) -> tuple[list[tuple[np.ndarray, np.ndarray]], str]:
+    """(scores, labels) of each fold of the honest protocol the dataset allows, and that protocol's name:
+    ``method`` (a copy of it, each fold) fitted on each fold's training matrix ranks the fold's candidates."""
+    from tqdm.auto import tqdm
 
-    ``fit_and_score(train, seed)`` trains on a training matrix and returns the p x q score matrix.
-    """
-    from ammgc.evaluation.runner import fold_seed, plan_folds
-    from ammgc.evaluation.splits import study_groups
+    from ammgc import methods
+    from ammgc.evaluation.runner import fold_seed
+    from ammgc.evaluation.splits import PairSplit, StudySplit, study_groups
 
     protocol = "study" if dataset.publications is not None else "pair"
     if protocol == "study" and int(study_groups(dataset.publications).max()) + 1 < n_folds:
         protocol = "pair"
-    if protocol == "pair" and progress:
-        print("note: no publications (or fewer than the folds), so calibration uses random pair folds "
-              "(optimistic for new studies)", file=sys.stderr)
+    if protocol == "pair":
+        log.info("no publications (or fewer than the folds), so calibration uses random pair folds (optimistic "
+                 "for new studies)")
     if dataset.n_associations < n_folds:
         raise AmmgcError(f"{dataset.n_associations} associations are too few for {n_folds} calibration folds")
+    cv = StudySplit(n_folds, 1, seed) if protocol == "study" else PairSplit(n_folds, 1, seed)
     out = []
-    for fold in plan_folds(dataset, split=protocol, n_folds=n_folds, repeats=1, seed=seed):
-        scores = fit_and_score(fold.train, fold_seed(seed, 0, fold.fold))
-        out.append((scores[fold.test_pairs[:, 0], fold.test_pairs[:, 1]], fold.test_labels))
+    for fold in tqdm(list(cv.split(dataset)), desc="calibration", unit="fold", disable=not progress):
+        model = methods.fit_method(methods.clone(method), dataset, fold.train, seed=fold_seed(seed, 0, fold.fold),
+                                   where=f"calibration fold {fold.fold}")
+        scores = methods.scores_of(model, dataset, f"calibration fold {fold.fold}")
+        out.append((scores[fold.candidates[:, 0], fold.candidates[:, 1]], fold.labels))
     return out, protocol
+
+
+def calibrate(method: Any, dataset: Any, *, seed: int = 0, n_folds: int = CALIBRATION_FOLDS,
+              progress: bool = False) -> Calibration:
+    """The calibration of ``method`` on ``dataset``: its out-of-fold rankings (``out_of_fold``) mapped to
+    probabilities and expected precisions (``fit_calibration``)."""
+    oof, protocol = out_of_fold(method, dataset, seed=seed, n_folds=n_folds, progress=progress)
+    return fit_calibration(oof, protocol=protocol)
 
 
 def annotate(table: Any, candidate_scores: np.ndarray, calibration: Calibration) -> Any:

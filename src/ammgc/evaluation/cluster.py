@@ -43,13 +43,22 @@ def current_execution() -> Execution:
     return _EXECUTION.get() or LOCAL
 
 
+def execution_of(executor: str | Execution) -> Execution:
+    """An ``Execution`` from ``local``, ``dask`` or an ``Execution``."""
+    if isinstance(executor, Execution):
+        return executor
+    if executor not in EXECUTORS:
+        raise AmmgcError(f"executor must be one of {', '.join(EXECUTORS)}, not {executor!r}")
+    return Execution(executor)
+
+
 @contextmanager
 def execution(kind: str = "local", scheduler: str | None = None) -> Iterator[Execution]:
     """Run the cross-validations inside the block with ``kind`` (``local`` or ``dask``)."""
     if kind not in EXECUTORS:
-        raise AmmgcError(f"--executor must be one of {', '.join(EXECUTORS)}, not {kind!r}")
+        raise AmmgcError(f"executor must be one of {', '.join(EXECUTORS)}, not {kind!r}")
     if scheduler is not None and kind != "dask":
-        raise AmmgcError("--scheduler is the address of a Dask scheduler: use it with --executor dask")
+        raise AmmgcError("scheduler is the address of a Dask scheduler: use it with the dask executor")
     chosen = Execution(kind, scheduler)
     token = _EXECUTION.set(chosen)
     try:
@@ -64,7 +73,7 @@ def dask_client(scheduler: str | None, workers: int) -> Iterator[Any]:
     try:
         from distributed import Client, LocalCluster
     except ImportError:
-        raise AmmgcError("--executor dask needs dask.distributed: pip install 'ammgc[cluster]'") from None
+        raise AmmgcError("the dask executor needs dask.distributed: pip install 'ammgc[cluster]'") from None
     if scheduler is not None:
         try:
             client = Client(scheduler, timeout=f"{SCHEDULER_TIMEOUT_S}s")

@@ -1,14 +1,15 @@
-"""The cross-validation runner: method x split plan -> per-fold records, resumable, optionally parallel."""
+"""Cross-validation: a method object under a splitter object -> per-fold records, resumable, optionally parallel."""
 
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
+import logging
 import os
-import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,14 +18,16 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
+from ammgc import methods
 from ammgc.data.dataset import Dataset
-from ammgc.errors import AmmgcError, TrainingError
-from ammgc.evaluation.cluster import current_execution, run_on_dask
+from ammgc.errors import AmmgcError, MethodError
+from ammgc.evaluation.cluster import Execution, current_execution, execution_of, run_on_dask
 from ammgc.evaluation.metrics import METRICS, evaluate_scores
-from ammgc.evaluation.splits import DEFAULT_CUTOFFS, PUBLICATION_SPLITS, Fold, SplitKind, make_folds
+from ammgc.evaluation.splits import Fold, PairSplit, Splitter
 from ammgc.evaluation.store import FoldStore, shared_store
-from ammgc.methods import make_method
-from ammgc.runtime import training_threads
+from ammgc.runtime import torch_threads, training_threads
+
+log = logging.getLogger(__name__)
 
 CURVE_POINTS = 201
 #: Bumped whenever stored folds would no longer match fresh ones (a metric added or computed differently, scores
@@ -35,17 +38,27 @@ RECORD_VERSION = 2
 
 @dataclass
 class CVResult:
+    """The folds of one method under one protocol, with their means (``mean``), standard deviations (``std``)
+    and standard errors (``sem``), each a dict keyed by metric (``auc``, ``ap``, ``aupr``, ``drug_ap``, ...)."""
+
     method: str
     config: dict[str, Any]
     split: str
     folds: list[dict[str, Any]] = field(default_factory=list)
+    #: the splitter's parameters
+    cv: dict[str, Any] = field(default_factory=dict)
+    #: what the method read of the dataset (its views), where it says so
+    inputs: dict[str, Any] | None = None
 
+    @property
     def mean(self) -> dict[str, float]:
         return {m: float(np.mean([f[m] for f in self.folds])) for m in (*METRICS, "seconds")}
 
+    @property
     def std(self) -> dict[str, float]:
         return {m: float(np.std([f[m] for f in self.folds])) for m in (*METRICS, "seconds")}
 
+    @property
     def sem(self) -> dict[str, float]:
         """Standard error of the mean: over repeat means when there are several repeats (the folds of one
         repeat share their training data), else over folds (e.g. the cut-offs of the time split)."""
@@ -65,25 +78,26 @@ def fold_seed(seed: int, repeat: int, fold: int) -> int:
     return seed * 1_000_003 + repeat * 101 + fold
 
 
-def run_fold(dataset: Dataset, method: str, config: dict[str, Any], fold: Fold, seed: int) -> dict[str, Any]:
-    """Train on the fold's training matrix, score its test pairs, return the metric record."""
+def run_fold(method: Any, dataset: Dataset, fold: Fold, seed: int) -> dict[str, Any]:
+    """Fit a fresh copy of ``method`` on the fold's training matrix, score its candidates, return the record."""
     start = time.perf_counter()
-    try:
-        model = make_method(method, **config).fit(dataset, fold.train,
-                                                  seed=fold_seed(seed, fold.repeat, fold.fold))
-    except TrainingError as exc:
-        raise TrainingError(f"repeat {fold.repeat}, fold {fold.fold}: {exc}") from None
-    scores = model.score()
-    y_score = scores[fold.test_pairs[:, 0], fold.test_pairs[:, 1]]
-    if not np.isfinite(y_score).all():
-        raise AmmgcError(f"{method} produced NaN or infinite scores in repeat {fold.repeat}, fold {fold.fold}")
+    where = f"repeat {fold.repeat}, fold {fold.fold}"
+    model = methods.fit_method(methods.clone(method), dataset, fold.train,
+                               seed=fold_seed(seed, fold.repeat, fold.fold), where=where)
+    scores = methods.scores_of(model, dataset, where)
+    y_score = scores[fold.candidates[:, 0], fold.candidates[:, 1]]
+    return fold_record(fold, y_score, seconds=time.perf_counter() - start)
+
+
+def fold_record(fold: Fold, y_score: np.ndarray, *, seconds: float) -> dict[str, Any]:
+    """Every metric of one fold's scores of its candidates (the record the store keeps)."""
     record: dict[str, Any] = {"repeat": fold.repeat, "fold": fold.fold}
-    metrics = evaluate_scores(fold.test_labels, y_score, drugs=fold.test_pairs[:, 0])
+    metrics = evaluate_scores(fold.labels, y_score, drugs=fold.candidates[:, 0])
     record.update({m: metrics[m] for m in METRICS})
     record["threshold"] = metrics["threshold"]
-    record["prevalence"] = float(np.mean(fold.test_labels))
-    record["seconds"] = time.perf_counter() - start
-    record["curves"] = _curves(fold.test_labels, y_score)
+    record["prevalence"] = float(np.mean(fold.labels))
+    record["seconds"] = seconds
+    record["curves"] = _curves(fold.labels, y_score)
     return record
 
 
@@ -100,54 +114,44 @@ def _curves(y_true: np.ndarray, y_score: np.ndarray) -> dict[str, list[float]]:
             "precision": np.interp(grid, recall[order], precision[order]).round(5).tolist()}
 
 
-def run_fingerprint(dataset: Dataset, method: str, config: dict[str, Any], *, n_folds: int, seed: int,
-                    split: str, cutoffs: Sequence[float] = DEFAULT_CUTOFFS) -> str:
-    """A hash of everything that determines a fold's result; a resumed run must match it: the configuration
-    and protocol, the associations, the names, the values of every view the method reads (so an edited
-    SMILES, sequence or feature file counts, whether the view is read or computed), the publications where
-    the split or the method reads them, and the code's version. What the method does not read is left out,
-    so one configuration run inside different studies (``ammgc study``) shares its folds."""
+def run_fingerprint(method: Any, dataset: Dataset, cv: Splitter, seed: int) -> str:
+    """A hash of everything that determines a fold's result; a resumed run must match it: the method and its
+    parameters (for a user's class, also its source file), the protocol, the associations, the names, the values
+    of every view the method reads (every view, where it does not say), the publications where the split or
+    the method reads them, and the code's version. What the method does not read is left out, so one
+    configuration run inside different studies (``ammgc study``) shares its folds."""
     from ammgc import __version__
 
     def digest(array: np.ndarray) -> str:
         return hashlib.sha1(np.ascontiguousarray(array).tobytes()).hexdigest()
 
-    model = make_method(method, **config)
-    views_used = getattr(model, "views_used", None)
-    if views_used is not None:
-        used = views_used(dataset)
-        read = {*used["drug"], *used["mirna"]}
-    else:
-        read = set(dataset.views) if model.uses_features else set()
+    used = methods.inputs(method, dataset)
+    read = {*used["drug"], *used["mirna"]} if used is not None else set(dataset.views)
+    protocol = cv.params()
     fields: dict[str, Any] = {
-        "method": method, "config": config, "n_folds": n_folds, "seed": seed, "split": split,
+        "method": methods.registered_name(method), "config": methods.params_of(method),
+        "n_folds": protocol.get("n_folds", 5), "seed": seed, "split": protocol["split"],
         "record": RECORD_VERSION, "ammgc": __version__, "associations": digest(dataset.associations),
         "names": hashlib.sha1("\n".join([*dataset.drug_names, "", *dataset.mirna_names]).encode()).hexdigest(),
         "views": sorted((v.name, v.entity, digest(np.asarray(v.matrix, dtype=np.float64)))
                         for v in dataset.views.values() if v.name in read)}
-    if split in PUBLICATION_SPLITS or (dataset.publications is not None and model.publications_use() != "unused"):
+    if not isinstance(method, methods.Method):
+        fields["source"] = _source_digest(type(method))
+    if cv.needs_publications or (dataset.publications is not None and methods.publications_use(method) != "unused"):
         fields["publications"] = dataset.publications.digest() if dataset.publications is not None else None
-    if split == "time":
-        fields["cutoffs"] = list(cutoffs)
+    if "cutoffs" in protocol:
+        fields["cutoffs"] = list(protocol["cutoffs"])
     payload = json.dumps(fields, sort_keys=True, default=str)
     return hashlib.sha1(payload.encode()).hexdigest()[:16]
 
 
-def plan_folds(dataset: Dataset, *, split: SplitKind = "pair", n_folds: int = 5, repeats: int = 1, seed: int = 0,
-               cutoffs: Sequence[float] = DEFAULT_CUTOFFS) -> list[Fold]:
-    """Every fold of a run, repeat by repeat (the time split has one repeat: its cut-offs)."""
-    if split == "time" and repeats != 1:
-        raise AmmgcError(f"the time split has one fold per cut-off and no repeats (--repeats {repeats}); "
-                         f"choose the cut-offs with --cutoffs")
-    return [f for r in range(repeats)
-            for f in make_folds(dataset.associations, n_folds=n_folds, repeat=r, seed=seed, split=split,
-                                publications=dataset.publications, cutoffs=cutoffs)]
-
-
-def _init_worker(threads: int) -> None:
-    import torch
-
-    torch.set_num_threads(threads)
+def _source_digest(cls: type) -> str:
+    """A hash of the file a user's method class is defined in: an edited method never resumes old folds."""
+    try:
+        path = inspect.getsourcefile(cls)
+        return hashlib.sha1(Path(path).read_bytes()).hexdigest() if path else "unknown"
+    except (OSError, TypeError):
+        return "unknown"
 
 
 def _init_fold_process(threads: int, parent: int) -> None:
@@ -155,8 +159,10 @@ def _init_fold_process(threads: int, parent: int) -> None:
     worker interrupted too would print its own traceback), and an exit as soon as that run is gone."""
     import signal
 
+    import torch
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _init_worker(threads)
+    torch.set_num_threads(threads)  # the process is the fold's own
     threading.Thread(target=_exit_when_orphaned, args=(parent,), daemon=True, name="ammgc-watchdog").start()
 
 
@@ -168,57 +174,80 @@ def _exit_when_orphaned(parent: int, interval: float = 1.0) -> None:
     os._exit(1)
 
 
-def _dask_fold(dataset: Dataset, item: tuple[str, dict[str, Any], Fold, int, int]) -> dict[str, Any]:
-    """One fold as a Dask task: the run's thread count, then the fold as a local worker runs it."""
-    method, config, fold, seed, threads = item
-    _init_worker(threads)
-    return run_fold(dataset, method, config, fold, seed)
+def _dask_fold(dataset: Dataset, item: tuple[Any, Fold, int, int]) -> dict[str, Any]:
+    """One fold as a Dask task, on the run's thread count."""
+    method, fold, seed, threads = item
+    with torch_threads(threads):
+        return run_fold(method, dataset, fold, seed)
 
 
-def _worker(args: tuple[Dataset, str, dict[str, Any], Fold, int]) -> dict[str, Any]:
+def _worker(args: tuple[Any, Dataset, Fold, int]) -> dict[str, Any]:
     return run_fold(*args)
 
 
-def cross_validate(dataset: Dataset, method: str, config: dict[str, Any] | None = None, *, n_folds: int = 5,
-                   repeats: int = 10, seed: int = 0, split: SplitKind = "pair",
-                   cutoffs: Sequence[float] = DEFAULT_CUTOFFS, jobs: int = 1,
-                   out: str | os.PathLike[str] | None = None, progress: bool = True,
+def cross_validate(method: Any, dataset: Dataset, cv: Splitter | None = None, *, seed: int | None = None,
+                   jobs: int = 1, executor: str | Execution | None = None,
+                   store: str | os.PathLike[str] | None = None, progress: bool = False,
                    on_fold: Callable[[dict[str, Any]], None] | None = None) -> CVResult:
-    """Run ``repeats`` x ``n_folds`` CV of a registered method.
+    """Cross-validate ``method`` (a method object, or a name ``ammgc.methods.get`` takes) on ``dataset`` under
+    the splitter ``cv`` (default ``PairSplit()``, the paper's 10 x 5 folds).
 
-    With ``out``, each finished fold is stored atomically under ``out/folds`` and a rerun with the
-    same configuration skips it, so an interrupted run resumes without losing finished folds.
+    Before any fold, the method's ``prepare`` hook computes what it reads (AMMGC: its views); each fold then
+    fits a fresh copy (``ammgc.methods.clone``) with the fold's seed (``fold_seed(seed, repeat, fold)``,
+    ``seed`` defaulting to the splitter's) and ranks the fold's candidates. Folds run here (``jobs`` 1), in
+    ``jobs`` processes, or on Dask (``executor="dask"``, or the ``ammgc.evaluation.cluster.execution`` block
+    around the call). With ``store`` (a directory) each finished fold is kept atomically under
+    ``store/folds`` and a rerun with the same inputs takes it from there instead of training, so an
+    interrupted run resumes without losing finished folds; ``progress`` shows a progress bar.
     """
-    model = make_method(method, **(config or {}))
-    model.check_params()
-    config = dict(model.config_dict())
-    result = CVResult(method=method, config=config, split=split)
-    fingerprint = run_fingerprint(dataset, method, config, n_folds=n_folds, seed=seed, split=split, cutoffs=cutoffs)
-    plan = plan_folds(dataset, split=split, n_folds=n_folds, repeats=repeats, seed=seed, cutoffs=cutoffs)
-    store = FoldStore(Path(out), fingerprint) if out is not None else None
-    done = {key: rec for key, rec in (store.load_all() if store else {}).items()}
-    records: dict[str, dict[str, Any]] = {f.key: done[f.key] for f in plan if f.key in done}
-    if records and store and progress:
-        tqdm.write(f"resuming: {len(records)} of {len(plan)} folds already done in {store.dir}",
-                   file=sys.stderr)
+    if isinstance(method, str):
+        method = methods.get(method)
+    methods.check_method(method)
+    cv = cv if cv is not None else PairSplit()
+    if not isinstance(cv, Splitter):
+        raise AmmgcError(f"cv must be a splitter (PairSplit, StudySplit, TimeSplit, ColdStartSplit), not "
+                         f"{type(cv).__name__}")
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise AmmgcError(f"jobs must be a whole number >= 1, not {jobs!r}")
+    seed = cv.seed if seed is None else seed
+    chosen = execution_of(executor) if executor is not None else current_execution()
+    if isinstance(method, methods.Method):
+        method.check_params()  # before views are computed or any fold is planned
+    if cv.needs_publications:
+        from ammgc.data.publications import with_publications
+
+        dataset = with_publications(dataset)
+    dataset = methods.prepare(method, dataset)
+    name = methods.label(method)
+    result = CVResult(method=methods.registered_name(method), config=methods.params_of(method),
+                      split=str(cv.params()["split"]), cv=cv.params(), inputs=methods.inputs(method, dataset))
+    fingerprint = run_fingerprint(method, dataset, cv, seed)
+    plan = list(cv.split(dataset))
+    opened = FoldStore(Path(store), fingerprint) if store is not None else None
+    records: dict[str, dict[str, Any]] = {}
+    if opened is not None:
+        done = opened.load_all()
+        records = {f.key: done[f.key] for f in plan if f.key in done}
+        if records:
+            log.info("resuming: %d of %d folds already done in %s", len(records), len(plan), opened.dir)
     shared = shared_store(fingerprint)
     if shared is not None:
         planned = {f.key for f in plan}
         from_shared = {k: r for k, r in shared.load_all().items() if k not in records and k in planned}
         for key, record in from_shared.items():
             records[key] = record
-            if store:
-                store.save(key, record)
-        if from_shared and progress:
-            tqdm.write(f"{len(from_shared)} of {len(plan)} folds of this configuration were already trained in "
-                       f"this study", file=sys.stderr)
+            if opened:
+                opened.save(key, record)
+        if from_shared:
+            log.info("%d of %d folds of this configuration were already trained in this study",
+                     len(from_shared), len(plan))
     todo = [f for f in plan if f.key not in records]
-    bar = tqdm(total=len(plan), initial=len(records), desc=f"{method} cv", unit="fold", disable=not progress)
+    bar = tqdm(total=len(plan), initial=len(records), desc=f"{name} cv", unit="fold", disable=not progress)
 
     def finish(fold_key: str, record: dict[str, Any]) -> None:
         records[fold_key] = record
-        if store:
-            store.save(fold_key, record)
+        if opened:
+            opened.save(fold_key, record)
         if shared:
             shared.save(fold_key, record)
         if on_fold:
@@ -227,23 +256,22 @@ def cross_validate(dataset: Dataset, method: str, config: dict[str, Any] | None 
         bar.set_postfix(aupr=f"{np.mean([r['aupr'] for r in records.values()]):.4f}",
                         auc=f"{np.mean([r['auc'] for r in records.values()]):.4f}")
 
-    execution = current_execution()
     try:
-        if execution.kind == "dask" and todo:
-            run_on_dask(_dask_fold, dataset, [(method, config, fold, seed, training_threads()) for fold in todo],
-                        scheduler=execution.scheduler, workers=jobs,
-                        finish=lambda item, record: finish(item[2].key, record))
+        if chosen.kind == "dask" and todo:
+            run_on_dask(_dask_fold, dataset, [(method, fold, seed, training_threads()) for fold in todo],
+                        scheduler=chosen.scheduler, workers=jobs,
+                        finish=lambda item, record: finish(item[1].key, record))
         elif jobs <= 1 or len(todo) <= 1:
-            _init_worker(training_threads())
-            for fold in todo:
-                finish(fold.key, run_fold(dataset, method, config, fold, seed))
+            with torch_threads(training_threads()):
+                for fold in todo:
+                    finish(fold.key, run_fold(method, dataset, fold, seed))
         else:
             import multiprocessing as mp
 
             with ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn"),
                                      initializer=_init_fold_process,
                                      initargs=(training_threads(), os.getpid())) as pool:
-                futures = {pool.submit(_worker, (dataset, method, config, fold, seed)): fold for fold in todo}
+                futures = {pool.submit(_worker, (method, dataset, fold, seed)): fold for fold in todo}
                 try:
                     for future in as_completed(futures):
                         finish(futures[future].key, future.result())
@@ -251,11 +279,19 @@ def cross_validate(dataset: Dataset, method: str, config: dict[str, Any] | None 
                     # a failed fold or Ctrl-C stops the run now: folds not yet started are dropped, not run
                     pool.shutdown(wait=False, cancel_futures=True)
                     raise
+    except MethodError:
+        raise
+    except (AttributeError, ImportError) as exc:
+        if isinstance(method, methods.Method):
+            raise
+        # a user's class that a fold process cannot rebuild (defined in __main__ or a notebook cell)
+        raise MethodError(f"{name}: cannot run in a fold process ({type(exc).__name__}: {exc}); define the class "
+                          f"in a module importable from the Python path, or use jobs=1") from None
     finally:
         bar.close()
-        for opened in (store, shared):
-            if opened:
-                opened.close()
+        for store_ in (opened, shared):
+            if store_:
+                store_.close()
     result.folds = [records[f.key] for f in plan]
     return result
 
@@ -267,9 +303,9 @@ def summarise(result: CVResult) -> dict[str, Any]:
         "config": result.config,
         "split": result.split,
         "folds": [{k: v for k, v in f.items() if k != "curves"} for f in result.folds],
-        "mean": result.mean(),
-        "std": result.std(),
-        "sem": result.sem(),
+        "mean": result.mean,
+        "std": result.std,
+        "sem": result.sem,
     }
 
 

@@ -16,13 +16,14 @@ from typing import Any
 
 import pandas as pd
 
-from ammgc.data import load_dataset
+from ammgc import methods
 from ammgc.data.benchmark import DATASET_NAME
 from ammgc.data.dataset import Dataset
 from ammgc.errors import AmmgcError
 from ammgc.evaluation.runner import cross_validate, iter_curves
+from ammgc.evaluation.splits import Splitter
 from ammgc.io import atomic_write_text, ensure_writable_dir
-from ammgc.methods import make_method
+from ammgc.models.ammgc import AMMGC
 from ammgc.paper import TABLE2, Stat
 from ammgc.reporting import write_metrics
 from ammgc.reporting.figures import curve_label, plot_curves, prevalence
@@ -67,43 +68,36 @@ def select_variants(keys: Sequence[str] | None) -> list[Variant]:
     return [v for v in VARIANTS if v.key in keys]
 
 
-def variant_config(base: dict[str, Any], variant: Variant) -> dict[str, Any]:
-    """The base AMMGC options with the variant's own settings on top."""
-    return {**base, **variant.overrides}
+def variant_of(base: AMMGC, variant: Variant) -> AMMGC:
+    """A copy of the base AMMGC with the variant's own settings on top."""
+    return methods.clone(base).set_params(**variant.overrides)
 
 
-def run_ablation(*, data: str | os.PathLike[str] | Dataset | None = None,
-                 mirbase: str | os.PathLike[str] | None = None, config: dict[str, Any] | None = None,
-                 variants: Sequence[str] | None = None, n_folds: int = 5, repeats: int = 10, seed: int = 0,
-                 jobs: int = 1, out: str | os.PathLike[str] = "runs/ablation", progress: bool = True
+def run_ablation(base: AMMGC, dataset: Dataset, cv: Splitter, *, variants: Sequence[str] | None = None,
+                 jobs: int = 1, out: str | os.PathLike[str] = "runs/ablation", progress: bool = False
                  ) -> dict[str, Any]:
-    """Cross-validate each variant and popularity; write OUT/table2.md, table2.csv, curves.png and
-    OUT/<variant>/metrics.json. Returns {variant key: metrics.json payload}."""
-    from ammgc.experiments.cv import prepare_dataset
-
+    """Cross-validate each variant of ``base`` and popularity under ``cv``; write OUT/table2.md, table2.csv,
+    curves.png and OUT/<variant>/metrics.json. Returns {variant key: metrics.json payload}."""
     out = ensure_writable_dir(out)
-    base = dict(config or {})
-    clash = sorted(set(base) & set(_VARIANT_FIELDS))
+    clash = sorted(k for k in _VARIANT_FIELDS if k in base.changed_params())
     if clash:
         raise AmmgcError(f"option(s) {clash} are what the ablation variants set; leave them out")
     chosen = select_variants(variants)
-    dataset = data if isinstance(data, Dataset) else load_dataset(data)
     # The full model needs every view any variant uses: compute them once, before any fold.
-    dataset, _ = prepare_dataset(dataset, "ammgc", base, mirbase)
+    dataset = methods.prepare(base, dataset)
     bodies: dict[str, dict[str, Any]] = {}
     curves = []
     for v in chosen:
-        cfg = variant_config(base, v)
-        views = make_method("ammgc", **cfg).views_used(dataset)
-        result = cross_validate(dataset, "ammgc", cfg, n_folds=n_folds, repeats=repeats, seed=seed, jobs=jobs,
-                                out=out / v.key, progress=progress)
-        bodies[v.key] = write_metrics(result, out / v.key, views, dataset.source, {"variant": v.key, "label": v.label})
+        result = cross_validate(variant_of(base, v), dataset, cv, jobs=jobs, store=out / v.key, progress=progress)
+        bodies[v.key] = write_metrics(result, out / v.key, result.inputs, dataset.source,
+                                      {"variant": v.key, "label": v.label})
         curves.append((curve_label(v.label, bodies[v.key]), list(iter_curves(result))))
-    pop = cross_validate(dataset, "popularity", {}, n_folds=n_folds, repeats=repeats, seed=seed, jobs=1,
-                         out=out / "popularity", progress=progress)
+    pop = cross_validate(methods.get("popularity"), dataset, cv, store=out / "popularity", progress=progress)
     bodies["popularity"] = write_metrics(pop, out / "popularity", None, dataset.source,
                                          {"variant": "popularity", "label": "popularity"})
     curves.append((curve_label("popularity", bodies["popularity"]), list(iter_curves(pop))))
+    params = cv.params()
+    n_folds, repeats, seed = params.get("n_folds", 1), params.get("repeats", 1), params["seed"]
 
     rows = []
     for v in chosen:

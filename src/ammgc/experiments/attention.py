@@ -18,6 +18,7 @@ import pandas as pd
 from ammgc.data.dataset import Dataset
 from ammgc.experiments.external import fit_on_all
 from ammgc.io import atomic_write_json, atomic_write_text, ensure_writable_dir
+from ammgc.models.ammgc import AMMGC
 from ammgc.reporting.figures import plot_attention
 from ammgc.reporting.tables import attention_markdown
 
@@ -27,10 +28,10 @@ def coefficient_table(models: list[Any], seeds: list[int], dataset: Dataset) -> 
     rows = []
     for seed, model in zip(seeds, models, strict=True):
         coefficients = np.asarray(model.coefficients_)
-        for u, name in enumerate(model.modal_names_):
-            modal = model.views_used(dataset)["modals"][u]
-            row: dict[str, Any] = {"seed": seed, "modal": name, "drug_views": "+".join(modal["drug"]) or "one-hot",
-                                   "mirna_views": "+".join(modal["mirna"]) or "one-hot",
+        for u, modal in enumerate(model.modals_):
+            row: dict[str, Any] = {"seed": seed, "modal": modal.name,
+                                   "drug_views": "+".join(modal.drug_views) or "one-hot",
+                                   "mirna_views": "+".join(modal.mirna_views) or "one-hot",
                                    "mean": float(coefficients[u].mean()), "std": float(coefficients[u].std()),
                                    "top_share": float((coefficients.argmax(axis=0) == u).mean())}
             row.update({f"dim_{k + 1}": float(c) for k, c in enumerate(coefficients[u])})
@@ -59,15 +60,13 @@ def paper_claim(summary: pd.DataFrame) -> str | None:
             f"modal 3 {m3:.4f}, modal 4 {m4:.4f} — the claim {'holds' if holds else 'does not hold'} here.")
 
 
-def run_attention(*, data: str | os.PathLike[str] | Dataset | None = None,
-                  mirbase: str | os.PathLike[str] | None = None, config: dict[str, Any] | None = None,
-                  seed: int = 0, models: int = 1, out: str | os.PathLike[str] = "runs/attention",
-                  progress: bool = True) -> dict[str, Any]:
-    """Train AMMGC on every association (``models`` seeds from ``seed``); write figure2.png,
+def run_attention(model: AMMGC, dataset: Dataset, *, seed: int = 0, models: int = 1,
+                  out: str | os.PathLike[str] = "runs/attention", progress: bool = False) -> dict[str, Any]:
+    """Train ``model`` on every association (``models`` seeds from ``seed``); write figure2.png,
     attention.csv (every coefficient), attention_summary.csv and attention.md to ``out``."""
     out = ensure_writable_dir(out)
     seeds = list(range(seed, seed + models))
-    fitted, dataset, views = fit_on_all(data, "ammgc", config, seeds=seeds, mirbase=mirbase, progress=progress)
+    fitted, dataset, views = fit_on_all(model, dataset, seeds=seeds, progress=progress)
     table = coefficient_table(fitted, seeds, dataset)
     summary = modal_summary(table)
     atomic_write_text(out / "attention.csv", table.to_csv(index=False))
@@ -78,7 +77,7 @@ def run_attention(*, data: str | os.PathLike[str] | Dataset | None = None,
     claim = paper_claim(summary)
     atomic_write_text(out / "attention.md", attention_markdown(summary, n_associations=dataset.n_associations,
                                                                seeds=seeds, fusion=fusion, claim=claim,
-                                                               config=dict(config or {}), views=views))
+                                                               config=model, views=views))
     body = {"data": dataset.source, "config": fitted[0].config_dict(), "views": views, "seeds": seeds,
             "summary": summary.to_dict("records"), "claim": claim}
     atomic_write_json(out / "attention.json", body)

@@ -19,6 +19,7 @@ from ammgc.data.dataset import Dataset
 from ammgc.errors import AmmgcError
 from ammgc.experiments.external import fit_on_all, mean_scores, popularity_scores, rank_matrix
 from ammgc.io import atomic_write_json, atomic_write_text, ensure_writable_dir
+from ammgc.models.ammgc import AMMGC
 from ammgc.paper import TABLE4
 from ammgc.prediction.ranking import rank_unobserved, resolve_names
 from ammgc.reporting.tables import table4_markdown
@@ -61,19 +62,16 @@ def locate_paper_pairs(dataset: Dataset, ranking: pd.DataFrame, top: int,
     return pd.DataFrame(rows)
 
 
-def run_casestudy(*, data: str | os.PathLike[str] | Dataset | None = None,
-                  mirbase: str | os.PathLike[str] | None = None, config: dict[str, Any] | None = None,
-                  seed: int = 0, models: int = 1, top: int = 10, out: str | os.PathLike[str] = "runs/casestudy",
-                  drug_features: str = "files", progress: bool = True) -> dict[str, Any]:
-    """Train AMMGC on all associations (scores averaged over ``models`` seeds from ``seed``); write
+def run_casestudy(model: AMMGC, dataset: Dataset, *, seed: int = 0, models: int = 1, top: int = 10,
+                  out: str | os.PathLike[str] = "runs/casestudy", progress: bool = False) -> dict[str, Any]:
+    """Train ``model`` on all associations (scores averaged over ``models`` seeds from ``seed``); write
     table4.md, top.csv (our top pairs) and paper_pairs.csv (the paper's top 10 in our ranking)."""
     if top < 1:
-        raise AmmgcError("--top must be at least 1")
+        raise AmmgcError("top must be at least 1")
     out = ensure_writable_dir(out)
     seeds = list(range(seed, seed + models))
-    fitted, dataset, views = fit_on_all(data, "ammgc", config, seeds=seeds, mirbase=mirbase,
-                                        drug_features=drug_features, progress=progress)
-    ranking = rank_unobserved(dataset, mean_scores(fitted))
+    fitted, dataset, views = fit_on_all(model, dataset, seeds=seeds, progress=progress)
+    ranking = rank_unobserved(dataset, mean_scores(fitted, dataset))
     popularity_rank, _ = rank_matrix(dataset, popularity_scores(dataset))
     paper = locate_paper_pairs(dataset, ranking, top, popularity_rank)
     paper_rank = {(p.dataset_drug.lower(), p.mirna.lower()): p.rank for p in TABLE4}
@@ -87,7 +85,7 @@ def run_casestudy(*, data: str | os.PathLike[str] | Dataset | None = None,
     atomic_write_text(out / "table4.md", table4_markdown(ours, paper, top=top, shared=shared,
                                                          n_associations=dataset.n_associations,
                                                          n_ranked=len(ranking), seeds=seeds,
-                                                         config=dict(config or {}), views=views))
+                                                         config=model, views=views))
     body = {"data": dataset.source, "config": fitted[0].config_dict(), "views": views, "seeds": seeds, "top": top,
             "ours": _records(ours), "paper": _records(paper),
             "paper_pairs_in_our_top": shared}

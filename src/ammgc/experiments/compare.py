@@ -14,6 +14,7 @@ show every method under every protocol, with how much each one's score drops fro
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import sys
 import time
@@ -24,112 +25,113 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from ammgc.data import load_dataset
+from ammgc import methods
 from ammgc.data.benchmark import DATASET_NAME
 from ammgc.data.dataset import Dataset
-from ammgc.errors import AmmgcError
-from ammgc.evaluation.runner import cross_validate, plan_folds
-from ammgc.evaluation.splits import DEFAULT_CUTOFFS, SplitKind
+from ammgc.data.publications import with_publications
+from ammgc.errors import AmmgcError, DataError
+from ammgc.evaluation.runner import cross_validate
+from ammgc.evaluation.splits import Splitter
+from ammgc.experiments.cv import write_result
 from ammgc.io import atomic_write_text, ensure_writable_dir
-from ammgc.methods import PRESETS, REGISTRY, make_method, resolve_method
 from ammgc.paper import TABLE1, TABLE_METRICS
-from ammgc.reporting import write_cv_outputs
 from ammgc.reporting.figures import plot_table1
 from ammgc.reporting.tables import SUMMARY_METRICS, USER_METRICS, protocols_markdown, table1_markdown
 
 #: ``--methods all``: the paper's Table 1 order after the two popularity references (by degree and by
 #: publications), with the miRNA-side CF, AMMGC's 0.1 default and the paper-faithful AMMGC (presets)
 #: beside the defaults.
+log = logging.getLogger(__name__)
+
 ALL_METHODS = ("popularity", "popularity-studies", "cf", "cf-mirna", "lp", "gf", "sdne", "gcmdr", "ammgc",
                "ammgc-pairs", "ammgc-paper")
 
-def select_methods(spec: str | Sequence[str]) -> list[str]:
-    """``all`` or comma-separated registered names -> the distinct names, in the order given."""
+def select_methods(spec: str | Sequence[str], configs: Mapping[str, dict[str, Any]] | None = None
+                   ) -> dict[str, Any]:
+    """``all`` or comma-separated names (registered methods, presets, ``module:Class``) -> {name: method object},
+    distinct, in the order given; ``configs`` {name: options} sets each one's options."""
     items = spec.split(",") if isinstance(spec, str) else list(spec)
-    names: list[str] = []
-    for item in (i.strip().lower() for i in items):
+    chosen: list[str] = []
+    for item in (i.strip() for i in items):
         if not item:
             continue
-        for name in ALL_METHODS if item == "all" else (item,):
-            if name not in REGISTRY and name not in PRESETS:
-                raise AmmgcError(f"unknown method {name!r} in --methods; choose from all, "
-                                 f"{', '.join([*REGISTRY, *PRESETS])}")
-            if name not in names:
-                names.append(name)
-    if not names:
-        raise AmmgcError("--methods names no method; give `all` or e.g. cf,lp,gcmdr")
-    return names
+        for name in ALL_METHODS if item.lower() == "all" else (item if ":" in item else item.lower(),):
+            if name not in chosen:
+                chosen.append(name)
+    if not chosen:
+        raise AmmgcError("the method list names no method; give `all` or e.g. cf,lp,gcmdr")
+    configs = {k if ":" in k else k.lower(): v for k, v in (configs or {}).items()}
+    stray = sorted(set(configs) - set(chosen))
+    if stray:
+        raise AmmgcError(f"options given for method(s) {stray} that are not being compared ({', '.join(chosen)})")
+    built = {name: methods.get(name, **configs.get(name, {})) for name in chosen}
+    for method in built.values():
+        if isinstance(method, methods.Method):
+            method.check_params()  # a bad option fails now, before any method runs
+    return built
 
 
-def fold_plan_digest(dataset: Dataset, *, n_folds: int, repeats: int, seed: int, split: SplitKind = "pair",
-                     cutoffs: Sequence[float] = DEFAULT_CUTOFFS) -> str:
+def fold_plan_digest(dataset: Dataset, cv: Splitter) -> str:
     """A short hash of every fold's held-out positives: equal digests mean identical splits."""
     digest = hashlib.sha1()
-    for fold in plan_folds(dataset, split=split, n_folds=n_folds, repeats=repeats, seed=seed, cutoffs=cutoffs):
+    for fold in cv.split(dataset):
         digest.update(np.ascontiguousarray(fold.held_out, dtype=np.int64).tobytes())
     return digest.hexdigest()[:12]
 
 
-def run_compare(*, data: str | os.PathLike[str] | Dataset | None = None,
-                mirbase: str | os.PathLike[str] | None = None, methods: str | Sequence[str] = "all",
-                configs: Mapping[str, dict[str, Any]] | None = None, n_folds: int = 5, repeats: int = 10,
-                seed: int = 0, split: SplitKind = "pair", cutoffs: Sequence[float] = DEFAULT_CUTOFFS, jobs: int = 1,
-                out: str | os.PathLike[str] = "runs/compare", progress: bool = True) -> dict[str, dict[str, Any]]:
-    """Cross-validate each method on the same folds; write OUT/<method>/metrics.json (and report.md,
-    curves.png), OUT/table1.md, OUT/table1.csv and OUT/table1.png. Returns {method: metrics.json payload}."""
-    from ammgc.experiments.cv import load_for_split, prepare_dataset
+def run_compare(compared: Mapping[str, Any], dataset: Dataset, cv: Splitter, *, jobs: int = 1,
+                out: str | os.PathLike[str] = "runs/compare", progress: bool = False,
+                skip_unavailable: bool = False) -> dict[str, dict[str, Any]]:
+    """Cross-validate each method ({name: method object}) on the same folds; write OUT/<name>/metrics.json (and
+    report.md, curves.png), OUT/table1.md, OUT/table1.csv and OUT/table1.png. Returns {name: metrics.json}.
 
+    What every method needs is checked before the first one trains. With ``skip_unavailable`` (``all`` on own
+    data without publications), the methods that require publications are left out, with a logged note."""
     out = ensure_writable_dir(out)
-    names = select_methods(methods)
-    configs = dict(configs or {})
-    stray = sorted(set(configs) - set(names))
-    if stray:
-        raise AmmgcError(f"options given for method(s) {stray} that are not being compared ({', '.join(names)})")
-    resolved = {name: resolve_method(name) for name in names}
-    models = {name: make_method(method, **{**preset, **configs.get(name, {})})  # a bad option fails now
-              for name, (method, preset) in resolved.items()}
-    base = load_for_split(data, split)
-    if base.publications is None and base.name != DATASET_NAME:
-        # `all` on own data without publications: the methods that need them are left out, with a note
-        asked = {n.strip().lower() for n in (methods.split(",") if isinstance(methods, str) else methods)}
-        dropped = [n for n in names if models[n].publications_use() == "required" and n not in asked]
-        if dropped and progress:
-            tqdm.write(f"left out {', '.join(dropped)}: this dataset has no publication column", file=sys.stderr)
-        names = [n for n in names if n not in dropped]
-    digest = fold_plan_digest(base, n_folds=n_folds, repeats=repeats, seed=seed, split=split, cutoffs=cutoffs)
+    if cv.needs_publications:
+        dataset = with_publications(dataset)
+    names = list(compared)
+    if dataset.publications is None:
+        needing = [n for n in names if methods.publications_use(compared[n]) == "required"]
+        if needing and not skip_unavailable:
+            raise DataError(f"{', '.join(needing)} count(s) publications, which this dataset does not have: add a "
+                            f"pmid (or source and year) column to its association table", file=dataset.source)
+        if needing:
+            log.info("left out %s: this dataset has no publication column", ", ".join(needing))
+        names = [n for n in names if n not in needing]
+    # every method's views and data before the first one trains: a missing input stops the run now
+    prepared = {name: methods.prepare(compared[name], dataset) for name in names}
+    digest = fold_plan_digest(dataset, cv)
     bodies: dict[str, dict[str, Any]] = {}
     for k, name in enumerate(names, start=1):
         if progress:
-            tqdm.write(f"[{k}/{len(names)}] {name} ({split} split)", file=sys.stderr)
-        method, preset = resolved[name]
-        config = {**preset, **configs.get(name, {})}
-        # each method gets the base views plus only its own, so its resumable run does not depend on
-        # which other methods are compared alongside it
-        dataset, views = prepare_dataset(base, method, config, mirbase)
+            tqdm.write(f"[{k}/{len(names)}] {name} ({cv.params()['split']} split)", file=sys.stderr)
         start = time.perf_counter()
-        result = cross_validate(dataset, method, config, n_folds=n_folds, repeats=repeats, seed=seed, split=split,
-                                cutoffs=cutoffs, jobs=jobs, out=out / name, progress=progress)
+        result = cross_validate(compared[name], prepared[name], cv, jobs=jobs, store=out / name, progress=progress)
         wall = time.perf_counter() - start
-        bodies[name] = write_cv_outputs(result, out / name, views=views, dataset_source=base.source,
-                                        dataset_name=base.name, extra={"wall_seconds_this_run": wall, "label": name})
+        bodies[name] = write_result(result, dataset, out / name, extra={"wall_seconds_this_run": wall, "label": name})
     rows = table_rows(bodies)
+    params = cv.params()
     atomic_write_text(out / "table1.csv", pd.DataFrame(rows).to_csv(index=False))
-    atomic_write_text(out / "table1.md", table1_markdown(rows, bodies, n_folds=n_folds, repeats=repeats, seed=seed,
-                                                         digest=digest, source=base.source, split=split))
+    atomic_write_text(out / "table1.md", table1_markdown(rows, bodies, n_folds=params.get("n_folds", 5),
+                                                         repeats=params.get("repeats", 1), seed=params["seed"],
+                                                         digest=digest, source=dataset.source,
+                                                         split=str(params["split"])))
     plot_table1(rows, out / "table1.png")
     return bodies
 
 
-def run_protocols(*, splits: Sequence[str], data: str | os.PathLike[str] | Dataset | None = None,
-                  out: str | os.PathLike[str] = "runs/compare", repeats: Mapping[str, int] | None = None,
-                  **kwargs: Any) -> dict[str, dict[str, dict[str, Any]]]:
+def run_protocols(compared: Mapping[str, Any], dataset: Dataset, splitters: Sequence[Splitter], *,
+                  out: str | os.PathLike[str] = "runs/compare", **kwargs: Any) -> dict[str, dict[str, dict[str, Any]]]:
     """``run_compare`` under each protocol into OUT/<split>/, then OUT/protocols.md and protocols.csv."""
     out = ensure_writable_dir(out)
-    base = data if isinstance(data, Dataset) else load_dataset(data)
+    for cv in splitters:
+        if cv.needs_publications:
+            dataset = with_publications(dataset)  # checked for every protocol before the first one runs
     results = {}
-    for split in splits:
-        results[split] = run_compare(data=base, split=split, out=out / split,  # type: ignore[arg-type]
-                                     repeats=(repeats or {}).get(split, 10), **kwargs)
+    for cv in splitters:
+        split = str(cv.params()["split"])
+        results[split] = run_compare(compared, dataset, cv, out=out / split, **kwargs)
     rows = protocol_rows(results)
     atomic_write_text(out / "protocols.csv", pd.DataFrame(rows).to_csv(index=False))
     atomic_write_text(out / "protocols.md", protocols_markdown(rows, results, reference_differences(results),

@@ -12,7 +12,6 @@ equal the ``rank`` column ``ammgc predict`` writes.
 
 from __future__ import annotations
 
-import dataclasses
 import io
 import os
 from collections.abc import Sequence
@@ -26,10 +25,10 @@ from scipy.stats import rankdata
 from sklearn.metrics import average_precision_score, roc_auc_score
 from tqdm.auto import tqdm
 
+from ammgc import methods
 from ammgc.data.dataset import Dataset
 from ammgc.data.validation import is_number, read_text
 from ammgc.errors import AmmgcError, DataError
-from ammgc.methods import Method, make_method
 from ammgc.prediction.ranking import RANKING_COLUMNS, resolve_names
 
 HITS_AT = (50, 100, 1000)
@@ -37,49 +36,30 @@ HITS_AT = (50, 100, 1000)
 
 # --- training on every known association -------------------------------------------------------------
 
-def fit_on_all(data: str | os.PathLike[str] | Dataset | None, method: str = "ammgc",
-               config: dict[str, Any] | None = None, *, seeds: Sequence[int] = (0,),
-               mirbase: str | os.PathLike[str] | None = None, drug_features: str = "files",
-               progress: bool = True) -> tuple[list[Method], Dataset, dict[str, Any] | None]:
-    """Train ``method`` on all associations of ``data`` (a dataset, or where to load one) once per seed.
-
-    AMMGC is set up as ``ammgc train`` sets it up (``prediction.prepare_training``), with drug views from
-    ``drug_features``: ``files`` (the paper's, the experiments' default) or ``smiles`` (``ammgc predict``'s).
-    Returns the fitted models, the dataset with the views they need, and the views record (which says
-    whether the ``sequence`` view stood in for GO).
-    """
-    import torch
-
-    from ammgc.data import load_dataset
-    from ammgc.experiments.cv import prepare_dataset
-    from ammgc.runtime import training_threads
+def fit_on_all(method: Any, dataset: Dataset, *, seeds: Sequence[int] = (0,), progress: bool = False
+               ) -> tuple[list[Any], Dataset, dict[str, Any] | None]:
+    """Fit a copy of ``method`` on every association of ``dataset`` once per seed. Returns the fitted models,
+    the dataset with what they read (their views), and the record of those views (which says whether the
+    ``sequence`` view stood in for GO)."""
+    from ammgc.runtime import torch_threads, training_threads
 
     if not seeds:
-        raise AmmgcError("--models must be at least 1")
-    config = dict(config or {})
-    dataset = data if isinstance(data, Dataset) else load_dataset(data)
-    if method == "ammgc":
-        from ammgc.prediction.training import prepare_training
-
-        chosen, dataset, _ = prepare_training(dataset, config, mirbase=Path(mirbase) if mirbase else None,
-                                              drug_features=drug_features)
-        config = dataclasses.asdict(chosen)
-        views = make_method(method, **config).views_used(dataset)
-    else:
-        dataset, views = prepare_dataset(dataset, method, config, mirbase)
+        raise AmmgcError("the number of models must be at least 1")
+    dataset = methods.prepare(method, dataset)
+    views = methods.inputs(method, dataset)
     # One thread (or AMMGC_THREADS), as `ammgc predict`: the thread count changes float rounding, and a
     # fixed seed must give a fixed ranking; on a busy machine more threads were also several times slower.
-    torch.set_num_threads(training_threads())
     models = []
-    for seed in tqdm(list(seeds), desc=f"training {method} on all associations", unit="model",
-                     disable=not progress):
-        models.append(make_method(method, **config).fit(dataset, seed=seed))
+    with torch_threads(training_threads()):
+        for seed in tqdm(list(seeds), desc=f"training {methods.label(method)} on all associations", unit="model",
+                         disable=not progress):
+            models.append(methods.fit_method(methods.clone(method), dataset, dataset.associations, seed=seed))
     return models, dataset, views
 
 
-def mean_scores(models: Sequence[Method]) -> np.ndarray:
+def mean_scores(models: Sequence[Any], dataset: Dataset) -> np.ndarray:
     """The models' score matrices averaged (an ensemble over seeds steadies the top of the ranking)."""
-    return np.mean([m.score() for m in models], axis=0)
+    return np.mean([methods.scores_of(m, dataset) for m in models], axis=0)
 
 
 # --- reading the inputs ---------------------------------------------------------------------------------
@@ -277,40 +257,36 @@ def classify_pairs(dataset: Dataset, pairs: pd.DataFrame) -> pd.DataFrame:
 def popularity_scores(dataset: Dataset) -> np.ndarray:
     from ammgc.baselines.popularity import Popularity
 
-    return Popularity().fit(dataset).score()
+    return Popularity().fit(dataset).predict_scores()
 
 
 # --- the command ------------------------------------------------------------------------------------------
 
-def _model_file_scores(path: str | os.PathLike[str], data: str | os.PathLike[str] | Dataset | None
-                       ) -> tuple[Dataset, np.ndarray, str]:
+def _model_file_scores(path: str | os.PathLike[str], dataset: Dataset | None) -> tuple[Dataset, np.ndarray, str]:
     """The dataset and stored scores of an ``ammgc train`` model file, and its views note."""
-    from ammgc.data import load_dataset
-    from ammgc.models.modelfile import load_model
+    from ammgc.models.ammgc import AMMGC
+    from ammgc.prediction.new_entities import check_dataset
     from ammgc.reporting.tables import views_note
 
-    model = load_model(path)
-    dataset = model.dataset()
-    if data is not None:
-        dataset = data if isinstance(data, Dataset) else load_dataset(data)
-        model.check_dataset(dataset)
+    model = AMMGC.load(path)
+    if dataset is not None:
+        check_dataset(model, dataset)
     views = {"drug": model.drug_views, "mirna": model.mirna_views, "go_substitute": "sequence" in model.mirna_views}
-    return dataset, np.asarray(model.scores, dtype=np.float64), views_note(views)
+    return dataset or model.dataset_, np.asarray(model.predict_scores(), dtype=np.float64), views_note(views)
 
 
-#: The files ``run_evaluate_ranking`` writes into its output folder.
 EVALUATION_OUTPUTS = ("evaluation.json", "evaluation.md", "pairs.csv", "per_drug.csv")
 
 
-def run_evaluate_ranking(*, pairs: str | os.PathLike[str], data: str | os.PathLike[str] | Dataset | None = None,
-                         mirbase: str | os.PathLike[str] | None = None,
+def run_evaluate_ranking(pairs: str | os.PathLike[str], dataset: Dataset | None = None, *,
                          predictions: str | os.PathLike[str] | None = None,
-                         model_file: str | os.PathLike[str] | None = None, method: str = "ammgc",
-                         config: dict[str, Any] | None = None, seed: int = 0, models: int = 1,
-                         out: str | os.PathLike[str] = "runs/evaluate-ranking",
-                         progress: bool = True) -> dict[str, Any]:
-    """Evaluate a ranking (read from ``predictions``, from a saved ``model_file``, or from a model trained here)
-    and popularity at ``pairs``; write evaluation.json, evaluation.md, pairs.csv and per_drug.csv to ``out``."""
+                         model_file: str | os.PathLike[str] | None = None, method: Any = None, seed: int = 0,
+                         models: int = 1, out: str | os.PathLike[str] = "runs/evaluate-ranking",
+                         progress: bool = False) -> dict[str, Any]:
+    """Evaluate a ranking (read from ``predictions``, from a saved ``model_file``, or from ``method``, default
+    AMMGC, trained here on every association) and popularity at ``pairs``; write evaluation.json,
+    evaluation.md, pairs.csv and per_drug.csv to ``out``. ``dataset`` defaults to the benchmark (to the model's
+    own with a model file)."""
     from ammgc.data import load_dataset
     from ammgc.io import atomic_write_json, atomic_write_text, check_output_file, ensure_writable_dir
     from ammgc.reporting.tables import evaluation_markdown, views_note
@@ -318,15 +294,16 @@ def run_evaluate_ranking(*, pairs: str | os.PathLike[str], data: str | os.PathLi
     if predictions is not None and model_file is not None:
         raise AmmgcError("give either a predictions file or a model file, not both")
     out = ensure_writable_dir(out)
-    inputs = [pairs, predictions, model_file, None if isinstance(data, Dataset) else data, mirbase]
+    inputs = [pairs, predictions, model_file, dataset.source if dataset is not None else None]
     for name in EVALUATION_OUTPUTS:
-        check_output_file(Path(out) / name, option=f"--out (its {name})", inputs=inputs)
+        check_output_file(Path(out) / name, option=f"out (its {name})", inputs=inputs)
     views = None
+    method = method if method is not None else methods.get("ammgc")
     if model_file is not None:
-        dataset, scores, note = _model_file_scores(model_file, data)
+        dataset, scores, note = _model_file_scores(model_file, dataset)
         label, source = "model", f"model file {model_file}"
-    else:
-        dataset = data if isinstance(data, Dataset) else load_dataset(data)
+    elif dataset is None:
+        dataset = load_dataset()
     resolved = classify_pairs(dataset, read_pairs(pairs, dataset))
     if not (resolved["status"] == "evaluated").any():
         raise DataError("every pair is already a known association of the dataset; nothing to evaluate", file=pairs)
@@ -336,11 +313,10 @@ def run_evaluate_ranking(*, pairs: str | os.PathLike[str], data: str | os.PathLi
         source = f"{predictions} ({listed:,} unobserved pairs listed)"
         note = "Views: as used by the model that wrote the predictions file."
     elif model_file is None:
-        fitted, _, views = fit_on_all(dataset, method, config, seeds=range(seed, seed + models), mirbase=mirbase,
-                                      progress=progress)
-        scores = mean_scores(fitted)
-        label = method
-        source = f"{method} trained on all {dataset.n_associations:,} associations" + (
+        fitted, _, views = fit_on_all(method, dataset, seeds=range(seed, seed + models), progress=progress)
+        scores = mean_scores(fitted, dataset)
+        label = methods.label(method)
+        source = f"{label} trained on all {dataset.n_associations:,} associations" + (
             f", mean of {models} models (seeds {seed}..{seed + models - 1})" if models > 1 else f", seed {seed}")
         note = views_note(views)
     results = [evaluate_ranking(dataset, resolved, scores, label=label),
@@ -354,7 +330,8 @@ def run_evaluate_ranking(*, pairs: str | os.PathLike[str], data: str | os.PathLi
     atomic_write_text(out / "evaluation.md", evaluation_markdown(results, resolved, hits_at=HITS_AT, source=source,
                                                                  note=note))
     body = {"pairs_file": str(pairs), "data": dataset.source or dataset.name, "scores": source, "views": views,
-            "config": config or {}, "counts": resolved["status"].value_counts().to_dict(),
+            "config": methods.params_of(method) if model_file is None and predictions is None else {},
+            "counts": resolved["status"].value_counts().to_dict(),
             "results": {r.label: r.metrics for r in results}}
     atomic_write_json(out / "evaluation.json", body)
     return body

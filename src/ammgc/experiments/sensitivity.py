@@ -15,13 +15,14 @@ from typing import Any
 
 import pandas as pd
 
-from ammgc.data import load_dataset
+from ammgc import methods
 from ammgc.data.benchmark import DATASET_NAME
 from ammgc.data.dataset import Dataset
 from ammgc.errors import AmmgcError
 from ammgc.evaluation.runner import cross_validate
+from ammgc.evaluation.splits import Splitter
 from ammgc.io import atomic_write_text, ensure_writable_dir
-from ammgc.methods import make_method
+from ammgc.models.ammgc import AMMGC
 from ammgc.paper import TABLE3
 from ammgc.reporting import write_metrics
 from ammgc.reporting.figures import plot_sensitivity
@@ -61,46 +62,45 @@ def _checked(param: str, value: float) -> float:
     return value
 
 
-def sensitivity_config(base: dict[str, Any], param: str, value: float) -> dict[str, Any]:
-    """The base AMMGC options with ``param`` set to ``value`` (hidden sizes derived from the base ones)."""
+def sensitivity_variant(base: AMMGC, param: str, value: float) -> AMMGC:
+    """A copy of the base AMMGC with ``param`` set to ``value`` (hidden sizes derived from the base ones)."""
     value = _checked(param, value)
-    hidden = tuple(make_method("ammgc", **base).config.hidden)
+    hidden = tuple(base.config.hidden)
     h1, h2 = hidden[0], hidden[-1]
     if param == "layers":
-        return {**base, "hidden": (h1,) * (int(value) - 1) + (h2,)}
+        return methods.clone(base).set_params(hidden=(h1,) * (int(value) - 1) + (h2,))
     if param == "width":
-        return {**base, "hidden": (*hidden[:-1], int(value))}
+        return methods.clone(base).set_params(hidden=(*hidden[:-1], int(value)))
     if param == "p_neg":
-        return {**base, "p_neg": float(value)}  # a float as the default is, so equal settings look equal
+        return methods.clone(base).set_params(p_neg=float(value))  # a float as the default is: equal looks equal
     raise AmmgcError(f"unknown parameter {param!r}; choose one of {', '.join(PARAMS)}")
 
 
-def run_sensitivity(*, param: str, values: Sequence[float] | None = None,
-                    data: str | os.PathLike[str] | Dataset | None = None,
-                    mirbase: str | os.PathLike[str] | None = None, config: dict[str, Any] | None = None,
-                    n_folds: int = 5, repeats: int = 10, seed: int = 0, jobs: int = 1,
-                    out: str | os.PathLike[str] = "runs/sensitivity", progress: bool = True) -> list[dict[str, Any]]:
-    """Cross-validate AMMGC at each value; write OUT/sensitivity.md, sensitivity.csv, figure3.png and
-    OUT/<param>-<value>/metrics.json. Returns the table's rows."""
-    from ammgc.experiments.cv import prepare_dataset
-
+def run_sensitivity(base: AMMGC, dataset: Dataset, cv: Splitter, *, param: str, values: Sequence[float] | None = None,
+                    jobs: int = 1, out: str | os.PathLike[str] = "runs/sensitivity", progress: bool = False
+                    ) -> list[dict[str, Any]]:
+    """Cross-validate the base AMMGC at each value of ``param`` under ``cv``; write OUT/sensitivity.md,
+    sensitivity.csv, figure3.png and OUT/<param>-<value>/metrics.json. Returns the table's rows."""
     if param not in PARAMS:
         raise AmmgcError(f"unknown parameter {param!r}; choose one of {', '.join(PARAMS)}")
     values = list(values) if values else list(PARAMS[param])
-    base = dict(config or {})
-    if (param == "p_neg" and "p_neg" in base) or (param in ("layers", "width") and "hidden" in base):
-        raise AmmgcError(f"-o {'p_neg' if param == 'p_neg' else 'hidden'} conflicts with the parameter being varied")
-    configs = [sensitivity_config(base, param, v) for v in values]  # validates before any training
+    varied = "p_neg" if param == "p_neg" else "hidden"
+    if varied in base.changed_params():
+        raise AmmgcError(f"option {varied} conflicts with the parameter being varied")
+    variants = [sensitivity_variant(base, param, v) for v in values]  # validates before any training
+    for variant in variants:
+        variant.check_params()
     out = ensure_writable_dir(out)
-    dataset = data if isinstance(data, Dataset) else load_dataset(data)
-    dataset, views = prepare_dataset(dataset, "ammgc", base, mirbase)
+    dataset = methods.prepare(base, dataset)
+    views = base.inputs(dataset)
+    params = cv.params()
+    n_folds, repeats, seed = params.get("n_folds", 1), params.get("repeats", 1), params["seed"]
     rows: list[dict[str, Any]] = []
-    for value, cfg in zip(values, configs, strict=True):
+    for value, variant in zip(values, variants, strict=True):
         key = f"{param}-{value:g}"
-        result = cross_validate(dataset, "ammgc", cfg, n_folds=n_folds, repeats=repeats, seed=seed, jobs=jobs,
-                                out=out / key, progress=progress)
+        result = cross_validate(variant, dataset, cv, jobs=jobs, store=out / key, progress=progress)
         body = write_metrics(result, out / key, views, dataset.source, {"param": param, "value": value})
-        hidden = list(make_method("ammgc", **cfg).config.hidden)
+        hidden = list(variant.config.hidden)
         extra = {"param": param, "value": value, "hidden": hidden, "embedding_dim": len(views["modals"]) * hidden[-1]}
         rows.append(result_row(key, f"{param} = {value:g}", "ours", body["mean"], body["std"], len(body["folds"]),
                                extra))

@@ -24,11 +24,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from tqdm.auto import tqdm
+
+from ammgc import methods
 from ammgc.data.dataset import Dataset
 from ammgc.errors import AmmgcError
 from ammgc.evaluation.splits import DEFAULT_CUTOFFS, DEFAULT_REPEATS
 from ammgc.io import atomic_write_text, ensure_writable_dir
-from ammgc.methods import PRESETS, make_method, resolve_method
+from ammgc.models.ammgc import AMMGC
 from ammgc.reporting.tables import index_markdown
 
 PARTS = ("table1", "table2", "table3", "figure3", "protocols")
@@ -44,60 +47,71 @@ BASELINE_SECONDS_PER_FOLD = 3.5
 
 @dataclass(frozen=True)
 class Training:
-    """One configuration cross-validated in one part of the study."""
+    """One method object cross-validated in one part of the study."""
 
     part: str
     label: str
-    method: str
-    config: dict[str, Any]
+    method: Any
     split: str
     folds: int
 
     @property
     def key(self) -> str:
         """Equal keys train identically (what the shared folds make use of)."""
-        config = make_method(self.method, **self.config).config_dict()
-        return json.dumps([self.method, config, self.split, self.folds], sort_keys=True, default=str)
+        return json.dumps([methods.registered_name(self.method), methods.params_of(self.method), self.split,
+                           self.folds], sort_keys=True, default=str)
 
     def seconds(self) -> float:
-        if self.method != "ammgc":
+        if not isinstance(self.method, AMMGC):
             return BASELINE_SECONDS_PER_FOLD * self.folds
-        c = make_method("ammgc", **self.config).config
+        c = self.method.config
         return (AMMGC_SECONDS_PER_FOLD + AMMGC_SECONDS_PER_EPOCH * (c.epochs_gcn + c.epochs_attention)) * self.folds
+
+
+def study_methods(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Table 1's methods as objects, every AMMGC one with ``overrides`` on top."""
+    from ammgc.experiments.compare import ALL_METHODS
+
+    built = {name: methods.get(name) for name in ALL_METHODS}
+    return {name: methods.clone(m).set_params(**overrides) if isinstance(m, AMMGC) and overrides else m
+            for name, m in built.items()}
+
+
+def paper_model(overrides: dict[str, Any] | None = None) -> AMMGC:
+    """The configuration of the paper's experiments (the ``ammgc-paper`` preset) with ``overrides``."""
+    return methods.get(PAPER_PRESET, **(overrides or {}))
 
 
 def plan_study(*, parts: Sequence[str] = PARTS, repeats: int = 10, n_folds: int = 5,
                overrides: dict[str, Any] | None = None) -> list[Training]:
     """Every configuration the study cross-validates, part by part (the same configuration may recur)."""
-    from ammgc.experiments.ablation import VARIANTS, variant_config
-    from ammgc.experiments.compare import ALL_METHODS
-    from ammgc.experiments.sensitivity import PARAMS, sensitivity_config
+    from ammgc.experiments.ablation import VARIANTS, variant_of
+    from ammgc.experiments.sensitivity import PARAMS, sensitivity_variant
 
     unknown = [p for p in parts if p not in PARTS]
     if unknown:
         raise AmmgcError(f"unknown part(s) {unknown} of the study; choose from {', '.join(PARTS)}")
-    overrides = dict(overrides or {})
-    paper = {**PRESETS[PAPER_PRESET][1], **overrides}
+    paper = paper_model(overrides)
+    compared = study_methods(overrides)
+    for method in (paper, *compared.values()):
+        method.check_params()
     pair_folds = n_folds * repeats
     plan: list[Training] = []
 
     def compare_rows(part: str, split: str, folds: int) -> None:
-        for name in ALL_METHODS:
-            method, preset = resolve_method(name)
-            plan.append(Training(part, name, method, {**preset, **(overrides if method == "ammgc" else {})},
-                                 split, folds))
+        plan.extend(Training(part, name, method, split, folds) for name, method in compared.items())
 
     for part in parts:
         if part == "table1":
             compare_rows(part, "pair", pair_folds)
         elif part == "table2":
-            plan += [Training(part, v.label, "ammgc", variant_config(paper, v), "pair", pair_folds) for v in VARIANTS]
+            plan += [Training(part, v.label, variant_of(paper, v), "pair", pair_folds) for v in VARIANTS]
         elif part == "table3":
-            plan += [Training(part, f"p_neg = {v:g}", "ammgc", sensitivity_config(paper, "p_neg", v), "pair",
-                              pair_folds) for v in PARAMS["p_neg"]]
+            plan += [Training(part, f"p_neg = {v:g}", sensitivity_variant(paper, "p_neg", v), "pair", pair_folds)
+                     for v in PARAMS["p_neg"]]
         elif part == "figure3":
-            plan += [Training(part, f"{param} = {v:g}", "ammgc", sensitivity_config(paper, param, v), "pair",
-                              pair_folds) for param in ("layers", "width") for v in PARAMS[param]]
+            plan += [Training(part, f"{param} = {v:g}", sensitivity_variant(paper, param, v), "pair", pair_folds)
+                     for param in ("layers", "width") for v in PARAMS[param]]
         else:
             compare_rows(part, "study", n_folds * DEFAULT_REPEATS["study"])
             compare_rows(part, "time", len(DEFAULT_CUTOFFS))
@@ -122,45 +136,43 @@ def plan_text(plan: list[Training], *, jobs: int) -> str:
     return "\n".join(lines)
 
 
-def run_study(*, data: str | os.PathLike[str] | Dataset | None = None, mirbase: str | os.PathLike[str] | None = None,
-              parts: Sequence[str] = PARTS, repeats: int = 10, n_folds: int = 5, seed: int = 0, jobs: int = 1,
-              overrides: dict[str, Any] | None = None, out: str | os.PathLike[str] = "runs/study",
-              progress: bool = True) -> dict[str, Any]:
+def run_study(dataset: Dataset, *, parts: Sequence[str] = PARTS, repeats: int = 10, n_folds: int = 5,
+              seed: int = 0, jobs: int = 1, overrides: dict[str, Any] | None = None,
+              out: str | os.PathLike[str] = "runs/study", progress: bool = False) -> dict[str, Any]:
     """Run every part into ``out`` (see the module docstring); write ``out/index.md``. Returns
     {part: what the part's command returns}."""
-    from ammgc.data import load_dataset
+    from ammgc.evaluation.splits import PairSplit, StudySplit, TimeSplit
     from ammgc.evaluation.store import shared_folds
     from ammgc.experiments.ablation import run_ablation
-    from ammgc.experiments.compare import ALL_METHODS, run_compare, run_protocols
+    from ammgc.experiments.compare import run_compare, run_protocols
     from ammgc.experiments.sensitivity import run_sensitivity
 
     plan = plan_study(parts=parts, repeats=repeats, n_folds=n_folds, overrides=overrides)  # checks before work
     out = ensure_writable_dir(out)
-    dataset = data if isinstance(data, Dataset) else load_dataset(data)
-    overrides = dict(overrides or {})
-    paper = {**PRESETS[PAPER_PRESET][1], **overrides}
-    ammgc_configs = {name: overrides for name in ALL_METHODS if resolve_method(name)[0] == "ammgc" and overrides}
-    common = {"mirbase": mirbase, "n_folds": n_folds, "seed": seed, "jobs": jobs, "progress": progress}
+    paper = paper_model(overrides)
+    compared = study_methods(overrides)
+    pair = PairSplit(n_folds, repeats, seed)
+    honest = [StudySplit(n_folds, DEFAULT_REPEATS["study"], seed), TimeSplit(DEFAULT_CUTOFFS, seed)]
+    common = {"jobs": jobs, "progress": progress}
     results: dict[str, Any] = {}
     with shared_folds(out / "shared-folds"):
         for part in parts:
             if progress:
-                print(f"== {part}", file=sys.stderr)
+                tqdm.write(f"== {part}", file=sys.stderr)
             if part == "table1":
-                results[part] = run_compare(data=dataset, configs=ammgc_configs, repeats=repeats, out=out / part,
+                results[part] = run_compare(compared, dataset, pair, out=out / part, skip_unavailable=True,
                                             **common)
             elif part == "table2":
-                results[part] = run_ablation(data=dataset, config=paper, repeats=repeats, out=out / part, **common)
+                results[part] = run_ablation(paper, dataset, pair, out=out / part, **common)
             elif part == "table3":
-                results[part] = run_sensitivity(param="p_neg", data=dataset, config=paper, repeats=repeats,
-                                                out=out / part, **common)
+                results[part] = run_sensitivity(paper, dataset, pair, param="p_neg", out=out / part, **common)
             elif part == "figure3":
-                results[part] = {param: run_sensitivity(param=param, data=dataset, config=paper, repeats=repeats,
-                                                         out=out / part / param, **common)
+                results[part] = {param: run_sensitivity(paper, dataset, pair, param=param, out=out / part / param,
+                                                         **common)
                                  for param in ("layers", "width")}
             else:
-                results[part] = run_protocols(splits=("study", "time"), data=dataset, configs=ammgc_configs,
-                                              repeats=DEFAULT_REPEATS, out=out / part, **common)
+                results[part] = run_protocols(compared, dataset, honest, out=out / part, skip_unavailable=True,
+                                              **common)
     atomic_write_text(out / "index.md", index_markdown(parts, plan_text(plan, jobs=jobs), repeats=repeats,
                                                        n_folds=n_folds, seed=seed, source=str(dataset.source)))
     return results
@@ -172,5 +184,5 @@ def study_parts(spec: str) -> list[str]:
     parts = list(PARTS) if items == ["all"] else items
     unknown = [p for p in parts if p not in PARTS]
     if unknown or not parts:
-        raise AmmgcError(f"--parts: unknown {unknown or spec!r}; choose all or from {', '.join(PARTS)}")
+        raise AmmgcError(f"parts: unknown {unknown or spec!r}; choose all or from {', '.join(PARTS)}")
     return list(dict.fromkeys(parts))

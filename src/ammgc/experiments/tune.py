@@ -29,12 +29,13 @@ from typing import Any
 import pandas as pd
 from tqdm.auto import tqdm
 
+from ammgc import methods
 from ammgc.data.dataset import Dataset
+from ammgc.data.publications import with_publications
 from ammgc.errors import AmmgcError
-from ammgc.evaluation.runner import cross_validate, plan_folds
-from ammgc.evaluation.splits import DEFAULT_CUTOFFS
+from ammgc.evaluation.runner import cross_validate
+from ammgc.evaluation.splits import DEFAULT_CUTOFFS, PUBLICATION_SPLITS, PairSplit, StudySplit, TimeSplit
 from ammgc.io import atomic_write_json, atomic_write_text, ensure_writable_dir
-from ammgc.methods import make_method, resolve_method
 from ammgc.reporting.tables import SUMMARY_METRICS, tune_markdown
 
 INNER_CUTOFFS = (0.7, 0.8, 0.9)
@@ -62,10 +63,11 @@ def tuning_data(dataset: Dataset, split: str, *, n_folds: int = 5, seed: int = 0
     """The training data of the outer fold that tuning may look at (see the module docstring)."""
     if split not in ("pair", "study", "time"):
         raise AmmgcError(f"tuning supports the pair, study and time protocols, not {split!r}")
-    if split == "time":
-        outer = plan_folds(dataset, split="time", cutoffs=(min(cutoffs),))[0]
-    else:
-        outer = plan_folds(dataset, split=split, n_folds=n_folds, repeats=1, seed=seed)[0]  # type: ignore[arg-type]
+    if split in PUBLICATION_SPLITS:
+        dataset = with_publications(dataset)
+    outer_cv = (TimeSplit((min(cutoffs),), seed) if split == "time" else
+                StudySplit(n_folds, 1, seed) if split == "study" else PairSplit(n_folds, 1, seed))
+    outer = next(iter(outer_cv.split(dataset)))
     publications = dataset.publications.restricted_to(outer.train) if dataset.publications is not None else None
     return replace(dataset, associations=outer.train, publications=publications)
 
@@ -82,37 +84,43 @@ def point_id(config: Mapping[str, Any]) -> str:
     return hashlib.sha1(text.encode()).hexdigest()[:10]
 
 
-def run_tune(dataset: Dataset, method: str, *, split: str = "study", grid: list[dict[str, Any]] | None = None,
+def run_tune(method: str, dataset: Dataset, *, split: str = "study", grid: list[dict[str, Any]] | None = None,
              base: Mapping[str, Any] | None = None, inner_folds: int = 3, seed: int = 0, n_folds: int = 5,
              cutoffs: Sequence[float] = DEFAULT_CUTOFFS, jobs: int = 1, out: str | os.PathLike[str] = "runs/tune",
-             mirbase: str | os.PathLike[str] | None = None, progress: bool = True) -> dict[str, Any]:
-    """Cross-validate every grid point on the inner split; write tune.md, tune.csv, best.json; return best.json."""
-    from ammgc.experiments.cv import prepare_dataset
-
+             progress: bool = False) -> dict[str, Any]:
+    """Cross-validate every grid point of ``method`` (a name ``ammgc.methods.get`` takes) on the inner split;
+    write tune.md, tune.csv, best.json; return best.json."""
     out = ensure_writable_dir(out)
-    registered, preset = resolve_method(method)
+    template = methods.get(method, **(base or {}))
+    registered = methods.registered_name(template)
     points = grid if grid is not None else DEFAULT_GRIDS.get(registered, [{}])
     if not points:
         raise AmmgcError("the grid has no point to try")
-    configs = [{**preset, **(base or {}), **point} for point in points]
-    # every value, defaults included: a point's folder changes with any setting it trains with
-    resolved = [make_method(registered, **config).config_dict() for config in configs]  # a bad value fails now
+    candidates = [methods.clone(template) for _ in points]
+    for candidate, point in zip(candidates, points, strict=True):
+        if not hasattr(candidate, "set_params"):
+            raise AmmgcError(f"{method} has no set_params: a grid cannot be tried on it")
+        candidate.set_params(**point)
+        if isinstance(candidate, methods.Method):
+            candidate.check_params()  # a bad value fails now
     inner = tuning_data(dataset, split, n_folds=n_folds, seed=seed, cutoffs=cutoffs)
+    inner_cv = (TimeSplit(INNER_CUTOFFS, seed) if split == "time" else
+                StudySplit(inner_folds, 1, seed) if split == "study" else PairSplit(inner_folds, 1, seed))
     rows = []
-    for k, (point, config, full) in enumerate(zip(points, configs, resolved, strict=True), start=1):
+    for k, (point, candidate) in enumerate(zip(points, candidates, strict=True), start=1):
         if progress:
             tqdm.write(f"[{k}/{len(points)}] {method} {json.dumps(point)}", file=sys.stderr)
-        data, _ = prepare_dataset(inner, registered, config, mirbase)
-        result = cross_validate(data, registered, config, n_folds=inner_folds, repeats=1, seed=seed,
-                                split=split, cutoffs=INNER_CUTOFFS, jobs=jobs,  # type: ignore[arg-type]
-                                out=out / "points" / point_id(full), progress=progress)
-        mean, sem = result.mean(), result.sem()
+        # every value, defaults included: a point's folder changes with any setting it trains with
+        folder = out / "points" / point_id(methods.params_of(candidate))
+        result = cross_validate(candidate, inner, inner_cv, jobs=jobs, store=folder, progress=progress)
+        mean, sem = result.mean, result.sem
         rows.append({"point": json.dumps(point, sort_keys=True), **{m: mean[m] for m in SUMMARY_METRICS},
                      **{f"{m}_sem": sem[m] for m in SUMMARY_METRICS}, "seconds_per_fold": mean["seconds"],
                      "folds": len(result.folds)})
     best = max(range(len(rows)), key=lambda i: rows[i][RANKED_BY])
+    preset = methods.PRESETS.get(method, (None, {}))[1]
     chosen = {"method": method, "split": split, "ranked_by": RANKED_BY, "point": points[best],
-              "config": configs[best], "inner": describe_inner(split, inner_folds, inner),
+              "config": {**preset, **(base or {}), **points[best]}, "inner": describe_inner(split, inner_folds, inner),
               "inner_" + RANKED_BY: rows[best][RANKED_BY]}
     atomic_write_text(out / "tune.csv", pd.DataFrame(rows).to_csv(index=False))
     atomic_write_text(out / "tune.md", tune_markdown(method, rows, best, chosen))

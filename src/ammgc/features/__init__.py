@@ -15,12 +15,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from ammgc.data.dataset import Dataset, FeatureView
-from ammgc.errors import AmmgcError, DataError, DownloadError
+from ammgc.errors import AmmgcError, DataError
 from ammgc.features.drug import (
     drug_views_from_smiles,
     fingerprint_agreement,
@@ -28,12 +27,16 @@ from ammgc.features.drug import (
 )
 from ammgc.features.mirna import SequenceView, mirna_sequence_row, sequence_feature_view
 
-__all__ = ["COMPUTED_VIEWS", "FILE_VIEWS", "describe_views", "drug_views_from_smiles", "ensure_views",
-           "go_view_name", "mirna_sequence_row", "without_unreachable_mirbase"]
+__all__ = ["COMPUTED_VIEWS", "FILE_VIEWS", "SMILES_KEY", "SMILES_TWIN", "describe_views", "drug_views_from_smiles",
+           "ensure_views", "go_view_name", "mirna_sequence_row", "view_record"]
 
 FILE_VIEWS = ("fingerprint", "smiles_code", "expression", "go")
 COMPUTED_VIEWS = {"fingerprint_smiles": "drug", "smiles_code_smiles": "drug", "sequence": "mirna"}
 _DRUG_VIEW_OF = {"fingerprint_smiles": "fingerprint", "smiles_code_smiles": "smiles_code"}
+#: file drug view -> its SMILES-derived twin (what a drug given only by its SMILES gets)
+SMILES_TWIN = {file_view: twin for twin, file_view in _DRUG_VIEW_OF.items()}
+#: the drug views a new drug can get, and the key of ``drug_views_from_smiles`` that gives each
+SMILES_KEY = {**{v: v for v in _DRUG_VIEW_OF.values()}, **_DRUG_VIEW_OF}
 
 
 def go_view_name(dataset: Dataset) -> str:
@@ -64,37 +67,6 @@ def ensure_views(dataset: Dataset, names: Iterable[str], *, mirbase: Path | None
     if "sequence" in missing:
         new.append(_sequence_view(dataset, mirbase)[0])
     return dataset.with_views(*new) if new else dataset
-
-
-def without_unreachable_mirbase(dataset: Dataset, config: dict[str, Any], *, mirbase: Path | None = None
-                                ) -> tuple[dict[str, Any], Dataset, str | None]:
-    """AMMGC's configuration and the dataset, with the ``sequence`` view computed; or, when the default miRNA
-    views need it and miRBase can be had neither from the user nor from its public home (no network), the
-    configuration without it and a note saying so.
-
-    Only the package's embedded benchmark is guaranteed offline (miRBase may not ship inside it), so the
-    default model still runs there, on the miRNA views it has, rather than stopping. Views the user chose
-    (``mirna_views``) are never dropped: their missing miRBase stays an error.
-    """
-    from ammgc.methods import make_method
-
-    if "mirna_views" in config or "sequence" in dataset.views:
-        return config, dataset, None
-    chosen = make_method("ammgc", **config).config
-    views = [go_view_name(dataset) if v == "go" else v for v in chosen.mirna_views]
-    if "sequence" not in views:
-        return config, dataset, None
-    try:
-        return config, ensure_views(dataset, ["sequence"], mirbase=mirbase), None
-    except DownloadError as exc:
-        kept = [v for v, resolved in zip(chosen.mirna_views, views, strict=True)
-                if resolved != "sequence" and resolved in dataset.views]
-        if not kept or chosen.modals is not None:
-            raise
-        note = (f"the default miRNA view 'sequence' is left out, so numbers are not the default model's: this "
-                f"run trains on the miRNA view(s) {', '.join(kept)} only, as {exc} (`ammgc data fetch` with "
-                f"network caches miRBase once)")
-        return {**config, "mirna_views": kept}, dataset, note
 
 
 def _instead(view: str) -> str:
@@ -187,3 +159,33 @@ def describe_views(dataset: Dataset, *, mirbase: Path | None = None) -> dict[str
                      "note": f"not available: {exc}"})
     out["views"] = rows
     return out
+
+
+def view_record(dataset: Dataset, name: str) -> dict[str, object]:
+    """How one view was built, as a model file keeps it: source, input hashes, width and a hash of the matrix."""
+    import hashlib
+    import json
+
+    from ammgc.data.dataset import cell_text
+
+    view = dataset.view(name)
+    record: dict[str, object] = {**view.describe(), "width": view.shape[1],
+                                 "matrix_sha256": hashlib.sha256(np.ascontiguousarray(view.matrix, dtype=np.float64)
+                                                                 .tobytes()).hexdigest()}
+    if name in _DRUG_VIEW_OF:
+        smiles = [cell_text(s) for s in dataset.drugs["smiles"]]
+        record["recipe"] = ("PubChem 881-bit substructure fingerprint of each SMILES (scikit-fingerprints), "
+                            "in the benchmark's 920-column layout" if name == "fingerprint_smiles" else
+                            "85-character label encoding of each SMILES (ammgc.features.drug.LABEL_TABLE)")
+        record["input_sha256"] = hashlib.sha256("\n".join(smiles).encode()).hexdigest()
+    elif name == "sequence":
+        from ammgc.features.mirna import SCORING, SIMILARITY_VERSION, catalogue_record, load_catalogue
+
+        record["recipe"] = (f"{SIMILARITY_VERSION}: normalised Smith-Waterman similarity to every human "
+                            f"stem-loop, scoring {SCORING}")
+        record["mirbase"] = catalogue_record(load_catalogue())
+        seqs = [cell_text(s) for s in dataset.mirnas["sequence"]] if "sequence" in dataset.mirnas else []
+        record["input_sha256"] = hashlib.sha256(json.dumps([dataset.mirna_names, seqs]).encode()).hexdigest()
+    else:
+        record["recipe"] = "read from the dataset's file"
+    return record

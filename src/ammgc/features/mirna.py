@@ -52,6 +52,17 @@ def load_catalogue(mirbase: str | os.PathLike[str] | None = None) -> MirbaseCata
     return Mirbase(mirbase).load()
 
 
+def columns_sha256(columns: Sequence[str], sequences: Sequence[str]) -> str:
+    """A hash of the stem-loops a ``sequence`` view has as columns: equal hashes, comparable views."""
+    return hashlib.sha256(json.dumps([list(columns), list(sequences)]).encode()).hexdigest()
+
+
+def catalogue_record(catalogue: MirbaseCatalogue) -> dict[str, object]:
+    """The miRBase files a ``sequence`` view was computed from, as a model keeps them."""
+    return {**catalogue.describe(), "directory": str(catalogue.directory),
+            "columns_sha256": columns_sha256(catalogue.columns, catalogue.column_sequences)}
+
+
 def _self_score(seq: str, matrix: object) -> int:
     import parasail
 

@@ -16,26 +16,23 @@ as much as their source.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import os
 import platform
 import re
 import struct
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from ammgc.errors import ModelFileError
-from ammgc.evaluation.calibration import GRID, Calibration
 from ammgc.io import atomic_write_bytes
-from ammgc.models.ammgc import AMMGC
 from ammgc.models.layers import AttentionFusion, GCNEncoder
 from ammgc.models.network import ActivityDecoder, AMMGCNet
-from ammgc.models.trained import ModalRecord, TrainedModel
 
 SIGNATURE = b"AMMGC-MODEL\n"
 FORMAT_VERSION = 1
@@ -56,7 +53,7 @@ def library_versions() -> dict[str, str]:
     return versions
 
 
-#: The network's state-dict keys under the names model files have always used (so older files load).
+#: The network's state-dict keys under the names model files use.
 FILE_NAMES = {"decoder.drug_prior": "prior.drug", "decoder.mirna_prior": "prior.mirna"}
 _ENCODER_KEY = re.compile(r"^encoders\.(\d+)\.layers\.(\d+)\.weight$")
 _FILE_ENCODER_KEY = re.compile(r"^encoder\.(\d+)\.layer\.(\d+)\.weight$")
@@ -74,34 +71,6 @@ def _state_key(name: str) -> str:
     if m:
         return f"encoders.{m.group(1)}.layers.{m.group(2)}.weight"
     return {file: key for key, file in FILE_NAMES.items()}.get(name, name)
-
-
-def save_model(path: str | os.PathLike[str], model: TrainedModel) -> int:
-    """Write ``model`` to ``path`` atomically; returns the file size in bytes."""
-    tensors: dict[str, np.ndarray] = {
-        "associations": np.ascontiguousarray(model.associations, dtype=np.uint8),
-        "scores": np.ascontiguousarray(model.scores, dtype=np.float64),
-        **{FILE_NAMES.get(_layer_key(k), _layer_key(k)): v.detach().cpu().numpy()
-           for k, v in model.network.state_dict().items()},
-    }
-    for view, row in model.mirna_means.items():
-        tensors[f"mirna_mean.{view}"] = np.ascontiguousarray(row, dtype=np.float64)
-    if model.calibration is not None:
-        for name in ("probability_knots", "precision_knots", "reliability"):
-            tensors[f"calibration.{name}"] = np.ascontiguousarray(getattr(model.calibration, name), dtype=np.float64)
-    metadata = {
-        "kind": "ammgc",
-        "config": dataclasses.asdict(model.config),
-        "seed": model.seed,
-        "modals": [dataclasses.asdict(m) for m in model.modals],
-        "views": model.views,
-        "drugs": {c: [str(x) for x in model.drugs[c]] for c in model.drugs.columns},
-        "mirnas": {c: [str(x) for x in model.mirnas[c]] for c in model.mirnas.columns},
-        "info": model.info,
-        "calibration": model.calibration.describe() if model.calibration is not None else None,
-        "versions": library_versions(),
-    }
-    return write_payload(path, metadata, tensors)
 
 
 def write_payload(path: str | os.PathLike[str], metadata: dict[str, Any], tensors: dict[str, np.ndarray], *,
@@ -190,110 +159,246 @@ def read_payload(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[str
     return metadata, tensors
 
 
-def load_model(path: str | os.PathLike[str]) -> TrainedModel:
-    """Read a model file written by ``save_model``; any defect is a ``ModelFileError``."""
+def network_tensors(network: Any) -> dict[str, np.ndarray]:
+    """The network's state dict under the model file's tensor names."""
+    return {FILE_NAMES.get(_layer_key(k), _layer_key(k)): v.detach().cpu().numpy()
+            for k, v in network.state_dict().items()}
+
+
+def write_model(path: str | os.PathLike[str], state: ModelState) -> int:
+    """Write a model's state (``AMMGC.state()``) with the library versions; returns the file's size."""
+    return write_payload(path, {**state.metadata, "versions": library_versions()}, state.tensors)
+
+
+def read_model(path: str | os.PathLike[str]) -> ModelState:
+    """The checked state of a model file: checksum (``read_payload``), then every field and tensor the reader
+    uses against the declared schema (``METADATA``, ``TENSORS``); the first problem is one ``ModelFileError``
+    naming the file and the field."""
+    metadata, tensors = read_payload(path)
+    check_schema(metadata, tensors, path)
+    return ModelState(metadata, tensors)
+
+
+@dataclass(frozen=True)
+class ModelState:
+    """A fitted model as a model file holds it: JSON metadata and named arrays (``AMMGC.state()``)."""
+
+    metadata: dict[str, Any]
+    tensors: dict[str, np.ndarray]
+
+
+# --- the schema: what a model file must hold for the reader to trust it ---------------------------------------
+
+
+@dataclass(frozen=True)
+class Field:
+    """One metadata field: its JSON type, whether it may be absent, and a check of its value (None: fine;
+    else the problem)."""
+
+    kind: type | tuple[type, ...]
+    required: bool = True
+    check: Callable[[Any], str | None] | None = None
+
+
+def _names(value: Any) -> str | None:
+    return None if isinstance(value, list) and all(isinstance(v, str) for v in value) else "must be a list of strings"
+
+
+def _table(value: Any) -> str | None:
+    """A table as the file stores it: columns of strings, of equal length, one of them ``name`` (names may
+    repeat: the benchmark lists Rituximab twice)."""
+    if "name" not in value:
+        return "has no 'name' column"
+    lengths = {k: len(v) if isinstance(v, list) else -1 for k, v in value.items()}
+    if any(n < 0 for n in lengths.values()) or len(set(lengths.values())) != 1:
+        return f"columns must be lists of equal length ({lengths})"
+    return "cells must be strings" if any(_names(v) for v in value.values()) else None
+
+
+def _modals(value: Any) -> str | None:
+    if not value:
+        return "lists no modal"
+    for k, m in enumerate(value):
+        if not isinstance(m, dict) or not isinstance(m.get("name"), str):
+            return f"modal {k} has no name"
+        if _names(m.get("drug_views")) or _names(m.get("mirna_views")):
+            return f"modal {k}: drug_views and mirna_views must be lists of view names"
+        if not isinstance(m.get("width"), int) or isinstance(m.get("width"), bool) or m["width"] < 1:
+            return f"modal {k}: width must be a positive whole number"
+    return None
+
+
+def _views(value: Any) -> str | None:
+    for name, record in value.items():
+        width = record.get("width") if isinstance(record, dict) else None
+        if not isinstance(width, int) or isinstance(width, bool) or width < 1:
+            return f"view {name!r} has no positive whole width"
+    return None
+
+
+def _seed(value: Any) -> str | None:
+    return None if not isinstance(value, bool) and 0 <= value < 2**32 else "must be a whole number in [0, 2^32)"
+
+
+#: Every metadata field the reader uses.
+METADATA: dict[str, Field] = {
+    "kind": Field(str, check=lambda v: None if v == "ammgc" else f"is {v!r}, not an AMMGC model"),
+    "config": Field(dict),
+    "seed": Field(int, check=_seed),
+    "modals": Field(list, check=_modals),
+    "views": Field(dict, check=_views),
+    "drugs": Field(dict, check=_table),
+    "mirnas": Field(dict, check=_table),
+    "info": Field(dict),
+    "calibration": Field(dict, required=False),
+    "versions": Field(dict, required=False),
+}
+
+
+@dataclass(frozen=True)
+class Tensor:
+    """One stored array: its dtype kind (``f`` float, ``u`` unsigned), shape in named sizes (``p`` drugs,
+    ``q`` miRNAs, ``n`` = p + q, ``U`` modals, ``d`` embedding width, or a number), and its values' range."""
+
+    kind: str
+    shape: tuple[str | int, ...]
+    values: str = "finite"
+
+
+#: Every tensor the reader uses besides the network's weights, which must fit the network the configuration
+#: and modals describe (checked by loading them into it) and be finite.
+TENSORS: dict[str, Tensor] = {
+    "associations": Tensor("u", ("p", "q"), "0/1"),
+    "scores": Tensor("f", ("p", "q")),
+    "embeddings": Tensor("f", ("U", "n", "d")),
+    "coefficients": Tensor("f", ("U", "d")),
+    "prior.drug": Tensor("f", ("p",), "non-negative"),
+    "prior.mirna": Tensor("f", ("q",), "non-negative"),
+}
+
+
+def check_schema(metadata: dict[str, Any], tensors: dict[str, np.ndarray], path: str | os.PathLike[str]) -> None:
+    """``metadata`` and ``tensors`` against ``METADATA`` and ``TENSORS``, and the relations between them."""
+
+    def fail(field: str, problem: str) -> ModelFileError:
+        return ModelFileError(f"{path}: inconsistent model file: {field} {problem}")
+
+    if not isinstance(metadata, dict):
+        raise fail("metadata", "is not a JSON object")
+    for name, spec in METADATA.items():
+        if name not in metadata or metadata[name] is None:
+            if spec.required:
+                raise fail(name, "is missing")
+            continue
+        value = metadata[name]
+        if not isinstance(value, spec.kind) or isinstance(value, bool):
+            raise fail(name, f"must be a JSON {getattr(spec.kind, '__name__', spec.kind)}, not {type(value).__name__}")
+        problem = spec.check(value) if spec.check else None
+        if problem:
+            raise fail(name, problem)
+    modals = metadata["modals"]
+    views = [v for m in modals for v in (*m["drug_views"], *m["mirna_views"])]
+    unrecorded = sorted(set(views) - set(metadata["views"]))
+    if unrecorded:
+        raise fail("views", f"has no record of view(s) {unrecorded} that the modals read")
+    associations = tensors.get("associations")
+    if associations is None or associations.ndim != 2:
+        raise fail("tensor 'associations'", "is missing or not a matrix")
+    embeddings = tensors.get("embeddings")
+    if embeddings is None or embeddings.ndim != 3:
+        raise fail("tensor 'embeddings'", "is missing or not U x n x d")
+    p, q = associations.shape
+    sizes = {"p": p, "q": q, "n": p + q, "U": len(modals), "d": int(embeddings.shape[2])}
+    for name, spec in TENSORS.items():
+        _check_tensor(name, spec, tensors.get(name), sizes, fail)
+    for table, n in (("drugs", p), ("mirnas", q)):
+        if len(metadata[table]["name"]) != n:
+            raise fail(table, f"names {len(metadata[table]['name'])} rows for a {p} x {q} association matrix")
+    mirna_views = {v for m in modals for v in m["mirna_views"]}
+    for view in sorted(mirna_views - {"sequence"}):
+        width = metadata["views"][view]["width"]
+        _check_tensor(f"mirna_mean.{view}", Tensor("f", (width,)), tensors.get(f"mirna_mean.{view}"), sizes, fail)
+    for name, tensor in tensors.items():
+        if tensor.dtype.kind == "f" and not np.isfinite(tensor).all():
+            raise fail(f"tensor {name!r}", "holds NaN or infinite values")
+
+
+def _check_tensor(name: str, spec: Tensor, tensor: np.ndarray | None, sizes: dict[str, int],
+                  fail: Callable[[str, str], ModelFileError]) -> None:
+    what = f"tensor {name!r}"
+    if tensor is None:
+        raise fail(what, "is missing")
+    if tensor.dtype.kind != spec.kind:
+        raise fail(what, f"has dtype {tensor.dtype}, expected {'a float' if spec.kind == 'f' else 'uint8'} type")
+    expected = tuple(sizes[s] if isinstance(s, str) else s for s in spec.shape)
+    if tensor.shape != expected:
+        named = " x ".join(str(s) for s in spec.shape)
+        raise fail(what, f"has shape {tensor.shape}, expected {expected} ({named})")
+    if spec.values == "0/1" and not np.isin(tensor, (0, 1)).all():
+        raise fail(what, "must hold only 0 and 1")
+    if spec.values != "0/1" and not np.isfinite(tensor).all():
+        raise fail(what, "holds NaN or infinite values")
+    if spec.values == "non-negative" and (tensor < 0).any():
+        raise fail(what, "holds negative values")
+
+
+def stored_config(stored: dict[str, Any], fields: list[str], path: str | os.PathLike[str]) -> dict[str, Any]:
+    """The stored configuration as keyword arguments, refusing options this version does not know."""
+    unknown = sorted(set(stored) - set(fields))
+    if unknown:
+        raise ModelFileError(f"{path}: the model's configuration has options this ammgc does not know: {unknown}")
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in stored.items()}
+
+
+def build_network(config: Any, modals: list[Any], tensors: dict[str, np.ndarray], path: str | os.PathLike[str]
+                  ) -> Any:
+    """The stored network: modules built from the configuration and modals, weights loaded strictly (a missing,
+    extra or misshapen weight names the tensor)."""
     import torch
 
-    metadata, tensors = read_payload(path)
+    embeddings = tensors["embeddings"]
     try:
-        if metadata.get("kind") != "ammgc":
-            raise ModelFileError(f"{path}: holds a {metadata.get('kind')!r} model, not an AMMGC model")
-        config = _config(metadata["config"])
-        modals = [ModalRecord(m["name"], tuple(m["drug_views"]), tuple(m["mirna_views"]), int(m["width"]))
-                  for m in metadata["modals"]]
-        embeddings = tensors["embeddings"]
-        associations = tensors["associations"]
         encoders = [GCNEncoder(modal.width, tuple(config.hidden), dropout=config.dropout,
                                input_dropout=config.input_dropout, last_activation=config.last_activation)
                     for modal in modals]
         fusion = AttentionFusion(len(modals), embeddings.shape[1], embeddings.shape[2], mode=config.fusion)
-        # files written before the prior was stored always used training degrees
-        drug_prior = tensors.get("prior.drug", np.log1p(associations.sum(axis=1).astype(np.float64)))
-        mirna_prior = tensors.get("prior.mirna", np.log1p(associations.sum(axis=0).astype(np.float64)))
-        network = AMMGCNet(encoders, fusion, ActivityDecoder(drug_prior, mirna_prior, config.degree_prior),
-                           torch.from_numpy(embeddings), torch.from_numpy(tensors["coefficients"]),
-                           int(associations.shape[0]))
-        state = {_state_key(k): torch.from_numpy(v) for k, v in tensors.items()
-                 if k in ("embeddings", "coefficients", "prior.drug", "prior.mirna")
-                 or k.startswith(("encoder.", "fusion."))}
-        state.setdefault("decoder.drug_prior", torch.from_numpy(drug_prior))
-        state.setdefault("decoder.mirna_prior", torch.from_numpy(mirna_prior))
-        network.load_state_dict(state, strict=True)
-        network.eval()
-        model = TrainedModel(
-            config=config, seed=int(metadata["seed"]), modals=modals, network=network, scores=tensors["scores"],
-            associations=associations, drugs=pd.DataFrame(metadata["drugs"]),
-            mirnas=pd.DataFrame(metadata["mirnas"]), views=metadata["views"],
-            mirna_means={k[len("mirna_mean."):]: v for k, v in tensors.items() if k.startswith("mirna_mean.")},
-            info={**metadata["info"], "versions": metadata["versions"]},
-            calibration=_calibration(metadata.get("calibration"), tensors))
-    except ModelFileError:
-        raise
-    except (KeyError, TypeError, ValueError, RuntimeError, AttributeError) as exc:
-        raise ModelFileError(f"{path}: inconsistent model file ({type(exc).__name__}: {exc})") from None
-    # a valid checksum only proves the file is as written: what was written must still be numbers
-    for name, tensor in tensors.items():
-        if np.issubdtype(tensor.dtype, np.floating) and not np.isfinite(tensor).all():
-            raise ModelFileError(f"{path}: inconsistent model file (tensor {name!r} holds NaN or infinite values)")
-    _check_shapes(model, path)
-    return model
+    except (TypeError, ValueError, RuntimeError) as exc:
+        raise ModelFileError(f"{path}: inconsistent model file: config does not describe a network ({exc})") from None
+    drug_prior, mirna_prior = tensors["prior.drug"], tensors["prior.mirna"]
+    network = AMMGCNet(encoders, fusion, ActivityDecoder(drug_prior, mirna_prior, config.degree_prior),
+                       torch.from_numpy(embeddings), torch.from_numpy(tensors["coefficients"]),
+                       int(tensors["associations"].shape[0]))
+    expected = {FILE_NAMES.get(_layer_key(k), _layer_key(k)): tuple(v.shape)
+                for k, v in network.state_dict().items()}
+    for name, shape in expected.items():
+        if name not in tensors:
+            raise ModelFileError(f"{path}: inconsistent model file: tensor {name!r} is missing")
+        if tuple(tensors[name].shape) != shape:
+            raise ModelFileError(f"{path}: inconsistent model file: tensor {name!r} has shape "
+                                 f"{tuple(tensors[name].shape)}, the network needs {shape}")
+        if tensors[name].dtype.kind != "f":
+            raise ModelFileError(f"{path}: inconsistent model file: tensor {name!r} has dtype {tensors[name].dtype}")
+    known = set(expected) | set(TENSORS) | {"associations", "scores"}
+    stray = sorted(k for k in tensors if k not in known and not k.startswith(("mirna_mean.", "calibration.")))
+    if stray:
+        raise ModelFileError(f"{path}: inconsistent model file: tensor(s) {stray[:3]} belong to no part of the model")
+    state = {_state_key(k): torch.from_numpy(tensors[k].astype(np.asarray(v).dtype, copy=False))
+             for k, v in ((k, network.state_dict()[_state_key(k)]) for k in expected)}
+    network.load_state_dict(state, strict=True)
+    network.eval()
+    return network
 
 
-def _config(stored: dict[str, Any]) -> AMMGC.Config:
-    fields = {f.name: f for f in dataclasses.fields(AMMGC.Config)}
-    unknown = sorted(set(stored) - set(fields))
-    if unknown:
-        raise ModelFileError(f"the model's configuration has options this ammgc does not know: {unknown}")
-    values = {k: tuple(v) if isinstance(v, list) else v for k, v in stored.items()}
-    return AMMGC.Config(**values)
+def describe(model: Any) -> dict[str, Any]:
+    """A short summary of a fitted AMMGC for printing."""
+    return {"dataset": model.dataset_.name, "source": model.dataset_.source, "seed": model.seed_,
+            "drugs": model.n_drugs_, "mirnas": model.n_mirnas_, "associations": int(model.train_.sum()),
+            "modals": [f"{m.name}: {'+'.join(m.drug_views)} x {'+'.join(m.mirna_views)}" for m in model.modals_],
+            "ammgc": model.info_.get("versions", {}).get("ammgc", model.info_.get("ammgc"))}
 
 
-def _calibration(record: dict[str, Any] | None, tensors: dict[str, np.ndarray]) -> Calibration | None:
-    """The stored calibration (files written without one, or before it existed, have none)."""
-    if record is None:
-        return None
-    calibration = Calibration(
-        method=str(record["method"]), protocol=str(record["protocol"]), folds=int(record["folds"]),
-        probability_knots=tensors["calibration.probability_knots"],
-        precision_knots=tensors["calibration.precision_knots"], prevalence=float(record["prevalence"]),
-        reliability=tensors["calibration.reliability"],
-        measured={k: {m: float(v) for m, v in d.items()} for k, d in record["measured"].items()})
-    knots = (calibration.probability_knots, calibration.precision_knots)
-    if any(k.shape != GRID.shape or not np.isfinite(k).all() or (k < 0).any() or (k > 1).any() for k in knots):
-        raise ValueError("calibration maps must be finite probabilities on the stored grid")
-    return calibration
-
-
-def _check_shapes(model: TrainedModel, path: str | os.PathLike[str]) -> None:
-    p, q = model.associations.shape
-    u, n, d = model.embeddings.shape
-    problems = []
-    if model.scores.shape != (p, q):
-        problems.append(f"scores {model.scores.shape} vs associations {(p, q)}")
-    if n != p + q or u != len(model.modals):
-        problems.append(f"embeddings {model.embeddings.shape} vs {len(model.modals)} modals of {p + q} nodes")
-    if model.coefficients.shape != (u, d):
-        problems.append(f"coefficients {model.coefficients.shape} vs {(u, d)}")
-    if len(model.drugs) != p or len(model.mirnas) != q:
-        problems.append(f"{len(model.drugs)} drug / {len(model.mirnas)} miRNA names for a {p} x {q} matrix")
-    if model.drug_prior.shape != (p,) or model.mirna_prior.shape != (q,):
-        problems.append(f"prior terms {model.drug_prior.shape} / {model.mirna_prior.shape} for a {p} x {q} matrix")
-    elif not (np.isfinite(model.drug_prior).all() and np.isfinite(model.mirna_prior).all()):
-        problems.append("prior terms are not finite")
-    if problems:
-        raise ModelFileError(f"{path}: inconsistent model file: {'; '.join(problems)}")
-
-
-def describe(model: TrainedModel) -> dict[str, Any]:
-    """A short summary of a model for printing."""
-    return {"dataset": model.info.get("dataset"), "source": model.info.get("source"), "seed": model.seed,
-            "drugs": model.n_drugs, "mirnas": model.n_mirnas, "associations": int(model.associations.sum()),
-            "modals": [f"{m.name}: {'+'.join(m.drug_views)} x {'+'.join(m.mirna_views)}" for m in model.modals],
-            "ammgc": model.info.get("versions", {}).get("ammgc", model.info.get("ammgc"))}
-
-
-def version_differences(model: TrainedModel) -> list[str]:
+def version_differences(model: Any) -> list[str]:
     """Libraries whose version differs from the one that trained the model (worth a warning)."""
-    stored = model.info.get("versions", {})
+    stored = model.info_.get("versions", {})
     here = library_versions()
     return [f"{k} {stored[k]} (now {here[k]})" for k in sorted(stored) if k in here and stored[k] != here[k]]

@@ -26,6 +26,8 @@ import numpy as np
 
 from ammgc.data.dataset import Dataset
 from ammgc.errors import AmmgcError
+from ammgc.models.ammgc import AMMGC
+from ammgc.prediction.new_entities import Extended, check_dataset
 
 #: What each view is, in words, for an evidence line.
 VIEW_KINDS = {"fingerprint": "fingerprint", "fingerprint_smiles": "fingerprint", "smiles_code": "SMILES code",
@@ -106,14 +108,14 @@ class _View:
 class Explainer:
     """Explanations of a trained model's pairs, with the training dataset's views as evidence.
 
-    With ``extended`` (``model.extend(...)``), pairs of new drugs and miRNAs are explained too: their
+    With ``extended`` (``ammgc.prediction.new_entities.extend``), pairs of new drugs and miRNAs are explained too: their
     indices follow the known ones, as in ``extended.dataset``; a new entity has activity 0 and no known
     partner, so its evidence is on the other side alone (known partners of the other entity that are
     similar to it).
     """
 
-    def __init__(self, model: Any, dataset: Dataset, extended: Any = None) -> None:
-        model.check_dataset(dataset)
+    def __init__(self, model: AMMGC, dataset: Dataset, extended: Extended | None = None) -> None:
+        check_dataset(model, dataset)
         missing = [v for v in (*model.drug_views, *model.mirna_views) if v not in dataset.views]
         if missing:
             raise AmmgcError(f"the dataset lacks the view(s) {missing} the model was trained with")
@@ -123,8 +125,8 @@ class Explainer:
         if extended is not None:
             self._drug_z, self._mirna_z = extended.drug_z, extended.mirna_z
         else:
-            fused = model.fused(model.embeddings)
-            self._drug_z, self._mirna_z = fused[:model.n_drugs], fused[model.n_drugs:]
+            fused = model.fused(model.embeddings_)
+            self._drug_z, self._mirna_z = fused[:model.n_drugs_], fused[model.n_drugs_:]
 
     @property
     def drug_names(self) -> list[str]:
@@ -135,17 +137,17 @@ class Explainer:
         return list((self.extended.dataset if self.extended is not None else self.dataset).mirna_names)
 
     def explain(self, drug: int, mirna: int, *, top: int = 3) -> Explanation:
-        model, p, q = self.model, self.model.n_drugs, self.model.n_mirnas
+        model, p, q = self.model, self.model.n_drugs_, self.model.n_mirnas_
         embedding = float(np.dot(self._drug_z[drug].astype(np.float64), self._mirna_z[mirna].astype(np.float64)))
-        drug_log = float(model.drug_prior[drug]) if drug < p else 0.0
-        mirna_log = float(model.mirna_prior[mirna]) if mirna < q else 0.0
+        drug_log = float(model.drug_prior_[drug]) if drug < p else 0.0
+        mirna_log = float(model.mirna_prior_[mirna]) if mirna < q else 0.0
         known = drug < p and mirna < q
-        score = float(model.scores[drug, mirna]) if known else float(self.extended.scores[drug, mirna])
+        score = float(model.predict_scores()[drug, mirna]) if known else float(self.extended.scores[drug, mirna])
         return Explanation(
             drug=self.drug_names[drug], mirna=self.mirna_names[mirna], score=score, embedding_term=embedding,
             prior_term=float(model.config.degree_prior) * (drug_log + mirna_log),
             drug_activity=float(np.expm1(drug_log)), mirna_activity=float(np.expm1(mirna_log)),
-            prior_counts=str(model.info.get("prior_counts", "pairs")),
+            prior_counts=str(model.prior_counts_),
             known=known and bool(self.dataset.associations[drug, mirna]),
             evidence=self.evidence(drug, mirna, top=top))
 
@@ -159,7 +161,7 @@ class Explainer:
 
     def evidence(self, drug: int, mirna: int, *, top: int = 3) -> list[Evidence]:
         """The ``top`` most similar known partners on each side, across the model's views."""
-        a, p, q = self.dataset.associations, self.model.n_drugs, self.model.n_mirnas
+        a, p, q = self.dataset.associations, self.model.n_drugs_, self.model.n_mirnas_
         new_drug_rows = self.extended.drug_rows if self.extended is not None else {}
         new_mirna_rows = self.extended.mirna_rows if self.extended is not None else {}
         items: list[Evidence] = []
@@ -198,7 +200,7 @@ def evidence_column(explainer: Explainer, table: Any, *, top: int = 3) -> list[s
     """The ``evidence`` column of a ranking: the ``top`` most similar known partners of each row's pair
     (either side); for a new drug or miRNA, the other entity's known partners most similar to it (empty when
     the explainer was built without the new entities)."""
-    p, q = explainer.model.n_drugs, explainer.model.n_mirnas
+    p, q = explainer.model.n_drugs_, explainer.model.n_mirnas_
     out = []
     for d, m in zip(table["drug_index"], table["mirna_index"], strict=True):
         if (d >= p or m >= q) and explainer.extended is None:
@@ -282,11 +284,11 @@ def new_entity_notes(extended: Any, model: Any, neighbours: dict[tuple[str, int]
     carry no information; then the ranking is popularity, and the note says so."""
     from scipy.stats import spearmanr
 
-    p, q = model.n_drugs, model.n_mirnas
+    p, q = model.n_drugs_, model.n_mirnas_
     notes = []
-    entities = [("drug", i, extended.scores[i, :q], model.mirna_prior, "miRNAs",
+    entities = [("drug", i, extended.scores[i, :q], model.mirna_prior_, "miRNAs",
                  smiles_warnings(str(extended.dataset.drugs["smiles"].iloc[i]))) for i in extended.new_drugs]
-    entities += [("miRNA", j, extended.scores[:p, j], model.drug_prior, "drugs",
+    entities += [("miRNA", j, extended.scores[:p, j], model.drug_prior_, "drugs",
                   sequence_warnings(str(extended.dataset.mirnas["sequence"].iloc[j]))) for j in extended.new_mirnas]
     for what, index, scores, activity, partners, problems in entities:
         name = (extended.dataset.drug_names[index] if what == "drug" else extended.dataset.mirna_names[index])

@@ -65,3 +65,21 @@ def rank_unobserved(dataset: Dataset, scores: np.ndarray, *, drugs: Sequence[int
     mirna_names = np.asarray(dataset.mirna_names, dtype=object)
     return pd.DataFrame({"rank": np.arange(1, len(order) + 1), "drug_index": rows, "drug": drug_names[rows],
                          "mirna_index": cols, "mirna": mirna_names[cols], "score": values})
+
+
+def rank(dataset: Dataset, scores: np.ndarray, *, drugs: Sequence[str] = (), mirnas: Sequence[str] = (),
+         new_drugs: Sequence[int] = (), new_mirnas: Sequence[int] = (), top: int | None = None) -> pd.DataFrame:
+    """Unobserved pairs by score. ``drugs`` / ``mirnas`` (names) restrict the ranking; with new drugs or
+    miRNAs (indices, after the known ones), only pairs involving one of them are ranked."""
+    drug_idx = resolve_names(drugs, dataset.drug_names, what="drug") if drugs else None
+    mirna_idx = resolve_names(mirnas, dataset.mirna_names, what="miRNA") if mirnas else None
+    if not new_drugs and not new_mirnas:
+        return rank_unobserved(dataset, scores, drugs=drug_idx, mirnas=mirna_idx, top=top)
+    table = rank_unobserved(dataset, scores, drugs=drug_idx, mirnas=mirna_idx)
+    keep = table["drug_index"].isin(list(new_drugs)) | table["mirna_index"].isin(list(new_mirnas))
+    table = table[keep.to_numpy()]
+    if top is not None:
+        table = table.iloc[:top]
+    table = table.reset_index(drop=True)
+    table["rank"] = np.arange(1, len(table) + 1)
+    return table

@@ -14,6 +14,7 @@ import base64
 import html
 import json
 import math
+import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -158,3 +159,28 @@ def ranking_page(table: pd.DataFrame, *, title: str, summary: Sequence[str] = ()
               _json_script("columns", columns), _json_script("rows", rows),
               f"<script>{_SCRIPT}</script></body></html>"]
     return "\n".join(parts) + "\n"
+
+
+def write_page(path: str | os.PathLike[str], prediction: Any, model: Any, *, source: str) -> None:
+    """``ranking_page`` of a prediction (``ammgc.prediction.predict``), written atomically to ``path``."""
+    from ammgc.io import atomic_open
+    from ammgc.models.modelfile import describe
+
+    summary = describe(model)
+    lines = [f"AMMGC trained on {summary['associations']} associations of {summary['drugs']} drugs x "
+             f"{summary['mirnas']} miRNAs ({summary['source']}), seed {summary['seed']}; model: {source}"]
+    png = None
+    if model.calibration_ is not None:
+        from ammgc.reporting.figures import reliability_png
+
+        c = model.calibration_
+        lines.append(f"probabilities calibrated ({c.method}) on {c.folds} {c.protocol}-split held-out folds; "
+                     f"held-out Brier {c.measured[c.method]['brier']:.5f}, ECE {c.measured[c.method]['ece']:.5f}")
+        png = reliability_png(c)
+    else:
+        lines.append("no calibration: only the score (a ranking key) is given")
+    table, extended = prediction.table, prediction.extended
+    page = ranking_page(table, title=f"ammgc predictions: {len(table)} pairs", summary=lines, notes=prediction.notes,
+                        new_drugs=extended.new_drugs, new_mirnas=extended.new_mirnas, reliability_png=png)
+    with atomic_open(path, "w", encoding="utf-8") as handle:
+        handle.write(page)

@@ -74,13 +74,12 @@ def views_note(views: dict[str, Any] | None) -> str:
     return note
 
 
-def config_note(base: dict[str, Any]) -> str:
-    """The AMMGC settings in effect and what the user changed (reduced epochs must be visible)."""
-    from ammgc.methods import make_method
-
-    effective = make_method("ammgc", **base).config_dict()
+def config_note(base: Any) -> str:
+    """The AMMGC settings in effect and what differs from the defaults (reduced epochs must be visible)."""
+    effective = base.config_dict()
     shown = ", ".join(f"{k}={effective[k]}" for k in _KEY_SETTINGS if k in effective)
-    changed = ", ".join(f"{k}={v}" for k, v in sorted(base.items())) if base else "none"
+    overrides = base.changed_params()
+    changed = ", ".join(f"{k}={v}" for k, v in sorted(overrides.items())) if overrides else "none"
     return f"AMMGC settings: {shown} (overrides of the defaults: {changed})."
 
 
@@ -263,7 +262,7 @@ def _claims(bodies: dict[str, dict[str, Any]], variants: list[Variant]) -> list[
 
 
 def table2_markdown(rows: list[dict[str, Any]], bodies: dict[str, dict[str, Any]], variants: list[Variant], *,
-                    repeats: int, n_folds: int, seed: int, base: dict[str, Any]) -> str:
+                    repeats: int, n_folds: int, seed: int, base: Any) -> str:
     """table2.md: the ablation variants beside the paper, their views, and the paper's claim checked."""
     lines = ["# Ablation study (paper Table 2)", "", *paper_table(rows, "variant"), "",
              protocol_note(repeats, n_folds, seed), config_note(base)]
@@ -275,10 +274,8 @@ def table2_markdown(rows: list[dict[str, Any]], bodies: dict[str, dict[str, Any]
 
 
 def sensitivity_markdown(rows: list[dict[str, Any]], param: str, *, repeats: int, n_folds: int, seed: int,
-                         base: dict[str, Any], views: dict[str, Any] | None) -> str:
+                         base: Any, views: dict[str, Any] | None) -> str:
     """sensitivity.md: AMMGC at each value of ``param``, beside the paper's Table 3 where it has one."""
-    from ammgc.methods import make_method
-
     title = {"layers": "GCN depth (paper Figure 3A)", "width": "embedding width (paper Figure 3B)",
              "p_neg": "negative sampling ratio (paper Table 3)"}[param]
     lines = [f"# Sensitivity: {title}", "", *paper_table(rows, param), "",
@@ -286,7 +283,7 @@ def sensitivity_markdown(rows: list[dict[str, Any]], param: str, *, repeats: int
              f"Each row sets {param} as shown; every other setting is as stated.", views_note(views)]
     if param == "layers":
         lines.append(f"Depth k uses hidden = (h1,) x (k-1) + (h2,) with the base sizes "
-                     f"{tuple(make_method('ammgc', **base).config.hidden)}; the paper finds 2 layers best.")
+                     f"{tuple(base.config.hidden)}; the paper finds 2 layers best.")
     elif param == "width":
         lines.append(f"Width w uses hidden = (h1, w); {FIGURE3_WIDTH_TEXT} across widths, and chose a fused "
                      "embedding of 256.")
@@ -301,7 +298,7 @@ def format_score(score: float) -> str:
 
 
 def table4_markdown(ours: pd.DataFrame, paper: pd.DataFrame, *, top: int, shared: int, n_associations: int,
-                    n_ranked: int, seeds: list[int], config: dict[str, Any], views: dict[str, Any] | None) -> str:
+                    n_ranked: int, seeds: list[int], config: Any, views: dict[str, Any] | None) -> str:
     """table4.md: our top pairs, and the paper's top 10 located in our ranking."""
     paper_rows = []
     for r in paper.itertuples():
@@ -329,7 +326,7 @@ def table4_markdown(ours: pd.DataFrame, paper: pd.DataFrame, *, top: int, shared
 
 
 def attention_markdown(summary: pd.DataFrame, *, n_associations: int, seeds: list[int], fusion: str,
-                       claim: str | None, config: dict[str, Any], views: dict[str, Any] | None) -> str:
+                       claim: str | None, config: Any, views: dict[str, Any] | None) -> str:
     """attention.md: each modal's mean coefficient, and the paper's reading of its Figure 2 checked."""
     lines = ["# Attention coefficients (paper Figure 2)", "",
              f"AMMGC trained on all {n_associations:,} associations; {len(seeds)} model(s), seeds "

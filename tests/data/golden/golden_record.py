@@ -1,6 +1,6 @@
 """Record the golden model file and CV fold that tests/test_golden.py compares every later version against.
 
-Run once, before a change that must not move any number (it was run before the nn.Module redesign):
+Run once, before a change that must not move any number:
     python tests/data/golden/golden_record.py
 """
 
@@ -13,11 +13,13 @@ from pathlib import Path
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE.parents[1]))
 
-from conftest import make_planted_dataset, with_synthetic_publications  # noqa: E402
+import pandas as pd  # noqa: E402
+from conftest import fit_model, make_planted_dataset, with_synthetic_publications  # noqa: E402
 
 from ammgc.evaluation.runner import cross_validate  # noqa: E402
-from ammgc.models.modelfile import save_model  # noqa: E402
-from ammgc.prediction.training import train_model  # noqa: E402
+from ammgc.evaluation.splits import StudySplit  # noqa: E402
+from ammgc.models.ammgc import AMMGC  # noqa: E402
+from ammgc.prediction.new_entities import extend_rows  # noqa: E402
 
 CONFIG = {"epochs_gcn": 12, "epochs_attention": 12, "hidden": [16, 8]}
 
@@ -29,13 +31,12 @@ def dataset():  # type: ignore[no-untyped-def]
 def new_entity_scores(model, data):  # type: ignore[no-untyped-def]
     """Scores of a new drug and a new miRNA that carry the features of drug 0 and miRNA 0 (the isolated-node path)."""
     import numpy as np
-    import pandas as pd
 
     drug_rows = {v: data.view(v).matrix[[0]] for v in model.drug_views}
     mirna_rows = {v: data.view(v).matrix[[0]] for v in model.mirna_views}
-    drugs = pd.concat([model.drugs, pd.DataFrame({"name": ["new drug"]})], ignore_index=True)
-    mirnas = pd.concat([model.mirnas, pd.DataFrame({"name": ["new miRNA"]})], ignore_index=True)
-    extended = model.extend_rows(drugs, drug_rows, mirnas, mirna_rows)
+    drugs = pd.concat([model.dataset_.drugs, pd.DataFrame({"name": ["new drug"]})], ignore_index=True)
+    mirnas = pd.concat([model.dataset_.mirnas, pd.DataFrame({"name": ["new miRNA"]})], ignore_index=True)
+    extended = extend_rows(model, drugs, drug_rows, mirnas, mirna_rows)
     return np.concatenate([extended.scores[-1], extended.scores[:, -1]])
 
 
@@ -43,9 +44,9 @@ if __name__ == "__main__":
     import numpy as np
 
     data = dataset()
-    model = train_model(data, CONFIG, seed=3, drug_features="files", calibrate=False)
-    save_model(HERE / "model.ammgc", model)
+    model = fit_model(data, CONFIG, seed=3, drug_features="files", calibrate=False)
+    model.save(HERE / "model.ammgc")
     np.save(HERE / "new_entity_scores.npy", new_entity_scores(model, data))
-    result = cross_validate(data, "ammgc", CONFIG, n_folds=3, repeats=1, seed=2, split="study", progress=False)
+    result = cross_validate(AMMGC(**CONFIG), data, StudySplit(n_folds=3, repeats=1, seed=2))
     folds = [{k: v for k, v in f.items() if k not in ("seconds", "curves")} for f in result.folds]
     (HERE / "cv_folds.json").write_text(json.dumps(folds, indent=1, sort_keys=True) + "\n")

@@ -1,0 +1,113 @@
+"""What ``ammgc predict`` does, as one library call: rank unobserved pairs of a fitted model, for known and new
+drugs and miRNAs, with calibrated probabilities and evidence where asked for."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from ammgc.data.dataset import Dataset
+from ammgc.errors import AmmgcError
+from ammgc.models.ammgc import AMMGC
+from ammgc.prediction.explain import Evidence, Explainer, evidence_column, new_entity_notes
+from ammgc.prediction.new_entities import Extended, NewDrug, NewMirna, check_dataset, extend
+from ammgc.prediction.ranking import rank
+
+# What cold-start cross-validation on the benchmark showed (docs: "Cold start"); said wherever it matters.
+NEW_DRUG_CAUTION = ("caution: a new drug enters the graph without edges; in drug-split cross-validation on the "
+                    "benchmark, AMMGC's rankings for held-out drugs were no better than ranking miRNAs by their "
+                    "number of known associations")
+NEW_MIRNA_CAUTION = ("caution: a new miRNA enters the graph without edges; in miRNA-split cross-validation on the "
+                     "benchmark, AMMGC's rankings for held-out miRNAs were no better than ranking drugs by their "
+                     "number of known associations")
+
+
+@dataclass
+class Prediction:
+    """A ranking and what a reader needs beside it: ``notes`` (each a line, warnings starting with
+    ``warning:``, cautions with ``caution:``) and the extended dataset and scores it was ranked from."""
+
+    table: pd.DataFrame
+    extended: Extended
+    notes: list[str] = field(default_factory=list)
+
+
+def explainer_for(model: AMMGC, dataset: Dataset | None = None, extended: Extended | None = None) -> Explainer:
+    """An explainer over the model's training dataset with the views the model was trained with: ``dataset``
+    (which must be the training data; default: the model's own where it was fitted here, else the benchmark)
+    with those views computed where missing."""
+    from ammgc.features import ensure_views
+
+    if dataset is None:
+        trained = model.dataset_
+        if all(v in trained.views for v in (*model.drug_views, *model.mirna_views)):
+            dataset = trained
+        else:
+            from ammgc.data import load_dataset
+
+            dataset = load_dataset()
+    dataset = ensure_views(dataset, [*model.drug_views, *model.mirna_views])
+    return Explainer(model, dataset, extended)
+
+
+def new_entity_report(model: AMMGC, extended: Extended, explainer: Explainer | None
+                      ) -> tuple[Explainer | None, list[str]]:
+    """Lines on each new entity (nearest known ones, warnings, the cold-start caution) and the explainer used
+    (None when the training dataset cannot give one)."""
+    neighbours = None
+    lines: list[str] = []
+    try:
+        explainer = explainer or explainer_for(model, None, extended)
+        neighbours = nearest_neighbours(extended, explainer)
+    except AmmgcError as exc:
+        explainer = None
+        lines.append(f"nearest known neighbours of new entities not shown ({exc}); give the training dataset")
+    lines += new_entity_notes(extended, model, neighbours)
+    lines += [NEW_DRUG_CAUTION] * bool(extended.new_drugs) + [NEW_MIRNA_CAUTION] * bool(extended.new_mirnas)
+    return explainer, lines
+
+
+def nearest_neighbours(extended: Extended, explainer: Explainer) -> dict[tuple[str, int], list[Evidence]]:
+    """Nearest known drugs / miRNAs of each new one, from the training views and the new entities' rows."""
+    out: dict[tuple[str, int], list[Evidence]] = {}
+    for k, index in enumerate(extended.new_drugs):
+        out[("drug", index)] = explainer.nearest("drug", {v: r[k] for v, r in extended.drug_rows.items()})
+    for k, index in enumerate(extended.new_mirnas):
+        out[("miRNA", index)] = explainer.nearest("mirna", {v: r[k] for v, r in extended.mirna_rows.items()})
+    return out
+
+
+def predict(model: AMMGC, *, drugs: Sequence[str] = (), mirnas: Sequence[str] = (),
+            new_drugs: Sequence[NewDrug] = (), new_mirnas: Sequence[NewMirna] = (), top: int | None = 20,
+            evidence: bool = False, dataset: Dataset | None = None) -> Prediction:
+    """Rank the unobserved pairs of a fitted AMMGC (``top`` None: all), restricted to ``drugs`` / ``mirnas`` by
+    name, or every partner of the new drugs and miRNAs. A calibrated model adds percentile, probability and
+    expected precision; ``evidence`` adds the known associations most similar to each pair. ``dataset`` is the
+    training data, checked against the model (needed for evidence when the model was loaded and is not the
+    benchmark's)."""
+    if dataset is not None:
+        check_dataset(model, dataset)
+    extended = extend(model, new_drugs, new_mirnas)
+    notes = list(extended.notes)
+    # built once (it computes the SMILES views): evidence needs it, new entities' neighbours use it
+    explainer = explainer_for(model, dataset, extended) if evidence else None
+    if new_drugs or new_mirnas:
+        explainer, lines = new_entity_report(model, extended, explainer)
+        notes += lines
+    table = rank(extended.dataset, extended.scores, drugs=drugs, mirnas=mirnas, new_drugs=extended.new_drugs,
+                 new_mirnas=extended.new_mirnas, top=top)
+    if model.calibration_ is not None:
+        from ammgc.evaluation.calibration import annotate
+
+        table = annotate(table, extended.scores[extended.dataset.associations == 0], model.calibration_)
+    else:
+        why = next((n for n in model.info_.get("notes", []) if n.startswith("not calibrated")),
+                   "trained without calibration")
+        notes.append(f"{why}: only the score is given")
+    if evidence:
+        if explainer is None:
+            explainer = explainer_for(model, dataset, extended)
+        table["evidence"] = evidence_column(explainer, table)
+    return Prediction(table, extended, notes)
