@@ -26,11 +26,11 @@ import time
 
 import torch
 
+from ammgc import methods
 from ammgc.data import load_dataset
+from ammgc.data.source import located
 from ammgc.evaluation.metrics import evaluate_scores
-from ammgc.evaluation.splits import make_folds
-from ammgc.experiments.cv import prepare_dataset
-from ammgc.methods import make_method
+from ammgc.evaluation.splits import PairSplit
 from ammgc.models.layers import PaddedBlocks
 from ammgc.runtime import usable_cores
 
@@ -73,9 +73,12 @@ def main() -> None:
     config = {k: json.loads(v) for k, v in (item.split("=", 1) for item in args.option)}
     threads = args.threads
     torch.set_num_threads(threads)
-    dataset, views = prepare_dataset(load_dataset(args.data), "ammgc", config, args.mirbase)
-    fold = make_folds(dataset.associations, n_folds=5, seed=0)[args.fold]
-    model = make_method("ammgc", **config)
+    model = methods.get("ammgc", **config)
+    model.check_params()  # before the views are computed
+    with located(mirbase=args.mirbase):
+        dataset = model.prepare(load_dataset(args.data))
+    views = model.inputs(dataset)
+    fold = list(PairSplit(n_folds=5, repeats=1, seed=0).split(dataset))[args.fold]
     specs = model.modal_specs(dataset)
     inputs = [model.encoder_input(dataset, s, torch.device("cpu")) for s in specs]
     widths = [x.shape[1] for x in inputs]
@@ -93,9 +96,8 @@ def main() -> None:
     for run in range(args.runs):
         speed = matmul_gflops()
         start = time.perf_counter()
-        fitted = make_method("ammgc", **config).fit(dataset, fold.train, seed=run)
-        scores = fitted.score()
-        metrics = evaluate_scores(fold.test_labels, scores[fold.test_pairs[:, 0], fold.test_pairs[:, 1]])
+        fitted = methods.clone(model).fit(dataset, fold.train, seed=run)
+        metrics = evaluate_scores(fold.labels, fitted.predict_scores(fold.candidates))
         total = time.perf_counter() - start
         totals.append(total)
         gcn_seconds = sum(v for k, v in fitted.timings_.items() if k != "attention")

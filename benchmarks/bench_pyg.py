@@ -23,13 +23,12 @@ import time
 import numpy as np
 import torch
 
+from ammgc import methods
 from ammgc.data import load_dataset
-from ammgc.evaluation.splits import make_folds
-from ammgc.experiments.cv import prepare_dataset
-from ammgc.methods import make_method
-from ammgc.models.ammgc import _adjacency_operator
+from ammgc.evaluation.splits import PairSplit
 from ammgc.models.graph import stack_modal
 from ammgc.models.layers import GCNEncoder
+from ammgc.models.training import adjacency_operator
 
 
 def timed(step: object, steps: int) -> float:
@@ -50,15 +49,15 @@ def main() -> None:
 
     torch.set_num_threads(1)
     torch.manual_seed(0)
-    dataset, _ = prepare_dataset(load_dataset(), "ammgc", {})
-    model = make_method("ammgc")
+    model = methods.get("ammgc")
+    dataset = model.prepare(load_dataset())
     spec = model.modal_specs(dataset)[args.modal - 1]
-    train = make_folds(dataset.associations, n_folds=5)[0].train.astype(np.float32)
+    train = next(PairSplit(n_folds=5, repeats=1).split(dataset)).train.astype(np.float32)
     hidden = tuple(model.config.hidden)
 
     blocks = model.encoder_input(dataset, spec, torch.device("cpu"))
     ours = GCNEncoder(blocks.shape[1], hidden, dropout=0.1, input_dropout=0.1, seed=0)
-    adjacency = _adjacency_operator(train, torch.device("cpu"))
+    adjacency = adjacency_operator(train, torch.device("cpu"))
 
     def ours_step() -> None:
         ours.zero_grad()

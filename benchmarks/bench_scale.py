@@ -156,8 +156,9 @@ def measure(scale: float, width_scale: float, *, epochs_gcn: int, epochs_attenti
             return out
         return wrapper
 
-    module._train_encoder = timed(module._train_encoder, "gcn")
-    module._train_fusion = timed(module._train_fusion, "attention")
+    # the names AMMGC.fit calls them by: the two training stages of ammgc.models.training
+    module.train_encoder = timed(module.train_encoder, "gcn")
+    module.train_fusion = timed(module.train_fusion, "attention")
     model = module.AMMGC(epochs_gcn=epochs_gcn, epochs_attention=epochs_attention, modals=modals)
     specs = model.modal_specs(dataset)
     drug_widths = [sum(dataset.view(v).shape[1] for v in s.drug_views) for s in specs]
@@ -186,7 +187,8 @@ def measure(scale: float, width_scale: float, *, epochs_gcn: int, epochs_attenti
     for _, block in model.score_blocks():
         best = np.partition(np.concatenate([best, block.ravel()]), -TOP_K)[-TOP_K:]
     w1, c1 = _clock()
-    fused_width = int(model.fused_.shape[1])
+    n_modals, _, dim = model.network_.embeddings.shape
+    fused_width = int(n_modals * dim)  # Z = the modals' embeddings side by side
     record.update(score_wall=w1 - w0, score_cpu=c1 - c0, score_rss_mb=_peak_rss_mb(), pairs=dataset.associations.size,
                   score_gflop=2.0 * dataset.associations.size * fused_width / 1e9, top_score=float(best.max()),
                   dense_scores_gb=8.0 * dataset.associations.size / 1e9, load_after=os.getloadavg()[0])

@@ -17,7 +17,7 @@ inner splits); they say which levers are worth taking to the tuner. The experime
 * ``edges``: against study memorisation, the default AMMGC whose graph convolution weighs each training
   edge by n^-alpha, n the number of training pairs its first publication reported (one high-throughput
   study then counts like a few small ones). This experiment swaps the model's normalised adjacency for the
-  weighted one (``_adjacency_operator``); it is not an option of the model, since it did not win.
+  weighted one (``adjacency_operator``); it is not an option of the model, since it did not win.
 * ``losses``: the training objective. A pairwise ranking loss (BPR: -log sigmoid(s_pos - s_neg), each
   training positive against one negative made by replacing its miRNA, or its drug or miRNA at random) in
   both of AMMGC's stages instead of BCE; and hard negatives, drawn with probability proportional to
@@ -50,14 +50,15 @@ import torch
 from scipy.stats import rankdata
 
 import ammgc.models.ammgc as ammgc_model
+import ammgc.models.training as training_model
+from ammgc import methods
 from ammgc.data import TargetNetworks, load_dataset
 from ammgc.data.dataset import FeatureView
 from ammgc.data.networks import precursor_keys
 from ammgc.data.publications import node_activity, with_publications
 from ammgc.evaluation.metrics import evaluate_scores
-from ammgc.evaluation.runner import cross_validate, fold_seed, plan_folds
-from ammgc.experiments.cv import prepare_dataset
-from ammgc.methods import make_method
+from ammgc.evaluation.runner import cross_validate, fold_seed
+from ammgc.evaluation.splits import Fold, splitter
 from ammgc.models.graph import bipartite_adjacency
 from ammgc.models.layers import as_operator
 from ammgc.models.sampling import NegativeSampler
@@ -116,16 +117,26 @@ def views(dataset: object, side: Path | None, gff3: Path, split: str, repeats: i
     print(f"\n| miRNA views ({split}) | " + " | ".join(SHOWN) + " |\n|---|" + "---|" * len(SHOWN))
     for mirna_views in (["expression", "go"], ["expression", "targets_s"], ["expression", "go", "targets_s"],
                         ["expression", "targets_w"], ["expression", "genome"], ["expression", "go", "genome"]):
-        config = {"mirna_views": mirna_views}
-        prepared, _ = prepare_dataset(dataset, "ammgc", config)
-        result = cross_validate(prepared, "ammgc", config, split=split, repeats=repeats, jobs=jobs, progress=False)
+        result = cross_validate(methods.get("ammgc", mirna_views=mirna_views), dataset,
+                                splitter(split, n_folds=5, repeats=repeats, seed=0), jobs=jobs)
         print(_line(" + ".join(mirna_views), np.array([[f[m] for m in SHOWN] for f in result.folds])), flush=True)
 
 
-def _fold_metrics(fold: object, scores: np.ndarray) -> list[float]:
-    metrics = evaluate_scores(fold.test_labels, scores[fold.test_pairs[:, 0], fold.test_pairs[:, 1]],
-                              drugs=fold.test_pairs[:, 0])
+def _folds(dataset: object, split: str, repeats: int) -> list[Fold]:
+    """The outer folds every experiment reads: 5 folds (study: ``repeats`` times; time: one per cut-off), seed 0."""
+    return list(splitter(split, n_folds=5, repeats=repeats, seed=0).split(dataset))
+
+
+def _fold_metrics(fold: Fold, scores: np.ndarray) -> list[float]:
+    metrics = evaluate_scores(fold.labels, scores[fold.candidates[:, 0], fold.candidates[:, 1]],
+                              drugs=fold.candidates[:, 0])
     return [metrics[m] for m in SHOWN]
+
+
+def _ammgc_scores(dataset: object, fold: Fold, offset: int = 0) -> np.ndarray:
+    """The default AMMGC trained on the fold with the fold's seed (plus ``offset``), its p x q scores."""
+    seed = fold_seed(0, fold.repeat, fold.fold) + offset
+    return methods.get("ammgc").fit(dataset, fold.train, seed=seed).predict_scores()
 
 
 def _default_ammgc(dataset: object, split: str, repeats: int, patches: list[object]) -> np.ndarray:
@@ -133,9 +144,7 @@ def _default_ammgc(dataset: object, split: str, repeats: int, patches: list[obje
     with ExitStack() as stack:
         for patch in patches:
             stack.enter_context(patch)
-        return np.array([_fold_metrics(fold, make_method("ammgc").fit(
-                             dataset, fold.train, seed=fold_seed(0, fold.repeat, fold.fold)).score())
-                         for fold in plan_folds(dataset, split=split, n_folds=5, repeats=repeats, seed=0)])
+        return np.array([_fold_metrics(fold, _ammgc_scores(dataset, fold)) for fold in _folds(dataset, split, repeats)])
 
 
 def _percentile(scores: np.ndarray) -> np.ndarray:
@@ -159,11 +168,10 @@ def _learned_bias(offset: np.ndarray, train: np.ndarray, steps: int = 300) -> np
 
 
 def blends(dataset: object, split: str, repeats: int) -> None:
-    dataset, _ = prepare_dataset(dataset, "ammgc", {})
-    dataset, _ = prepare_dataset(dataset, "gcmdr", {})
+    dataset = methods.get("gcmdr").prepare(methods.get("ammgc").prepare(dataset))
     rows: dict[str, list[list[float]]] = {}
-    for fold in plan_folds(dataset, split=split, n_folds=5, repeats=repeats, seed=0):
-        ammgc = make_method("ammgc").fit(dataset, fold.train, seed=fold_seed(0, fold.repeat, fold.fold)).score()
+    for fold in _folds(dataset, split, repeats):
+        ammgc = _ammgc_scores(dataset, fold)
         drug, mirna, _ = node_activity(fold.train, dataset.publications, "studies")
         prior = np.log1p(drug)[:, None] + np.log1p(mirna)[None, :]
         centred = ammgc - ammgc.mean(axis=1, keepdims=True) - ammgc.mean(axis=0, keepdims=True) + ammgc.mean()
@@ -172,14 +180,14 @@ def blends(dataset: object, split: str, repeats: int) -> None:
                      for w in (0.25, 0.5, 0.75)}
         variants |= {f"AMMGC + {lam} x prior": ammgc + lam * prior for lam in (2, 4, 8, 16)}
         variants |= {f"centred AMMGC + {lam} x prior": centred + lam * prior for lam in (1, 2, 4, 8)}
-        embedding = ammgc - make_method("ammgc").config.degree_prior * prior
+        embedding = ammgc - methods.get("ammgc").config.degree_prior * prior
         variants["AMMGC embeddings + learned per-node bias"] = embedding + _learned_bias(embedding, fold.train)
-        gcmdr = make_method("gcmdr").fit(dataset, fold.train, seed=fold_seed(0, fold.repeat, fold.fold)).score()
+        seed = fold_seed(0, fold.repeat, fold.fold)
+        gcmdr = methods.get("gcmdr").fit(dataset, fold.train, seed=seed).predict_scores()
         variants |= {f"rank blend with GCMDR, AMMGC weight {w}": w * _percentile(ammgc) + (1 - w) * _percentile(gcmdr)
                      for w in (0.5, 0.75)}
         variants["mean of 3 seeds' AMMGC scores"] = np.mean(
-            [ammgc, *(make_method("ammgc").fit(dataset, fold.train, seed=fold_seed(0, fold.repeat, fold.fold)
-                                               + 10_000 * k).score() for k in (1, 2))], axis=0)
+            [ammgc, *(_ammgc_scores(dataset, fold, 10_000 * k) for k in (1, 2))], axis=0)
         for label, scores in variants.items():
             rows.setdefault(label, []).append(_fold_metrics(fold, scores))
     print(f"\n| scores ({split}, mean ± SE over folds) | " + " | ".join(SHOWN) + " |\n|---|" + "---|" * len(SHOWN))
@@ -188,7 +196,7 @@ def blends(dataset: object, split: str, repeats: int) -> None:
 
 
 def _study_weighted_adjacency(dataset: object, alpha: float) -> object:
-    """``_adjacency_operator`` with each edge weighted by n^-alpha, n its first publication's training pairs."""
+    """``adjacency_operator`` with each edge weighted by n^-alpha, n its first publication's training pairs."""
     def operator(train: np.ndarray, device: torch.device) -> torch.Tensor:
         known = dataset.publications.restricted_to(train)
         sizes = known.group_sizes()
@@ -202,12 +210,12 @@ def _study_weighted_adjacency(dataset: object, alpha: float) -> object:
 
 
 def edges(dataset: object, split: str, repeats: int) -> None:
-    dataset, _ = prepare_dataset(dataset, "ammgc", {})
+    dataset = methods.get("ammgc").prepare(dataset)
     print(f"\n| edge weight n^-alpha ({split}, mean ± SE over folds) | " + " | ".join(SHOWN) + " |\n|---|"
           + "---|" * len(SHOWN))
     for alpha in (0.0, 0.5, 1.0):
         rows = _default_ammgc(dataset, split, repeats, [mock.patch.object(
-            ammgc_model, "_adjacency_operator", _study_weighted_adjacency(dataset, alpha))])
+            ammgc_model, "adjacency_operator", _study_weighted_adjacency(dataset, alpha))])
         print(_line(f"alpha {alpha}" + (" (the default: unweighted)" if alpha == 0 else ""), rows), flush=True)
 
 
@@ -266,15 +274,15 @@ def _hard_negatives(alpha: float) -> Callable[[NegativeSampler], torch.Tensor]:
 
 
 def losses(dataset: object, split: str, repeats: int) -> None:
-    dataset, _ = prepare_dataset(dataset, "ammgc", {})
+    dataset = methods.get("ammgc").prepare(dataset)
     bpr = SimpleNamespace(binary_cross_entropy_with_logits=_bpr_loss)
     variants = {"BCE, uniform negatives (the default)": [],
                 "BPR, negatives replace the miRNA": [mock.patch.object(NegativeSampler, "negatives",
                                                                        _matched_negatives("mirna")),
-                                                     mock.patch.object(ammgc_model, "F", bpr)],
+                                                     mock.patch.object(training_model, "F", bpr)],
                 "BPR, negatives replace the drug or the miRNA": [
                     mock.patch.object(NegativeSampler, "negatives", _matched_negatives("either")),
-                    mock.patch.object(ammgc_model, "F", bpr)],
+                    mock.patch.object(training_model, "F", bpr)],
                 **{f"BCE, hard negatives, alpha {a}": [mock.patch.object(NegativeSampler, "negatives",
                                                                          _hard_negatives(a))] for a in (0.5, 1.0)}}
     print(f"\n| training objective ({split}, mean ± SE over folds) | " + " | ".join(SHOWN) + " |\n|---|"
@@ -295,21 +303,23 @@ def _recency_counts(publications: object, train: np.ndarray, tau: float | None) 
     weight = {label: 1.0 if tau is None else float(np.exp(-(n - 1 - r) / (tau * n))) for r, label in enumerate(ranked)}
     p, q = train.shape
     drug, mirna = np.zeros(p), np.zeros(q)
-    for d, label in {(int(d), label) for (d, _), label in zip(known.pairs, labels, strict=True)}:
+    # each (node, publication) once, summed in a fixed order: a set's order follows string hashing, which differs
+    # between processes and moved the sums in their last bit
+    for d, label in sorted({(int(d), label) for (d, _), label in zip(known.pairs, labels, strict=True)}):
         drug[d] += weight[label]
-    for m, label in {(int(m), label) for (_, m), label in zip(known.pairs, labels, strict=True)}:
+    for m, label in sorted({(int(m), label) for (_, m), label in zip(known.pairs, labels, strict=True)}):
         mirna[m] += weight[label]
     return drug, mirna
 
 
 def recency(dataset: object, split: str, repeats: int) -> None:
-    dataset, _ = prepare_dataset(dataset, "ammgc", {})
+    dataset = methods.get("ammgc").prepare(dataset)
     rows: dict[str, list[list[float]]] = {}
 
     def decayed(tau: float):  # AMMGC's activity prior, counted as the decayed publications
         return lambda train, publications, counts: (*_recency_counts(publications, np.asarray(train), tau), "studies")
 
-    for fold in plan_folds(dataset, split=split, n_folds=5, repeats=repeats, seed=0):
+    for fold in _folds(dataset, split, repeats):
         variants = {}
         for tau in (None, 2.0, 1.0, 0.5, 0.25):
             drug, mirna = _recency_counts(dataset.publications, fold.train, tau)
@@ -317,8 +327,7 @@ def recency(dataset: object, split: str, repeats: int) -> None:
             variants[label] = np.log1p(drug)[:, None] + np.log1p(mirna)[None, :]
         for tau in (2.0, 1.0):
             with mock.patch.object(ammgc_model, "node_activity", decayed(tau)):
-                variants[f"AMMGC default, its prior decayed with tau {tau}"] = make_method("ammgc").fit(
-                    dataset, fold.train, seed=fold_seed(0, fold.repeat, fold.fold)).score()
+                variants[f"AMMGC default, its prior decayed with tau {tau}"] = _ammgc_scores(dataset, fold)
         for label, scores in variants.items():
             rows.setdefault(label, []).append(_fold_metrics(fold, scores))
     print(f"\n| publication counts decayed by age ({split}, mean ± SE over folds) | " + " | ".join(SHOWN)

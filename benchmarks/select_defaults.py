@@ -18,11 +18,11 @@ import time
 import numpy as np
 import torch
 
+from ammgc import methods
 from ammgc.data import load_dataset
+from ammgc.data.source import located
 from ammgc.evaluation.metrics import evaluate_scores
-from ammgc.evaluation.splits import make_folds
-from ammgc.experiments.cv import prepare_dataset
-from ammgc.methods import make_method
+from ammgc.evaluation.splits import PairSplit
 from ammgc.runtime import training_threads
 
 #: The model these candidates vary, as in ammgc 0.1 when they were measured: no activity prior unless a
@@ -62,14 +62,15 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(training_threads())
     candidates = [json.loads(c) for c in args.candidate] if args.candidate else CANDIDATES
-    dataset, _ = prepare_dataset(load_dataset(args.data), "ammgc", {}, args.mirbase)
-    outer = make_folds(dataset.associations, n_folds=5, seed=0)[0]
+    with located(mirbase=args.mirbase):
+        dataset = methods.get("ammgc").prepare(load_dataset(args.data))
+    outer = next(PairSplit(n_folds=5, repeats=1, seed=0).split(dataset))
     inner, pairs, labels = inner_split(outer.train, args.seed)
     rows = []
     for config in candidates:
         start = time.perf_counter()
-        scores = make_method("ammgc", **{**BASE, **config}).fit(dataset, inner, seed=args.seed).score()
-        metrics = evaluate_scores(labels, scores[pairs[:, 0], pairs[:, 1]])
+        model = methods.get("ammgc", **{**BASE, **config}).fit(dataset, inner, seed=args.seed)
+        metrics = evaluate_scores(labels, model.predict_scores(pairs))
         rows.append((metrics["aupr"], metrics["auc"], config))
         print(f"inner AUPR {metrics['aupr']:.4f} AUC {metrics['auc']:.4f} ({time.perf_counter() - start:.0f} s) "
               f"{json.dumps(config)}", flush=True)

@@ -38,7 +38,8 @@ def main() -> None:
     for split in splits:
         for method in methods:
             folder = args.out / split / method
-            chosen = run_tune(dataset, method, split=split, jobs=args.jobs or default_jobs(), out=folder)
+            chosen = run_tune(method, dataset, split=split, jobs=args.jobs or default_jobs(), out=folder,
+                              progress=True)
             table = pd.read_csv(folder / "tune.csv")
             # seconds of training summed over every point and fold (a resumed run keeps the first run's)
             training = float((table["seconds_per_fold"] * table["folds"]).sum())
