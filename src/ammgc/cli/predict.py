@@ -264,10 +264,12 @@ def predict(
     mirna_index, mirna (0-based indices in the dataset's order; new drugs and miRNAs are numbered after
     the known ones, in the order given); score, the model's logit: a ranking key (higher = more likely),
     not a probability; and, for a calibrated model, percentile (share of all candidate pairs scored
-    lower, 0-100), probability (the chance that a pair at this rank was a held-out positive when the
-    configuration was evaluated on unseen publications) and expected_precision (the share of held-out
-    positives at this rank or better in that evaluation); with --evidence, evidence (the 3 known
-    associations most similar to the pair, with view and similarity).
+    lower, 0-100, among the model's own candidate pairs), probability (the chance that a pair at this rank
+    was a held-out positive when the configuration was evaluated out of fold; never above
+    expected_precision), probability_low and probability_high (its 95% interval from the held-out counts)
+    and expected_precision (the share of held-out positives at this rank or better in that evaluation);
+    with --evidence, evidence (the 3 known associations most similar to the pair, with view, similarity
+    and the PubMed ids of the known association).
     """
     from ammgc.errors import AmmgcError
     from ammgc.io import atomic_open, check_output_file
@@ -330,7 +332,8 @@ def predict(
     if model.calibration is not None:
         from ammgc.evaluation.calibration import annotate
 
-        table = annotate(table, extended.scores[extended.dataset.associations == 0], model.calibration)
+        # positions among the model's own candidate pairs: a new drug's do not depend on the others given
+        table = annotate(table, model.scores[model.associations == 0], model.calibration)
     else:
         typer.echo("note: this model has no calibration (trained with --no-calibrate or by an older ammgc): "
                    "only the score is given", err=True)
@@ -344,6 +347,8 @@ def predict(
     shown = table.head(SHOWN_ROWS)
     typer.echo(shown.to_string(index=False, formatters={"score": "{:.4f}".format, "percentile": "{:.3f}".format,
                                                         "probability": "{:.4f}".format,
+                                                        "probability_low": "{:.4f}".format,
+                                                        "probability_high": "{:.4f}".format,
                                                         "expected_precision": "{:.4f}".format}))
     typer.echo("score: the model's logit, a ranking key (higher = more likely), not a probability", err=True)
     if len(table) > len(shown):

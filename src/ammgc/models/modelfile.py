@@ -87,8 +87,10 @@ def save_model(path: str | os.PathLike[str], model: TrainedModel) -> int:
     for view, row in model.mirna_means.items():
         tensors[f"mirna_mean.{view}"] = np.ascontiguousarray(row, dtype=np.float64)
     if model.calibration is not None:
-        for name in ("probability_knots", "precision_knots", "reliability"):
-            tensors[f"calibration.{name}"] = np.ascontiguousarray(getattr(model.calibration, name), dtype=np.float64)
+        for name in ("probability_knots", "precision_knots", "reliability", "low_knots", "high_knots"):
+            if getattr(model.calibration, name) is not None:
+                tensors[f"calibration.{name}"] = np.ascontiguousarray(getattr(model.calibration, name),
+                                                                      dtype=np.float64)
     metadata = {
         "kind": "ammgc",
         "config": dataclasses.asdict(model.config),
@@ -249,7 +251,8 @@ def _config(stored: dict[str, Any]) -> AMMGC.Config:
 
 
 def _calibration(record: dict[str, Any] | None, tensors: dict[str, np.ndarray]) -> Calibration | None:
-    """The stored calibration (files written without one, or before it existed, have none)."""
+    """The stored calibration (files written without one, or before it existed, have none; files written
+    before the probability had an interval have no ``low_knots`` / ``high_knots`` nor counts)."""
     if record is None:
         return None
     calibration = Calibration(
@@ -257,8 +260,13 @@ def _calibration(record: dict[str, Any] | None, tensors: dict[str, np.ndarray]) 
         probability_knots=tensors["calibration.probability_knots"],
         precision_knots=tensors["calibration.precision_knots"], prevalence=float(record["prevalence"]),
         reliability=tensors["calibration.reliability"],
-        measured={k: {m: float(v) for m, v in d.items()} for k, d in record["measured"].items()})
-    knots = (calibration.probability_knots, calibration.precision_knots)
+        measured={k: {m: float(v) for m, v in d.items()} for k, d in record["measured"].items()},
+        low_knots=tensors.get("calibration.low_knots"), high_knots=tensors.get("calibration.high_knots"),
+        positives=int(record.get("positives", 0)), candidates=int(record.get("candidates", 0)))
+    if (calibration.low_knots is None) != (calibration.high_knots is None):
+        raise ValueError("calibration interval needs both its low and its high knots")
+    knots = [k for k in (calibration.probability_knots, calibration.precision_knots, calibration.low_knots,
+                         calibration.high_knots) if k is not None]
     if any(k.shape != GRID.shape or not np.isfinite(k).all() or (k < 0).any() or (k > 1).any() for k in knots):
         raise ValueError("calibration maps must be finite probabilities on the stored grid")
     return calibration
