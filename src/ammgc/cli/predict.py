@@ -102,13 +102,19 @@ def train(
 
 
 def _explainer(model: Any, data: Path | None, mirbase: Path | None, extended: Any = None) -> Any:
-    """An explainer over the training dataset (with the views the model was trained with), and over the new
-    entities of ``extended`` when given."""
+    """An explainer over the training dataset (with the views the model was trained with and, where they can
+    be had without the network, its publications), and over the new entities of ``extended`` when given."""
+    import contextlib
+
     from ammgc.data import load_dataset
+    from ammgc.data.publications import with_publications
+    from ammgc.errors import DataError, DownloadError
     from ammgc.features import ensure_views
     from ammgc.prediction.explain import Explainer
 
     dataset = ensure_views(load_dataset(data), [*model.drug_views, *model.mirna_views], mirbase=mirbase)
+    with contextlib.suppress(DataError, DownloadError):  # else: evidence without the reports of its associations
+        dataset = with_publications(dataset, fetch=False)
     return Explainer(model, dataset, extended)
 
 
