@@ -236,7 +236,9 @@ def predict(
         "--model", help="A model file from `ammgc train` (otherwise a model is trained here).")] = None,
     data: DataOption = None,
     mirbase: MirbaseOption = None,
-    top: Annotated[str, typer.Option("--top", help="How many pairs to rank: a number or 'all'.")] = "20",
+    top: Annotated[str, typer.Option(
+        "--top", help="How many pairs to rank: a number or 'all' (with new drugs or miRNAs: for each of them, "
+                      "each ranked on its own).")] = "20",
     drug: Annotated[list[str] | None, typer.Option("--drug", help="Rank only these drugs (repeatable).")] = None,
     mirna: Annotated[list[str] | None, typer.Option("--mirna", help="Rank only these miRNAs (repeatable).")] = None,
     new_drug: NewDrugOption = None,

@@ -188,15 +188,16 @@ class TrainedModel:
             return self.network.decoder(torch.from_numpy(drug_z), torch.from_numpy(mirna_z)).numpy()
 
     def new_drug_rows(self, drugs: Sequence[NewDrug]) -> dict[str, np.ndarray]:
-        """Raw drug view rows of new drugs, computed from their SMILES like the training drugs' views."""
-        from ammgc.features import drug_views_from_smiles
+        """Raw drug view rows of new drugs, computed from their SMILES like the training drugs' views, one row
+        per molecule however it is written (``ammgc.features.drug.new_drug_views``)."""
+        from ammgc.features.drug import new_drug_views
 
         self._check_features_for_new("drug")
         not_computable = [v for v in self.drug_views if v not in SMILES_KEY]
         if not_computable:
             raise AmmgcError(f"the model uses drug view(s) {not_computable}, which cannot be computed from a "
                              f"SMILES; train with --drug-features smiles to predict for new drugs")
-        computed = drug_views_from_smiles([d.smiles for d in drugs], [d.name for d in drugs])
+        computed = new_drug_views([d.smiles for d in drugs], [d.name for d in drugs], self._known_smiles())
         return {v: computed[SMILES_KEY[v]].astype(np.float64) for v in self.drug_views}
 
     def new_mirna_rows(self, mirnas: Sequence[NewMirna], *, mirbase: Path | None = None
@@ -223,6 +224,9 @@ class TrainedModel:
             notes.append("the model has no sequence-derived miRNA view: every new miRNA gets the same features "
                          "and the same scores")
         return rows, notes
+
+    def _known_smiles(self) -> list[str]:
+        return [cell_text(s) for s in self.drugs["smiles"]] if "smiles" in self.drugs else []
 
     def _check_features_for_new(self, entity: str) -> None:
         if self.config.node_features == "onehot":
@@ -253,8 +257,16 @@ class TrainedModel:
         if new_mirnas:
             mirna_rows, notes = self.new_mirna_rows(new_mirnas, mirbase=mirbase)
         if new_drugs:
+            from ammgc.features.drug import same_molecules
+
             notes.append(f"new drugs: drug views {', '.join(self.drug_views)} computed from SMILES; attention "
                          f"coefficients as trained (from the training nodes)")
+            known = list(self.drugs["name"])
+            for drug, k in zip(new_drugs, same_molecules([d.smiles for d in new_drugs], [d.name for d in new_drugs],
+                                                         self._known_smiles()), strict=True):
+                if k is not None:
+                    notes.append(f"new drug {drug.name} is the same molecule as the known drug {known[k]}: it gets "
+                                 f"{known[k]}'s SMILES code, but not its associations")
         drugs = _append(self.drugs, {"name": [d.name for d in new_drugs], "smiles": [d.smiles for d in new_drugs]})
         mirnas = _append(self.mirnas, {"name": [m.name for m in new_mirnas],
                                        "sequence": [m.sequence for m in new_mirnas]})
