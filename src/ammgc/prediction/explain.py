@@ -126,16 +126,20 @@ class Explanation:
                 "evidence": [e.as_dict() for e in self.evidence]}
 
 
-def carries_information(view: str, row: np.ndarray, columns: np.ndarray, fillers: np.ndarray) -> bool:
-    """Whether a row of ``view`` says something about its entity: enough bits, characters or measured values,
-    and not a row that stands for a missing one (``fillers``)."""
-    if any(np.allclose(row, filler, rtol=1e-6, atol=1e-9) for filler in fillers):
-        return False
+def carries_information(view: str, rows: np.ndarray, columns: np.ndarray, fillers: np.ndarray) -> np.ndarray:
+    """Which rows (n x width) of ``view`` say something about their entity: enough bits, characters or measured
+    values, and not a row that stands for a missing one (``fillers``)."""
+    filled = np.zeros(len(rows), dtype=bool)
+    for filler in fillers:
+        filled |= np.isclose(rows, filler, rtol=1e-6, atol=1e-9).all(axis=1)
     if view in TANIMOTO_VIEWS:
-        return int(np.count_nonzero(row[columns])) >= MIN_FINGERPRINT_BITS
-    if view in CHARACTER_VIEWS:
-        return int(np.count_nonzero(row)) >= MIN_SMILES_CHARACTERS
-    return int(np.count_nonzero(row)) >= max(MIN_PROFILE_VALUES, int(np.ceil(MIN_PROFILE_SHARE * len(row))))
+        enough = np.count_nonzero(rows[:, columns], axis=1) >= MIN_FINGERPRINT_BITS
+    elif view in CHARACTER_VIEWS:
+        enough = np.count_nonzero(rows, axis=1) >= MIN_SMILES_CHARACTERS
+    else:
+        enough = np.count_nonzero(rows, axis=1) >= max(MIN_PROFILE_VALUES,
+                                                       int(np.ceil(MIN_PROFILE_SHARE * rows.shape[1])))
+    return enough & ~filled
 
 
 @dataclass(frozen=True)
@@ -158,8 +162,7 @@ class _View:
         imputed = find_mean_imputed_rows(matrix)
         fillers = np.vstack([matrix.mean(axis=0), matrix[imputed][:1]])
         columns = matrix.std(axis=0) > 0 if name in TANIMOTO_VIEWS else np.ones(matrix.shape[1], dtype=bool)
-        informative = ~imputed & np.array([carries_information(name, row, columns, fillers) for row in matrix],
-                                          dtype=bool)
+        informative = ~imputed & carries_information(name, matrix, columns, fillers)
         if name not in TANIMOTO_VIEWS | CHARACTER_VIEWS | COSINE_VIEWS:
             mean = matrix[informative].mean(axis=0) if informative.any() else np.zeros(matrix.shape[1])
             # a profile equal to the informative rows' mean has no direction left once centred
@@ -170,32 +173,36 @@ class _View:
         # average, about 0, built in)
         view = cls(name, matrix, informative, columns, np.zeros(matrix.shape[1]), fillers)
         rows = np.flatnonzero(informative)
-        pairs = [view.similarities(matrix[i])[rows[rows > i]] for i in rows]
-        floor = float(np.concatenate(pairs).mean()) if len(rows) > 1 else 0.0
+        pairs = view._measure(matrix[rows])[rows]
+        floor = float(pairs[np.triu_indices(len(rows), 1)].mean()) if len(rows) > 1 else 0.0
         return dataclasses.replace(view, floor=floor)
 
     def carries_information(self, row: np.ndarray) -> bool:
-        return carries_information(self.name, np.asarray(row, dtype=np.float64), self.columns, self.fillers)
+        rows = np.asarray(row, dtype=np.float64)[None, :]
+        return bool(carries_information(self.name, rows, self.columns, self.fillers)[0])
 
     def similarities(self, row: np.ndarray) -> np.ndarray:
         """Similarity of a row to every known row; 0 where either carries no information."""
         row = np.asarray(row, dtype=np.float64)
         if not self.carries_information(row):
             return np.zeros(len(self.matrix))
+        return np.where(self.informative, self._measure(row[None, :])[:, 0], 0.0)
+
+    def _measure(self, others: np.ndarray) -> np.ndarray:
+        """The view's similarity of every known row (rows) to each of ``others`` (columns)."""
         if self.name in TANIMOTO_VIEWS:
-            known, one = self.matrix[:, self.columns], row[self.columns]
-            shared = known @ one
-            union = (known * known).sum(axis=1) + one @ one - shared
-            similarity = np.divide(shared, union, out=np.zeros_like(shared), where=union > 0)
-        elif self.name in CHARACTER_VIEWS:
-            same = ((self.matrix == row) & (row != 0)).sum(axis=1)
-            length = np.maximum(np.count_nonzero(self.matrix, axis=1), np.count_nonzero(row))
-            similarity = same / length
-        else:
-            known, one = self.matrix - self.mean, row - self.mean
-            norms = np.linalg.norm(known, axis=1) * np.linalg.norm(one)
-            similarity = np.divide(known @ one, norms, out=np.zeros(len(known)), where=norms > 0)
-        return np.where(self.informative, similarity, 0.0)
+            known, other = self.matrix[:, self.columns], others[:, self.columns]
+            shared = known @ other.T
+            union = (known * known).sum(axis=1)[:, None] + (other * other).sum(axis=1)[None, :] - shared
+            return np.divide(shared, union, out=np.zeros_like(shared), where=union > 0)
+        if self.name in CHARACTER_VIEWS:
+            same = ((self.matrix[:, None, :] == others[None, :, :]) & (others[None, :, :] != 0)).sum(axis=2)
+            length = np.maximum(np.count_nonzero(self.matrix, axis=1)[:, None],
+                                np.count_nonzero(others, axis=1)[None, :])
+            return np.divide(same, length, out=np.zeros(same.shape), where=length > 0)
+        known, other = self.matrix - self.mean, others - self.mean
+        norms = np.linalg.norm(known, axis=1)[:, None] * np.linalg.norm(other, axis=1)[None, :]
+        return np.divide(known @ other.T, norms, out=np.zeros(norms.shape), where=norms > 0)
 
 
 class Explainer:
