@@ -270,3 +270,17 @@ def test_evidence_carries_the_reports_of_the_cited_association(noisy: Dataset, m
         assert f"PMID {x.references[0]}" in x.text() and x.as_dict()["references"] == list(x.references)
     table = pd.DataFrame({"drug_index": [0], "mirna_index": [3]})
     assert "PMID" in evidence_column(explainer, table)[0]
+
+
+def test_a_new_mirnas_mean_filled_row_has_no_nearest_known_mirna(noisy: Dataset, model: TrainedModel) -> None:
+    """A new miRNA gets the training miRNAs' mean row for a view its sequence cannot give. With empty rows in
+    the view (so the mean of the informative rows is another row), it must still match no known miRNA."""
+    expression, go = noisy.view("expression").matrix.copy(), noisy.view("go").matrix.copy()
+    expression[[0, 1, 2]] = 0.0
+    go[[0, 1, 2]] = 0.0
+    dataset = noisy.with_views(replace(noisy.view("expression"), matrix=expression),
+                               replace(noisy.view("go"), matrix=go))
+    explainer = Explainer(model, dataset)
+    filled = {"expression": expression.mean(axis=0), "go": go.mean(axis=0)}
+    assert explainer.nearest("mirna", filled) == []
+    assert explainer.nearest("mirna", {"expression": expression[5], "go": go[5]})   # a real row has neighbours
