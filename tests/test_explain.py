@@ -195,3 +195,90 @@ def test_cli_explain_new_mirna_warns_when_its_features_say_nothing(tiny_own_data
     result = CliRunner().invoke(app, ["explain", "--model", str(path), "--new-mirna", "a", "--sequence", "A" * 22,
                                       "--new-mirna", "b", "--sequence", "C" * 22, "--drug", drug])
     assert result.exit_code == 2 and "name the miRNA to explain" in result.output
+
+
+def test_near_empty_rows_are_never_cited(noisy: Dataset, model: AMMGC) -> None:
+    """Planted: drugs whose fingerprint sets 3 bits and miRNAs whose expression is non-zero in one column (the
+    same one), alike to each other after centring. They are never evidence, nor get evidence in that view."""
+    from ammgc.prediction.explain import MIN_FINGERPRINT_BITS, MIN_PROFILE_VALUES, NO_NEIGHBOUR
+
+    empty_drugs, empty_mirnas = [1, 4, 7, 10], [2, 5, 8, 11, 14]
+    fingerprint = noisy.view("fingerprint").matrix.copy()
+    fingerprint[empty_drugs] = 0.0
+    fingerprint[np.ix_(empty_drugs, [0, 1, 2])] = 1.0
+    expression = noisy.view("expression").matrix.copy()
+    expression[empty_mirnas] = 0.0
+    expression[empty_mirnas, 0] = 1.0
+    assert MIN_FINGERPRINT_BITS > 3 and MIN_PROFILE_VALUES > 1
+    dataset = noisy.with_views(replace(noisy.view("fingerprint"), matrix=fingerprint),
+                               replace(noisy.view("expression"), matrix=expression))
+    explainer = Explainer(model, dataset)
+    empty = {("drug", "fingerprint", dataset.drug_names[i]) for i in empty_drugs}
+    empty |= {("mirna", "expression", dataset.mirna_names[j]) for j in empty_mirnas}
+    cited = 0
+    for d in range(dataset.n_drugs):
+        for m in range(dataset.n_mirnas):
+            for x in explainer.evidence(d, m, top=50):
+                assert (x.side, x.view, x.name) not in empty, (d, m, x)
+                # a near-empty anchor has nothing to compare in that view
+                assert not (x.side == "drug" and x.view == "fingerprint" and d in empty_drugs), (d, m, x)
+                assert not (x.side == "mirna" and x.view == "expression" and m in empty_mirnas), (d, m, x)
+                cited += 1
+    assert cited > 1000
+    # the planted rows would have been each other's best match after centring: the rule is what keeps them out
+    centred = expression[empty_mirnas] - expression.mean(axis=0)
+    unit = centred / np.linalg.norm(centred, axis=1, keepdims=True)
+    assert (unit @ unit.T).min() > 0.9
+    # an anchor with no informative row in any view of a side: "no informative neighbour", not a citation
+    go = noisy.view("go").matrix.copy()
+    go[empty_mirnas] = go.mean(axis=0)   # the mean row: imputed
+    dataset = dataset.with_views(replace(noisy.view("go"), matrix=go))
+    e = Explainer(model, dataset).explain(0, 2)
+    assert [x for x in e.evidence if x.side == "mirna"] == [] and e.linked_mirnas > 0
+    assert f"{NO_NEIGHBOUR} among {e.linked_mirnas}" in explanation_text(e)
+
+
+def test_fingerprints_are_compared_by_tanimoto() -> None:
+    from ammgc.prediction.explain import _View
+
+    rng = np.random.default_rng(0)
+    bits = (rng.random((12, 80)) < 0.5).astype(np.float64)
+    bits[:, :4] = 1.0   # bits every row sets (as PubChem's length prefix) are not compared
+    view = _View.of("fingerprint", bits)
+    row = bits[3]
+    a, b = bits[:, 4:].astype(bool), row[4:].astype(bool)
+    jaccard = (a & b).sum(axis=1) / (a | b).sum(axis=1)
+    np.testing.assert_allclose(view.similarities(row), np.where(view.informative, jaccard, 0.0))
+    assert view.informative.all() and view.floor == pytest.approx(
+        np.mean([view.similarities(bits[i])[j] for i in range(12) for j in range(i + 1, 12)]))
+
+
+def test_evidence_carries_the_reports_of_the_cited_association(noisy: Dataset, model: AMMGC) -> None:
+    from conftest import with_synthetic_publications
+
+    dataset = with_synthetic_publications(noisy)
+    reports = {(int(d), int(m)): r for (d, m), r in zip(dataset.publications.pairs, dataset.publications.references,
+                                                          strict=True)}
+    explainer = Explainer(model, dataset)
+    e = explainer.explain(0, 3)
+    assert e.evidence
+    for x in e.evidence:
+        pair = (0, dataset.mirna_names.index(x.name)) if x.side == "mirna" else (dataset.drug_names.index(x.name), 3)
+        assert x.references == tuple(reports[pair].split(";")) and x.references
+        assert f"PMID {x.references[0]}" in x.text() and x.as_dict()["references"] == list(x.references)
+    table = pd.DataFrame({"drug_index": [0], "mirna_index": [3]})
+    assert "PMID" in evidence_column(explainer, table)[0]
+
+
+def test_a_new_mirnas_mean_filled_row_has_no_nearest_known_mirna(noisy: Dataset, model: AMMGC) -> None:
+    """A new miRNA gets the training miRNAs' mean row for a view its sequence cannot give. With empty rows in
+    the view (so the mean of the informative rows is another row), it must still match no known miRNA."""
+    expression, go = noisy.view("expression").matrix.copy(), noisy.view("go").matrix.copy()
+    expression[[0, 1, 2]] = 0.0
+    go[[0, 1, 2]] = 0.0
+    dataset = noisy.with_views(replace(noisy.view("expression"), matrix=expression),
+                               replace(noisy.view("go"), matrix=go))
+    explainer = Explainer(model, dataset)
+    filled = {"expression": expression.mean(axis=0), "go": go.mean(axis=0)}
+    assert explainer.nearest("mirna", filled) == []
+    assert explainer.nearest("mirna", {"expression": expression[5], "go": go[5]})   # a real row has neighbours

@@ -98,3 +98,51 @@ def test_recomputed_views_against_benchmark(benchmark) -> None:  # type: ignore[
 def test_dataset_without_smiles_is_a_clear_error(planted) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(DataError, match="drug 'drug0' has no SMILES"):
         ensure_views(planted, ["fingerprint_smiles"])
+
+
+# Each molecule written several ways: atom orders, Kekulé and aromatic forms, a salt's fragments swapped.
+SAME_MOLECULES = {
+    "osimertinib": ["CN1C=C(C2=CC=CC=C21)C3=NC(=NC=C3)NC4=C(C=C(C(=C4)NC(=O)C=C)N(C)CCN(C)C)OC",
+                    "C=CC(=O)Nc1cc(Nc2nccc(-c3cn(C)c4ccccc34)n2)c(OC)cc1N(C)CCN(C)C",
+                    "COc1cc(N(C)CCN(C)C)c(NC(=O)C=C)cc1Nc1nccc(n1)-c1cn(C)c2ccccc12"],
+    "aspirin": ["CC(=O)Oc1ccccc1C(=O)O", "OC(=O)c1ccccc1OC(C)=O", "CC(=O)OC1=CC=CC=C1C(O)=O"],
+    "erlotinib": ["COCCOC1=C(C=C2C(=C1)C(=NC=N2)NC3=CC=CC(=C3)C#C)OCCOC",
+                  "C#Cc1cccc(Nc2ncnc3cc(OCCOC)c(OCCOC)cc23)c1"],
+    "sodium acetate": ["CC(=O)[O-].[Na+]", "[Na+].[O-]C(C)=O"],
+    "L-alanine": ["C[C@H](N)C(=O)O", "N[C@@H](C)C(O)=O"],
+}
+
+
+@pytest.mark.parametrize("molecule", list(SAME_MOLECULES))
+def test_one_molecule_gives_one_row_however_written(molecule: str) -> None:
+    from ammgc.features.drug import new_drug_views
+
+    forms = SAME_MOLECULES[molecule]
+    names = [f"{molecule} {k}" for k in range(len(forms))]
+    new = new_drug_views(forms, names)
+    for view in ("fingerprint", "smiles_code"):
+        assert (new[view] == new[view][0]).all(), view
+    # a dataset's own drugs keep their SMILES code as written (the benchmark's numbers), but not their bits
+    given = drug_views_from_smiles(forms, names)
+    assert (given["fingerprint"] == new["fingerprint"][0]).all()
+
+
+def test_a_new_drug_that_is_a_known_molecule_gets_its_row() -> None:
+    from ammgc.features.drug import new_drug_views, same_molecules
+
+    known = ["N.N.Cl[Pt+2]Cl", "", "CC(=O)OC1=CC=CC=C1C(=O)O"]
+    assert same_molecules(["OC(=O)c1ccccc1OC(C)=O", "CCO"], ["a", "b"], known) == [2, None]
+    new = new_drug_views(["OC(=O)c1ccccc1OC(C)=O"], ["aspirin again"], known)
+    dataset = drug_views_from_smiles([known[2]], ["aspirin"])
+    for view in ("fingerprint", "smiles_code"):
+        np.testing.assert_array_equal(new[view][0], dataset[view][0])
+
+
+def test_canonicalising_changes_no_benchmark_fingerprint(benchmark) -> None:  # type: ignore[no-untyped-def]
+    """Bits of each drug's SMILES as written and of its canonical molecule agree for all 106 drugs, so the
+    benchmark's computed views (and every number trained on them) are what they were."""
+    from ammgc.features.drug import parse_smiles, pubchem_bits
+
+    mols = [parse_smiles(s, n) for s, n in zip(benchmark.drugs["smiles"], benchmark.drug_names, strict=True)]
+    computed = drug_views_from_smiles(list(benchmark.drugs["smiles"]), benchmark.drug_names)["fingerprint"]
+    np.testing.assert_array_equal(computed[:, PREFIX_BITS:PREFIX_BITS + 881], pubchem_bits(mols))

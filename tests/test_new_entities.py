@@ -19,7 +19,7 @@ from ammgc.features import drug_views_from_smiles, ensure_views
 from ammgc.models.ammgc import AMMGC, ModalSpec
 from ammgc.models.graph import normalized_adjacency
 from ammgc.models.layers import as_operator
-from ammgc.prediction.new_entities import NewDrug, NewMirna, extend, new_mirna_rows
+from ammgc.prediction.new_entities import NewDrug, NewMirna, extend, extend_rows, new_drug_rows, new_mirna_rows
 from ammgc.prediction.ranking import rank
 from ammgc.prediction.training import cold_start_scores, prediction_model, subset
 
@@ -154,7 +154,12 @@ def test_cold_start_scores_match_training_without_the_held_out_drug(tiny: Datase
     keep = [i for i in range(tiny.n_drugs) if i != held]
     model = fit_model(subset(dataset, keep, range(tiny.n_mirnas)), NO_MIRBASE, seed=4)
     name = tiny.drug_names[held]
-    extended = extend(model, [NewDrug(f"new-{name}", TINY_DRUGS[name])])
+    # predict's path, but with the dataset's SMILES code (as written) where predict encodes a canonical form
+    rows = new_drug_rows(model, [NewDrug(f"new-{name}", TINY_DRUGS[name])])
+    np.testing.assert_array_equal(rows["fingerprint_smiles"][0], dataset.view("fingerprint_smiles").matrix[held])
+    rows["smiles_code_smiles"] = dataset.view("smiles_code_smiles").matrix[[held]]
+    extended = extend_rows(model, pd.concat([model.dataset_.drugs, pd.DataFrame({"name": [f"new-{name}"]})],
+                                            ignore_index=True), rows, model.dataset_.mirnas, {})
     np.testing.assert_allclose(scores[held], extended.scores[-1], rtol=1e-6)
     np.testing.assert_array_equal(scores[keep], model.predict_scores())
     mirna_scores = cold_start_scores(dataset, [0, 3], split="mirna", model=prediction_model(**NO_MIRBASE), seed=4)
@@ -177,3 +182,52 @@ def test_degree_prior_gives_new_nodes_their_partners_term_only(tiny: Dataset, mo
     plain, prior = with_prior(0.0), with_prior(1.5)
     difference = extend(prior, [ERLOTINIB]).scores[-1] - extend(plain, [ERLOTINIB]).scores[-1]
     np.testing.assert_allclose(difference, 1.5 * np.log1p(tiny.associations.sum(axis=0)), rtol=1e-4, atol=1e-6)
+
+
+def test_one_molecule_written_differently_gets_identical_scores(tiny: Dataset, model: AMMGC) -> None:
+    osimertinib = ["CN1C=C(C2=CC=CC=C21)C3=NC(=NC=C3)NC4=C(C=C(C(=C4)NC(=O)C=C)N(C)CCN(C)C)OC",
+                   "C=CC(=O)Nc1cc(Nc2nccc(-c3cn(C)c4ccccc34)n2)c(OC)cc1N(C)CCN(C)C"]
+    aspirin = ["CC(=O)Oc1ccccc1C(=O)O", "OC(=O)c1ccccc1OC(C)=O", "CC(=O)OC1=CC=CC=C1C(O)=O"]
+    for forms in (osimertinib, aspirin):
+        extended = extend(model, [NewDrug(f"form {k}", s) for k, s in enumerate(forms)])
+        new = extended.scores[extended.new_drugs]
+        assert (new == new[0]).all()
+        for k, s in enumerate(forms):   # alone, each form scores the same again
+            np.testing.assert_array_equal(extend(model, [NewDrug("alone", s)]).scores[tiny.n_drugs], new[k])
+    # a new drug written as a training drug's molecule is that drug's features, said in a note
+    cisplatin = extend(model, [NewDrug("platinol", "Cl[Pt]Cl.N.N")])
+    assert any("platinol is the same molecule as the known drug cisplatin" in n for n in cisplatin.notes)
+
+
+def test_a_new_drugs_ranks_and_percentiles_do_not_depend_on_the_others(tiny: Dataset, model: AMMGC,
+                                                                       tmp_path: Path) -> None:
+    """`ammgc predict --new-drug`: erlotinib's rows (rank, score, percentile, probability) are the same alone
+    and beside lapatinib, in either order; each new drug is ranked on its own."""
+    from typer.testing import CliRunner
+
+    from ammgc.cli import app
+    from ammgc.evaluation.calibration import fit_calibration
+    from ammgc.models.modelfile import save_model
+
+    rng = np.random.default_rng(0)
+    folds = []
+    for _ in range(5):
+        labels = (rng.random(400) < 0.1).astype(np.int8)
+        folds.append((rng.normal(size=400) + 3 * labels, labels))
+    path = tmp_path / "calibrated.ammgc"
+    save_model(path, dataclasses.replace(model, calibration=fit_calibration(folds, protocol="study")))
+    lapatinib = ["--new-drug", "lapatinib", "--smiles",
+                 "CS(=O)(=O)CCNCC1=CC=C(O1)C2=CC3=C(C=C2)N=CN=C3NC4=CC(=C(C=C4)OCC5=CC(=CC=C5)F)Cl"]
+    erlotinib = ["--new-drug", ERLOTINIB.name, "--smiles", ERLOTINIB.smiles]
+    tables = []
+    for k, drugs in enumerate((erlotinib, erlotinib + lapatinib, lapatinib + erlotinib)):
+        out = tmp_path / f"{k}.csv"
+        result = CliRunner().invoke(app, ["predict", "--model", str(path), "--data", str(tiny.source), *drugs,
+                                          "--top", "4", "--out", str(out)])
+        assert result.exit_code == 0, result.output
+        table = pd.read_csv(out)
+        assert "percentile" in table.columns
+        assert all(list(g["rank"]) == [1, 2, 3, 4] for _, g in table.groupby("drug"))
+        tables.append(table[table["drug"] == "erlotinib"].drop(columns="drug_index").reset_index(drop=True))
+    for table in tables[1:]:
+        pd.testing.assert_frame_equal(table, tables[0])

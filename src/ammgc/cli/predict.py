@@ -204,7 +204,9 @@ def predict(
         "--model", help="A model file from `ammgc train` (otherwise a model is trained here).")] = None,
     data: DataOption = None,
     mirbase: MirbaseOption = None,
-    top: Annotated[str, typer.Option("--top", help="How many pairs to rank: a number or 'all'.")] = "20",
+    top: Annotated[str, typer.Option(
+        "--top", help="How many pairs to rank: a number or 'all' (with new drugs or miRNAs: for each of them, "
+                      "each ranked on its own).")] = "20",
     drug: Annotated[list[str] | None, typer.Option("--drug", help="Rank only these drugs (repeatable).")] = None,
     mirna: Annotated[list[str] | None, typer.Option("--mirna", help="Rank only these miRNAs (repeatable).")] = None,
     new_drug: NewDrugOption = None,
@@ -238,10 +240,12 @@ def predict(
     mirna_index, mirna (0-based indices in the dataset's order; new drugs and miRNAs are numbered after
     the known ones, in the order given); score, the model's logit: a ranking key (higher = more likely),
     not a probability; and, for a calibrated model, percentile (share of all candidate pairs scored
-    lower, 0-100), probability (the chance that a pair at this rank was a held-out positive when the
-    configuration was evaluated on unseen publications) and expected_precision (the share of held-out
-    positives at this rank or better in that evaluation); with --evidence, evidence (the 3 known
-    associations most similar to the pair, with view and similarity).
+    lower, 0-100, among the model's own candidate pairs), probability (the chance that a pair at this rank
+    was a held-out positive when the configuration was evaluated out of fold; never above
+    expected_precision), probability_low and probability_high (its 95% interval from the held-out counts)
+    and expected_precision (the share of held-out positives at this rank or better in that evaluation);
+    with --evidence, evidence (the 3 known associations most similar to the pair, with view, similarity
+    and the PubMed ids of the known association).
     """
     from ammgc.errors import AmmgcError
     from ammgc.io import atomic_open, check_output_file
@@ -286,6 +290,8 @@ def predict(
     shown = table.head(SHOWN_ROWS)
     typer.echo(shown.to_string(index=False, formatters={"score": "{:.4f}".format, "percentile": "{:.3f}".format,
                                                         "probability": "{:.4f}".format,
+                                                        "probability_low": "{:.4f}".format,
+                                                        "probability_high": "{:.4f}".format,
                                                         "expected_precision": "{:.4f}".format}))
     typer.echo("score: the model's logit, a ranking key (higher = more likely), not a probability", err=True)
     if len(table) > len(shown):

@@ -17,6 +17,17 @@ feature space:
 Multi-fragment SMILES (salts, metal complexes) are kept whole, as PubChem fingerprints the whole
 record: on the 8 multi-fragment benchmark drugs the whole-molecule bits agree with the shipped
 fingerprint better than the largest fragment's do, every time.
+
+One molecule, one row. Every SMILES is canonicalised with RDKit (``canonical_molecule``: the molecule
+re-read from its canonical SMILES, all fragments kept) before it is fingerprinted, so the same molecule
+written in another atom order, or in Kekulé rather than aromatic form, gets the same bits; on the 106
+benchmark drugs this changes no bit. The label encoding is of a string, not of a molecule, so it needs
+one string per molecule: a dataset's drugs are encoded as the dataset writes them (the benchmark's
+shipped encoding was made that way, and its numbers stay as they are), and a new drug is encoded in one
+form of its molecule (``new_drug_views``): the training drug's own SMILES where the new drug is the same
+molecule as a training drug, otherwise RDKit's canonical SMILES written as the table's source wrote its
+strings (Kekulé, no stereo marks). Two SMILES of one new molecule thus give identical rows, and so
+identical scores.
 """
 
 from __future__ import annotations
@@ -135,19 +146,87 @@ def label_encode(text: str, length: int = SMILES_CODE_LENGTH) -> np.ndarray:
     return codes
 
 
-def drug_views_from_smiles(smiles: Sequence[str], names: Sequence[str]) -> dict[str, np.ndarray]:
-    """Both drug views for drugs given by SMILES: {"fingerprint": n x 920, "smiles_code": n x 85}.
+def canonical_molecule(mol: object) -> object:
+    """The molecule re-read from its canonical SMILES (RDKit, stereo and every fragment kept): atoms in one
+    order and aromaticity perceived once, however the input was written."""
+    from rdkit import Chem, rdBase
 
-    Rows follow the input order; an invalid or missing SMILES is a DataError naming the drug.
-    """
+    with rdBase.BlockLogs():
+        canonical = Chem.MolFromSmiles(Chem.MolToSmiles(mol))
+    return mol if canonical is None else canonical  # a molecule RDKit cannot read back is used as given
+
+
+def molecule_key(mol: object) -> str:
+    """One string per molecule: RDKit's canonical isomeric SMILES."""
+    from rdkit import Chem
+
+    return str(Chem.MolToSmiles(mol))
+
+
+def canonical_encoding_text(mol: object) -> str:
+    """A molecule's canonical SMILES as the label table's source wrote its strings: Kekulé, no stereo marks,
+    atoms in canonical order."""
+    from rdkit import Chem, rdBase
+
+    with rdBase.BlockLogs():
+        flat = Chem.MolFromSmiles(Chem.MolToSmiles(mol, isomericSmiles=False))
+        if flat is None:
+            return str(Chem.MolToSmiles(mol, isomericSmiles=False))
+        try:
+            Chem.Kekulize(flat, clearAromaticFlags=True)
+            return str(Chem.MolToSmiles(flat, kekuleSmiles=True, canonical=False))
+        except (ValueError, RuntimeError):  # kekulisation can fail on odd aromatic input
+            return str(Chem.MolToSmiles(flat, canonical=False))
+
+
+def _parse_all(smiles: Sequence[str], names: Sequence[str]) -> list[object]:
     if len(smiles) != len(names):
         raise DataError(f"{len(smiles)} SMILES but {len(names)} drug names")
-    mols = [parse_smiles(s, str(n)) for s, n in zip(smiles, names, strict=True)]
-    fingerprint = to_benchmark_layout(pubchem_bits(mols))
-    codes = np.zeros((len(names), SMILES_CODE_LENGTH), dtype=np.int64)
-    for i, (s, n) in enumerate(zip(smiles, names, strict=True)):
-        codes[i] = label_encode(smiles_for_encoding(s, str(n)))
+    return [parse_smiles(s, str(n)) for s, n in zip(smiles, names, strict=True)]
+
+
+def _views(mols: Sequence[object], texts: Sequence[str]) -> dict[str, np.ndarray]:
+    fingerprint = to_benchmark_layout(pubchem_bits([canonical_molecule(m) for m in mols]))
+    codes = np.zeros((len(texts), SMILES_CODE_LENGTH), dtype=np.int64)
+    for i, text in enumerate(texts):
+        codes[i] = label_encode(text)
     return {"fingerprint": fingerprint, "smiles_code": codes}
+
+
+def drug_views_from_smiles(smiles: Sequence[str], names: Sequence[str]) -> dict[str, np.ndarray]:
+    """Both drug views for a dataset's drugs given by SMILES: {"fingerprint": n x 920, "smiles_code": n x 85}.
+
+    Fingerprints are of the canonical molecule; SMILES codes encode each SMILES as written (see the module
+    note). Rows follow the input order; an invalid or missing SMILES is a DataError naming the drug.
+    """
+    mols = _parse_all(smiles, names)
+    return _views(mols, [smiles_for_encoding(s, str(n)) for s, n in zip(smiles, names, strict=True)])
+
+
+def same_molecules(smiles: Sequence[str], names: Sequence[str], known_smiles: Sequence[str]) -> list[int | None]:
+    """For each SMILES, the index of the first of ``known_smiles`` that is the same molecule (canonical
+    isomeric SMILES), or None; known SMILES that are empty or do not parse match nothing."""
+    from rdkit import Chem, rdBase
+
+    known: dict[str, int] = {}
+    with rdBase.BlockLogs():
+        for k, text in enumerate(known_smiles):
+            mol = Chem.MolFromSmiles(str(text).strip()) if str(text).strip() else None
+            if mol is not None:
+                known.setdefault(molecule_key(mol), k)
+    return [known.get(molecule_key(mol)) for mol in _parse_all(smiles, names)]
+
+
+def new_drug_views(smiles: Sequence[str], names: Sequence[str], known_smiles: Sequence[str] = ()
+                   ) -> dict[str, np.ndarray]:
+    """Both drug views for new drugs, one row per molecule however its SMILES is written: fingerprints of the
+    canonical molecule; SMILES codes of the training drug's SMILES (``known_smiles``, as written) where the
+    new drug is the same molecule, else of ``canonical_encoding_text``."""
+    mols = _parse_all(smiles, names)
+    matches = same_molecules(smiles, names, known_smiles)
+    texts = [canonical_encoding_text(mol) if k is None else smiles_for_encoding(known_smiles[k], str(n))
+             for mol, k, n in zip(mols, matches, names, strict=True)]
+    return _views(mols, texts)
 
 
 def recover_label_table(smiles: Sequence[str], matrix: np.ndarray) -> tuple[dict[str, int], list[int]]:

@@ -9,16 +9,28 @@ AMMGC's score of (drug i, miRNA j) is exactly the sum of two parts:
 The evidence lists the known associations a scientist can check, found by feature similarity (not by the
 model's internals, so it can be read without trusting the model): the miRNAs already linked to drug i
 that are most similar to miRNA j, and the drugs already linked to miRNA j that are most similar to drug
-i, each with the view it comes from and the similarity of the two rows of that view: the cosine of
-the rows after subtracting the view's mean row, so that what every row shares (most miRNAs' sequence
-profiles look alike) does not make everything similar; only partners more alike than that (similarity
-above 0) count as evidence. Rows that carry no information are left out:
-rows that are the mean of the others (the benchmark imputed 540 of 754 expression rows that way) and
-all-zero rows. The features behind an evidence item are the ones the model was trained with.
+i, each with the view it comes from, the similarity of the two rows of that view, and the PubMed ids of
+the cited association where the dataset has its publications. The features behind an evidence item are
+the ones the model was trained with.
+
+Only rows that carry information are compared (``carries_information``): a fingerprint with at least
+``MIN_FINGERPRINT_BITS`` substructure bits, a profile (expression, sequence, GO) non-zero in at least
+``MIN_PROFILE_SHARE`` of its columns (and ``MIN_PROFILE_VALUES``), a SMILES code of at least
+``MIN_SMILES_CHARACTERS`` characters, and never a row that is imputed (the mean of the others, as the
+benchmark filled 540 of 754 expression rows; the mean row a new miRNA gets for a view its sequence cannot
+give) or all zero. The measure suits the view: fingerprints by Tanimoto (shared bits over bits set in
+either, on the bits that vary between drugs), SMILES codes by the share of positions holding the same
+character, expression profiles by the cosine of the rows as they are (alike when measured in the same
+samples in like proportions), the dense similarity profiles (sequence, GO) by the cosine of the rows after
+subtracting the view's mean row, so that what every row shares does not make everything similar. Only
+partners more alike than an average pair of known rows count (above the view's mean similarity between
+known rows; above 0 for centred profiles). When no linked partner passes, the evidence says there is no
+informative neighbour instead of citing one.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,20 +45,56 @@ from ammgc.prediction.new_entities import Extended, check_dataset
 VIEW_KINDS = {"fingerprint": "fingerprint", "fingerprint_smiles": "fingerprint", "smiles_code": "SMILES code",
               "smiles_code_smiles": "SMILES code", "expression": "expression", "sequence": "sequence",
               "go": "GO function"}
+#: Views compared by Tanimoto (substructure bits), by the share of identical characters (SMILES codes) and by
+#: the cosine of the rows as they are (expression: sparse profiles, alike when measured in the same samples);
+#: every other view is a dense similarity profile (sequence, GO), compared by the cosine of mean-centred rows
+#: so that what every row shares does not make everything alike.
+TANIMOTO_VIEWS = frozenset({"fingerprint", "fingerprint_smiles"})
+CHARACTER_VIEWS = frozenset({"smiles_code", "smiles_code_smiles"})
+COSINE_VIEWS = frozenset({"expression"})
+#: A fingerprint with fewer substructure bits describes a few atoms by little more than their element counts
+#: (hydrogen peroxide sets 4 of PubChem's 881 bits, cisplatin 7): it is alike to any other small molecule.
+MIN_FINGERPRINT_BITS = 10
+#: A profile non-zero in fewer than this share of its columns (9 of the benchmark's 172 expression samples),
+#: or in fewer than MIN_PROFILE_VALUES, says mostly where the miRNA was not measured: one or two shared samples
+#: make two such rows look alike (after centring, cosine up to 0.98 between the benchmark's rows with 1-2
+#: non-zero values of 172).
+MIN_PROFILE_SHARE = 0.05
+MIN_PROFILE_VALUES = 3
+#: A SMILES code of fewer characters (hydrogen peroxide's "OO") is a molecule of a few atoms.
+MIN_SMILES_CHARACTERS = 6
+#: Reports shown per evidence line (the JSON lists all of them).
+SHOWN_REFERENCES = 3
+NO_NEIGHBOUR = "no informative neighbour"
 
 
 @dataclass(frozen=True)
 class Evidence:
-    """One known association that supports a prediction."""
+    """One known association that supports a prediction, with its reports where the dataset has them."""
 
     side: str  # "mirna": a miRNA linked to the drug; "drug": a drug linked to the miRNA
     name: str
     view: str
     similarity: float
+    references: tuple[str, ...] = ()  # the cited association's reports (PubMed ids where ``pubmed``)
+    pubmed: bool = True
+
+    def reports(self) -> str:
+        """The reports as text, e.g. ``PMID 18350132, 19956872 +3 more`` ("" when none are known)."""
+        if not self.references:
+            return ""
+        shown = ", ".join(self.references[:SHOWN_REFERENCES])
+        more = len(self.references) - SHOWN_REFERENCES
+        return ("PMID " if self.pubmed else "reported in ") + shown + (f" +{more} more" if more > 0 else "")
 
     def text(self) -> str:
         partner = "miRNA" if self.side == "mirna" else "drug"
-        return f"{partner} {self.name} ({VIEW_KINDS.get(self.view, self.view)} {self.similarity:.2f})"
+        reports = f"; {self.reports()}" if self.references else ""
+        return f"{partner} {self.name} ({VIEW_KINDS.get(self.view, self.view)} {self.similarity:.2f}{reports})"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"side": self.side, "name": self.name, "view": self.view, "similarity": self.similarity,
+                "references": list(self.references), "reference_kind": "pmid" if self.pubmed else "source"}
 
 
 @dataclass(frozen=True)
@@ -61,6 +109,9 @@ class Explanation:
     prior_counts: str
     known: bool
     evidence: list[Evidence] = field(default_factory=list)
+    # known partners the evidence was sought among: miRNAs linked to the drug, drugs linked to the miRNA
+    linked_mirnas: int = 0
+    linked_drugs: int = 0
 
     @property
     def prior_share(self) -> float:
@@ -73,36 +124,87 @@ class Explanation:
                 "embedding_term": self.embedding_term, "prior_term": self.prior_term,
                 "prior_share": self.prior_share, "drug_activity": self.drug_activity,
                 "mirna_activity": self.mirna_activity, "prior_counts": self.prior_counts,
-                "evidence": [{"side": e.side, "name": e.name, "view": e.view, "similarity": e.similarity}
-                             for e in self.evidence]}
+                "linked_mirnas": self.linked_mirnas, "linked_drugs": self.linked_drugs,
+                "evidence": [e.as_dict() for e in self.evidence]}
 
 
-def _unit(centred: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    norms = np.linalg.norm(centred, axis=-1, keepdims=True)
-    return np.divide(centred, norms, out=np.zeros_like(centred, dtype=np.float64), where=norms > 0), norms[..., 0] > 0
+def carries_information(view: str, rows: np.ndarray, columns: np.ndarray, fillers: np.ndarray) -> np.ndarray:
+    """Which rows (n x width) of ``view`` say something about their entity: enough bits, characters or measured
+    values, and not a row that stands for a missing one (``fillers``)."""
+    filled = np.zeros(len(rows), dtype=bool)
+    for filler in fillers:
+        filled |= np.isclose(rows, filler, rtol=1e-6, atol=1e-9).all(axis=1)
+    if view in TANIMOTO_VIEWS:
+        enough = np.count_nonzero(rows[:, columns], axis=1) >= MIN_FINGERPRINT_BITS
+    elif view in CHARACTER_VIEWS:
+        enough = np.count_nonzero(rows, axis=1) >= MIN_SMILES_CHARACTERS
+    else:
+        enough = np.count_nonzero(rows, axis=1) >= max(MIN_PROFILE_VALUES,
+                                                       int(np.ceil(MIN_PROFILE_SHARE * rows.shape[1])))
+    return enough & ~filled
 
 
 @dataclass(frozen=True)
 class _View:
-    """A view's rows as evidence reads them: minus the informative rows' mean, at unit length."""
+    """A view's known rows as evidence reads them: which carry information, and the similarity of any row
+    (a known one, or a new entity's) to each of them by the view's measure."""
 
-    mean: np.ndarray
-    units: np.ndarray
-    informative: np.ndarray
+    name: str
+    matrix: np.ndarray
+    informative: np.ndarray  # known rows that carry information
+    columns: np.ndarray  # compared columns (fingerprints: the bits that vary between rows)
+    mean: np.ndarray  # what rows are centred on before the cosine: the informative rows' mean, or 0
+    fillers: np.ndarray  # rows that stand for a missing profile: the column mean, the imputed row
+    floor: float = 0.0  # evidence is a partner more alike than this: an average pair of known rows
 
     @classmethod
-    def of(cls, matrix: np.ndarray) -> _View:
+    def of(cls, name: str, matrix: np.ndarray) -> _View:
         from ammgc.data.validation import find_mean_imputed_rows
 
-        informative = matrix.any(axis=1) & ~find_mean_imputed_rows(matrix)
-        mean = matrix[informative].mean(axis=0) if informative.any() else np.zeros(matrix.shape[1])
-        units, nonzero = _unit(matrix - mean)
-        return cls(mean, units, informative & nonzero)
+        imputed = find_mean_imputed_rows(matrix)
+        fillers = np.vstack([matrix.mean(axis=0), matrix[imputed][:1]])
+        columns = matrix.std(axis=0) > 0 if name in TANIMOTO_VIEWS else np.ones(matrix.shape[1], dtype=bool)
+        informative = ~imputed & carries_information(name, matrix, columns, fillers)
+        if name not in TANIMOTO_VIEWS | CHARACTER_VIEWS | COSINE_VIEWS:
+            mean = matrix[informative].mean(axis=0) if informative.any() else np.zeros(matrix.shape[1])
+            # a profile equal to the informative rows' mean has no direction left once centred
+            informative &= np.linalg.norm(matrix - mean, axis=1) > 0
+            return cls(name, matrix, informative, columns, mean, fillers)
+        # Tanimoto, character identity and the cosine of non-negative profiles are never below 0: a partner
+        # counts when it is more alike than two known rows are on average (centred profiles have that
+        # average, about 0, built in)
+        view = cls(name, matrix, informative, columns, np.zeros(matrix.shape[1]), fillers)
+        rows = np.flatnonzero(informative)
+        pairs = view._measure(matrix[rows])[rows]
+        floor = float(pairs[np.triu_indices(len(rows), 1)].mean()) if len(rows) > 1 else 0.0
+        return dataclasses.replace(view, floor=floor)
+
+    def carries_information(self, row: np.ndarray) -> bool:
+        rows = np.asarray(row, dtype=np.float64)[None, :]
+        return bool(carries_information(self.name, rows, self.columns, self.fillers)[0])
 
     def similarities(self, row: np.ndarray) -> np.ndarray:
-        """Similarity of a row (a new entity's) to every known row; 0 where either carries no information."""
-        unit, _ = _unit(np.asarray(row, dtype=np.float64) - self.mean)
-        return np.where(self.informative, self.units @ unit, 0.0)
+        """Similarity of a row to every known row; 0 where either carries no information."""
+        row = np.asarray(row, dtype=np.float64)
+        if not self.carries_information(row):
+            return np.zeros(len(self.matrix))
+        return np.where(self.informative, self._measure(row[None, :])[:, 0], 0.0)
+
+    def _measure(self, others: np.ndarray) -> np.ndarray:
+        """The view's similarity of every known row (rows) to each of ``others`` (columns)."""
+        if self.name in TANIMOTO_VIEWS:
+            known, other = self.matrix[:, self.columns], others[:, self.columns]
+            shared = known @ other.T
+            union = (known * known).sum(axis=1)[:, None] + (other * other).sum(axis=1)[None, :] - shared
+            return np.divide(shared, union, out=np.zeros_like(shared), where=union > 0)
+        if self.name in CHARACTER_VIEWS:
+            same = ((self.matrix[:, None, :] == others[None, :, :]) & (others[None, :, :] != 0)).sum(axis=2)
+            length = np.maximum(np.count_nonzero(self.matrix, axis=1)[:, None],
+                                np.count_nonzero(others, axis=1)[None, :])
+            return np.divide(same, length, out=np.zeros(same.shape), where=length > 0)
+        known, other = self.matrix - self.mean, others - self.mean
+        norms = np.linalg.norm(known, axis=1)[:, None] * np.linalg.norm(other, axis=1)[None, :]
+        return np.divide(known @ other.T, norms, out=np.zeros(norms.shape), where=norms > 0)
 
 
 class Explainer:
@@ -111,7 +213,7 @@ class Explainer:
     With ``extended`` (``ammgc.prediction.new_entities.extend``), pairs of new drugs and miRNAs are explained too: their
     indices follow the known ones, as in ``extended.dataset``; a new entity has activity 0 and no known
     partner, so its evidence is on the other side alone (known partners of the other entity that are
-    similar to it).
+    similar to it). Where ``dataset.publications`` is set, each cited association carries its reports.
     """
 
     def __init__(self, model: AMMGC, dataset: Dataset, extended: Extended | None = None) -> None:
@@ -120,8 +222,14 @@ class Explainer:
         if missing:
             raise AmmgcError(f"the dataset lacks the view(s) {missing} the model was trained with")
         self.model, self.dataset, self.extended = model, dataset, extended
-        self._views = {v: _View.of(np.asarray(dataset.view(v).matrix, dtype=np.float64))
+        self._views = {v: _View.of(v, np.asarray(dataset.view(v).matrix, dtype=np.float64))
                        for v in (*model.drug_views, *model.mirna_views)}
+        self._known_similarities: dict[tuple[str, int], np.ndarray] = {}
+        publications = dataset.publications
+        self._references: dict[tuple[int, int], tuple[str, ...]] = {} if publications is None else {
+            (int(d), int(m)): tuple(r for r in refs.split(";") if r)
+            for (d, m), refs in zip(publications.pairs, publications.references, strict=True)}
+        self._pubmed = publications is None or publications.kind == "pmid"
         if extended is not None:
             self._drug_z, self._mirna_z = extended.drug_z, extended.mirna_z
         else:
@@ -143,30 +251,41 @@ class Explainer:
         mirna_log = float(model.mirna_prior_[mirna]) if mirna < q else 0.0
         known = drug < p and mirna < q
         score = float(model.predict_scores()[drug, mirna]) if known else float(self.extended.scores[drug, mirna])
+        linked_mirnas, linked_drugs = self._linked(drug, mirna)
         return Explanation(
             drug=self.drug_names[drug], mirna=self.mirna_names[mirna], score=score, embedding_term=embedding,
             prior_term=float(model.config.degree_prior) * (drug_log + mirna_log),
             drug_activity=float(np.expm1(drug_log)), mirna_activity=float(np.expm1(mirna_log)),
             prior_counts=str(model.prior_counts_),
             known=known and bool(self.dataset.associations[drug, mirna]),
-            evidence=self.evidence(drug, mirna, top=top))
+            evidence=self.evidence(drug, mirna, top=top), linked_mirnas=len(linked_mirnas),
+            linked_drugs=len(linked_drugs))
+
+    def _linked(self, drug: int, mirna: int) -> tuple[list[int], list[int]]:
+        """The miRNAs linked to the drug and the drugs linked to the miRNA, the pair itself left out."""
+        a, p, q = self.dataset.associations, self.model.n_drugs_, self.model.n_mirnas_
+        mirnas = [int(j) for j in np.flatnonzero(a[drug]) if j != mirna] if drug < p else []
+        drugs = [int(i) for i in np.flatnonzero(a[:, mirna]) if i != drug] if mirna < q else []
+        return mirnas, drugs
 
     def _similarities(self, view: str, index: int, known: int, rows: dict[str, np.ndarray]) -> np.ndarray:
         """Similarity of entity ``index`` (known, or new: row ``index - known`` of ``rows``) to every known
         row of ``view``; 0 where either carries no information."""
         table = self._views[view]
-        if index < known:
-            return np.where(table.informative & table.informative[index], table.units @ table.units[index], 0.0)
-        return table.similarities(rows[view][index - known])
+        if index >= known:
+            return table.similarities(rows[view][index - known])
+        if (view, index) not in self._known_similarities:
+            self._known_similarities[(view, index)] = (table.similarities(table.matrix[index])
+                                                       if table.informative[index] else np.zeros(known))
+        return self._known_similarities[(view, index)]
 
     def evidence(self, drug: int, mirna: int, *, top: int = 3) -> list[Evidence]:
         """The ``top`` most similar known partners on each side, across the model's views."""
-        a, p, q = self.dataset.associations, self.model.n_drugs_, self.model.n_mirnas_
+        p, q = self.model.n_drugs_, self.model.n_mirnas_
         new_drug_rows = self.extended.drug_rows if self.extended is not None else {}
         new_mirna_rows = self.extended.mirna_rows if self.extended is not None else {}
+        linked_mirnas, linked_drugs = self._linked(drug, mirna)
         items: list[Evidence] = []
-        linked_mirnas = [j for j in np.flatnonzero(a[drug]) if j != mirna] if drug < p else []
-        linked_drugs = [i for i in np.flatnonzero(a[:, mirna]) if i != drug] if mirna < q else []
         for side, views, anchor, known, rows, partners, names in (
                 ("mirna", self.model.mirna_views, mirna, q, new_mirna_rows, linked_mirnas,
                  self.dataset.mirna_names),
@@ -174,22 +293,26 @@ class Explainer:
             best: dict[int, Evidence] = {}
             for view in views:
                 similarity = self._similarities(view, anchor, known, rows)
+                floor = self._views[view].floor
                 for k in partners:
-                    if similarity[k] <= 0:
-                        continue  # no more alike than an average row: not evidence
+                    if similarity[k] <= floor:
+                        continue  # no more alike than an average pair, or no information: not evidence
                     if k not in best or similarity[k] > best[k].similarity:
-                        best[int(k)] = Evidence(side, names[k], view, float(similarity[k]))
+                        pair = (drug, k) if side == "mirna" else (k, mirna)
+                        best[k] = Evidence(side, names[k], view, float(similarity[k]),
+                                           self._references.get(pair, ()), self._pubmed)
             items += sorted(best.values(), key=lambda e: -e.similarity)[:top]
         return items
 
     def nearest(self, side: str, rows: dict[str, np.ndarray], *, top: int = 3) -> list[Evidence]:
-        """The known drugs (``side="drug"``) or miRNAs most similar to a new one, given its view rows."""
+        """The known drugs (``side="drug"``) or miRNAs most similar to a new one, given its view rows; empty
+        when none of its rows carries information."""
         views = self.model.drug_views if side == "drug" else self.model.mirna_views
         names = self.dataset.drug_names if side == "drug" else self.dataset.mirna_names
         best: dict[int, Evidence] = {}
         for view in views:
             similarities = self._views[view].similarities(rows[view])
-            for k in np.flatnonzero(similarities > 0):
+            for k in np.flatnonzero(similarities > self._views[view].floor):
                 similarity = float(similarities[k])
                 if k not in best or similarity > best[k].similarity:
                     best[int(k)] = Evidence(side, names[k], view, similarity)
@@ -198,8 +321,9 @@ class Explainer:
 
 def evidence_column(explainer: Explainer, table: Any, *, top: int = 3) -> list[str]:
     """The ``evidence`` column of a ranking: the ``top`` most similar known partners of each row's pair
-    (either side); for a new drug or miRNA, the other entity's known partners most similar to it (empty when
-    the explainer was built without the new entities)."""
+    (either side), with their reports; for a new drug or miRNA, the other entity's known partners most similar
+    to it (empty when the explainer was built without the new entities); ``NO_NEIGHBOUR`` when no known
+    partner carries information and is similar."""
     p, q = explainer.model.n_drugs_, explainer.model.n_mirnas_
     out = []
     for d, m in zip(table["drug_index"], table["mirna_index"], strict=True):
@@ -207,7 +331,7 @@ def evidence_column(explainer: Explainer, table: Any, *, top: int = 3) -> list[s
             out.append("")
             continue
         items = sorted(explainer.evidence(int(d), int(m), top=top), key=lambda e: -e.similarity)[:top]
-        out.append("; ".join(e.text() for e in items))
+        out.append("; ".join(e.text() for e in items) or NO_NEIGHBOUR)
     return out
 
 
@@ -217,12 +341,14 @@ def explanation_text(e: Explanation) -> str:
              f"  activity prior  {e.prior_term:+.4f}  ({e.prior_share:.0%} of the score's size; "
              f"{e.drug_activity:g} and {e.mirna_activity:g} {_counted(e.prior_counts)})",
              f"  embeddings      {e.embedding_term:+.4f}  (graph and features)"]
-    for side, title in (("mirna", f"miRNAs already linked to {e.drug}, most similar to {e.mirna}"),
-                        ("drug", f"drugs already linked to {e.mirna}, most similar to {e.drug}")):
+    for side, linked, title in (
+            ("mirna", e.linked_mirnas, f"miRNAs already linked to {e.drug}, most similar to {e.mirna}"),
+            ("drug", e.linked_drugs, f"drugs already linked to {e.mirna}, most similar to {e.drug}")):
         found = [x for x in e.evidence if x.side == side]
-        lines.append(f"  {title}:" + ("" if found else " none"))
+        empty = f" {NO_NEIGHBOUR} among {linked}" if linked else " none (no known partner)"
+        lines.append(f"  {title}:" + ("" if found else empty))
         lines += [f"    {x.name:<28} {VIEW_KINDS.get(x.view, x.view):<12} similarity {x.similarity:.3f}"
-                  for x in found]
+                  + (f"  {x.reports()}" if x.references else "") for x in found]
     return "\n".join(lines)
 
 
@@ -302,7 +428,10 @@ def new_entity_notes(extended: Any, model: Any, neighbours: dict[tuple[str, int]
             if near:
                 notes.append(f"new {what} {name}: nearest known {what}s " + ", ".join(
                     f"{e.name} ({VIEW_KINDS.get(e.view, e.view)} {e.similarity:.2f})" for e in near))
-            if not near or near[0].similarity < NEIGHBOUR_FLOOR:
+            if not near:
+                problems = [*problems, f"{NO_NEIGHBOUR} among the known {what}s (none of its views carries "
+                                       f"information, or none is alike)"]
+            elif near[0].similarity < NEIGHBOUR_FLOOR:
                 problems = [*problems, f"no known {what} more similar than {NEIGHBOUR_FLOOR} in any view"]
         for problem in problems:
             notes.append(f"warning: new {what} {name}: {problem}; its prediction is the popularity ranking, "

@@ -165,16 +165,25 @@ def check_dataset(model: AMMGC, dataset: Dataset) -> None:
 
 
 def new_drug_rows(model: AMMGC, drugs: Sequence[NewDrug]) -> dict[str, np.ndarray]:
-    """Raw drug view rows of new drugs, computed from their SMILES like the training drugs' views."""
-    from ammgc.features import SMILES_KEY, drug_views_from_smiles
+    """Raw drug view rows of new drugs, computed from their SMILES like the training drugs' views, one row
+    per molecule however it is written (``ammgc.features.drug.new_drug_views``)."""
+    from ammgc.features import SMILES_KEY
+    from ammgc.features.drug import new_drug_views
 
     _check_features_for_new(model, "drug")
     not_computable = [v for v in model.drug_views if v not in SMILES_KEY]
     if not_computable:
         raise AmmgcError(f"the model uses drug view(s) {not_computable}, which cannot be computed from a SMILES; "
                          f"train with drug_features='smiles' to predict for new drugs")
-    computed = drug_views_from_smiles([d.smiles for d in drugs], [d.name for d in drugs])
+    computed = new_drug_views([d.smiles for d in drugs], [d.name for d in drugs], _known_smiles(model))
     return {v: computed[SMILES_KEY[v]].astype(np.float64) for v in model.drug_views}
+
+
+def _known_smiles(model: AMMGC) -> list[str]:
+    from ammgc.data.dataset import cell_text
+
+    drugs = model.dataset_.drugs
+    return [cell_text(s) for s in drugs["smiles"]] if "smiles" in drugs else []
 
 
 def new_mirna_rows(model: AMMGC, mirnas: Sequence[NewMirna]) -> tuple[dict[str, np.ndarray], list[str]]:
@@ -235,8 +244,16 @@ def extend(model: AMMGC, new_drugs: Sequence[NewDrug] = (), new_mirnas: Sequence
     if new_mirnas:
         mirna_rows, notes = new_mirna_rows(model, new_mirnas)
     if new_drugs:
+        from ammgc.features.drug import same_molecules
+
         notes.append(f"new drugs: drug views {', '.join(model.drug_views)} computed from SMILES; attention "
                      f"coefficients as trained (from the training nodes)")
+        known = model.dataset_.drug_names
+        for drug, k in zip(new_drugs, same_molecules([d.smiles for d in new_drugs], [d.name for d in new_drugs],
+                                                     _known_smiles(model)), strict=True):
+            if k is not None:
+                notes.append(f"new drug {drug.name} is the same molecule as the known drug {known[k]}: it gets "
+                             f"{known[k]}'s SMILES code, but not its associations")
     drugs = _append(model.dataset_.drugs, {"name": [d.name for d in new_drugs],
                                            "smiles": [d.smiles for d in new_drugs]})
     mirnas = _append(model.dataset_.mirnas, {"name": [m.name for m in new_mirnas],

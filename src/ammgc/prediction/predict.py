@@ -3,13 +3,15 @@ drugs and miRNAs, with calibrated probabilities and evidence where asked for."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import pandas as pd
 
 from ammgc.data.dataset import Dataset
-from ammgc.errors import AmmgcError
+from ammgc.data.publications import with_publications
+from ammgc.errors import AmmgcError, DataError, DownloadError
 from ammgc.models.ammgc import AMMGC
 from ammgc.prediction.explain import Evidence, Explainer, evidence_column, new_entity_notes
 from ammgc.prediction.new_entities import Extended, NewDrug, NewMirna, check_dataset, extend
@@ -49,6 +51,8 @@ def explainer_for(model: AMMGC, dataset: Dataset | None = None, extended: Extend
 
             dataset = load_dataset()
     dataset = ensure_views(dataset, [*model.drug_views, *model.mirna_views])
+    with contextlib.suppress(DataError, DownloadError):  # else: evidence without the reports of its associations
+        dataset = with_publications(dataset, fetch=False)
     return Explainer(model, dataset, extended)
 
 
@@ -101,7 +105,8 @@ def predict(model: AMMGC, *, drugs: Sequence[str] = (), mirnas: Sequence[str] = 
     if model.calibration_ is not None:
         from ammgc.evaluation.calibration import annotate
 
-        table = annotate(table, extended.scores[extended.dataset.associations == 0], model.calibration_)
+        # positions among the model's own candidate pairs: a new drug's do not depend on the others given
+        table = annotate(table, model.predict_scores()[model.train_ == 0], model.calibration_)
     else:
         why = next((n for n in model.info_.get("notes", []) if n.startswith("not calibrated")),
                    "trained without calibration")

@@ -69,17 +69,20 @@ def rank_unobserved(dataset: Dataset, scores: np.ndarray, *, drugs: Sequence[int
 
 def rank(dataset: Dataset, scores: np.ndarray, *, drugs: Sequence[str] = (), mirnas: Sequence[str] = (),
          new_drugs: Sequence[int] = (), new_mirnas: Sequence[int] = (), top: int | None = None) -> pd.DataFrame:
-    """Unobserved pairs by score. ``drugs`` / ``mirnas`` (names) restrict the ranking; with new drugs or
-    miRNAs (indices, after the known ones), only pairs involving one of them are ranked."""
+    """Unobserved pairs by score. ``drugs`` / ``mirnas`` (names) restrict the ranking.
+
+    With new drugs or miRNAs, only pairs involving one of them are ranked, one ranking per new entity (in the
+    order given, new drugs first), so that a new drug's ranks do not depend on the other new drugs beside it:
+    a new drug's ranking holds its pairs with every miRNA (new ones included), a new miRNA's its pairs with
+    the known drugs (its pairs with new drugs are in their rankings); ``top`` applies to each.
+    """
     drug_idx = resolve_names(drugs, dataset.drug_names, what="drug") if drugs else None
     mirna_idx = resolve_names(mirnas, dataset.mirna_names, what="miRNA") if mirnas else None
     if not new_drugs and not new_mirnas:
         return rank_unobserved(dataset, scores, drugs=drug_idx, mirnas=mirna_idx, top=top)
     table = rank_unobserved(dataset, scores, drugs=drug_idx, mirnas=mirna_idx)
-    keep = table["drug_index"].isin(list(new_drugs)) | table["mirna_index"].isin(list(new_mirnas))
-    table = table[keep.to_numpy()]
-    if top is not None:
-        table = table.iloc[:top]
-    table = table.reset_index(drop=True)
-    table["rank"] = np.arange(1, len(table) + 1)
-    return table
+    new_drug_rows = table["drug_index"].isin(list(new_drugs)).to_numpy()
+    groups = [table[new_drug_rows & (table["drug_index"] == i).to_numpy()] for i in new_drugs]
+    groups += [table[~new_drug_rows & (table["mirna_index"] == j).to_numpy()] for j in new_mirnas]
+    groups = [g.iloc[:top].assign(rank=np.arange(1, len(g.iloc[:top]) + 1)) for g in groups]
+    return pd.concat(groups, ignore_index=True)

@@ -90,8 +90,11 @@ def cold_start_scores(dataset: Dataset, held: Sequence[int], *, split: str, mode
     The model is trained on the dataset without them (they are not in the graph, their pairs are never
     sampled as negatives), then they enter as new drugs and miRNAs do (``ammgc.prediction.new_entities``):
     drugs with their SMILES-derived views, miRNAs with their ``sequence`` row and the training mean of every
-    other miRNA view. ``dataset`` must already hold the views the model uses (``model.prepare(dataset)``),
-    including the SMILES-derived twins of file drug views.
+    other miRNA view. One difference: a held-out drug keeps the dataset's rows, so its SMILES code encodes the
+    dataset's SMILES as written, where a new drug's encodes its canonical SMILES
+    (``ammgc.features.drug.new_drug_views``; the fingerprints are the same), which keeps the benchmark's
+    cold-start numbers as they were. ``dataset`` must already hold the views the model uses
+    (``model.prepare(dataset)``), including the SMILES-derived twins of file drug views.
     """
     from ammgc.features import SMILES_KEY, SMILES_TWIN
 

@@ -163,8 +163,13 @@ def reliability_png(calibration: Calibration) -> bytes:
              title=f"Reliability ({calibration.protocol} split, {calibration.folds} folds)")
     left.legend(fontsize=8)
     right.semilogx(GRID[1:], calibration.precision_knots[1:], label="expected precision")
+    right.semilogx(GRID[1:], calibration.probability(GRID[1:]), label="probability")
+    interval = calibration.interval(GRID[1:])
+    if interval is not None:
+        right.fill_between(GRID[1:], *interval, alpha=0.25, color="tab:orange", label="probability, 95% interval")
     right.axhline(calibration.prevalence, ls=":", color="grey", label=f"prevalence {calibration.prevalence:.4f}")
-    right.set(xlabel="top fraction of candidate pairs", ylabel="precision", title="Expected precision by rank")
+    right.set(xlabel="top fraction of candidate pairs", ylabel="share of held-out positives",
+              title="Expected precision and probability by rank")
     right.legend(fontsize=8)
     fig.tight_layout()
     return _png(fig, dpi=110)

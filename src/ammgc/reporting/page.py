@@ -28,9 +28,12 @@ COLUMN_HELP = {
     "drug": "drug name (new drugs are marked)",
     "mirna": "miRNA name (new miRNAs are marked)",
     "score": "the model's logit: a ranking key (higher = more likely), not a probability",
-    "percentile": "share of all candidate pairs scored lower (0-100)",
+    "percentile": "share of the model's candidate pairs (unobserved pairs of its training drugs and miRNAs) "
+                  "scored lower (0-100)",
     "probability": "calibrated chance that a pair at this rank was a held-out positive when the configuration "
                    "was evaluated on unseen publications",
+    "probability_low": "lower end of the probability's 95% interval, from the held-out counts around this rank",
+    "probability_high": "upper end of the probability's 95% interval, from the held-out counts around this rank",
     "expected_precision": "share of held-out positives at this rank or better in that evaluation",
     "evidence": "known associations most similar to the pair, with the view and similarity that connect them",
 }
