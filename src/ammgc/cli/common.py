@@ -141,10 +141,12 @@ def report_through_terminal() -> None:
     import logging
     import warnings
 
+    from tqdm.auto import tqdm
+
     class _Lines(logging.Handler):
         def emit(self, record: logging.LogRecord) -> None:
             prefix = "warning" if record.levelno >= logging.WARNING else "note"
-            typer.echo(f"{prefix}: {record.getMessage()}", err=True)
+            tqdm.write(f"{prefix}: {record.getMessage()}", file=sys.stderr)  # above any progress bar
 
     logger = logging.getLogger("ammgc")
     logger.handlers[:] = [_Lines()]

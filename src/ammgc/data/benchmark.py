@@ -58,7 +58,6 @@ class Benchmark(DataSource):
     title = "the benchmark"
     cache_name = "gcmdr"
     env = "AMMGC_DATA"
-    option = "--data"
     not_found = "data path does not exist"
     files = (
         _ammgc("features/drug_feature_matrix.txt", "08b1175b49ed111aaf3b895c17d9cfb020ee7019"),

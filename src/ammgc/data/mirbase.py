@@ -29,7 +29,6 @@ class Mirbase(DataSource):
     title = "miRBase"
     cache_name = "mirbase"
     env = "AMMGC_MIRBASE"
-    option = "--mirbase"
     not_found = "miRBase directory does not exist"
     files = (SourceFile("hairpin.fa", MIRBASE_URL + "hairpin.fa", None),
              SourceFile("mature.fa", MIRBASE_URL + "mature.fa", None),

@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import sys
+import warnings
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -368,5 +368,5 @@ def attach_publications(dataset: Dataset, use: str) -> Dataset:
     except (DataError, DownloadError) as exc:
         if use == "required":
             raise
-        print(f"note: no publications ({exc}); study counts fall back to pair counts", file=sys.stderr)
+        warnings.warn(f"no publications ({exc}); study counts fall back to pair counts", stacklevel=2)
         return dataset

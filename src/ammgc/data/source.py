@@ -2,7 +2,7 @@
 
 A source (the benchmark, miRBase, ncDR's table, the target networks) lists its files with their public
 URL and git blob SHA-1, and names an environment variable and a folder in the user cache. It is found in
-one order: the path given (``--data DIR``, ``--mirbase DIR``), its environment variable, the user cache,
+one order: the path given (``Mirbase("~/mirbase")``, or ``located(mirbase=...)``), its environment variable, the user cache,
 a copy shipped in the package (the benchmark only), then a verified download into the cache, which
 ``fetch=False`` never tries. Each subclass adds ``load(...)``, the step that turns its files into what
 the tool uses.
@@ -10,8 +10,8 @@ the tool uses.
 
 from __future__ import annotations
 
+import logging
 import os
-import sys
 import urllib.parse
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -32,6 +32,8 @@ from ammgc.data.download import (
 )
 from ammgc.errors import DataError, DownloadError
 from ammgc.io import atomic_write_bytes, file_blob_sha1, git_blob_sha1
+
+log = logging.getLogger(__name__)
 
 
 def cache_dir() -> Path:
@@ -93,8 +95,6 @@ class DataSource:
     cache_name: ClassVar[str]
     #: the environment variable that points at a copy
     env: ClassVar[str]
-    #: the command-line option that gives a copy, if any
-    option: ClassVar[str | None] = None
     #: what is wrong with a given path that is not usable
     not_found: ClassVar[str]
     #: the published files (required ones are downloaded first, in this order)
@@ -135,7 +135,7 @@ class DataSource:
         ``environment`` is False), the user cache (filled from the package's copy where one ships); None when
         it is in none of them."""
         env = os.environ.get(self.env) if environment else None
-        for path, how in ((self.path, f"given with {self.option}" if self.option else "given"),
+        for path, how in ((self.path, "given"),
                           (Path(env).expanduser() if env else None, f"set by {self.env}")):
             if path is not None:
                 if not self.usable(path):
@@ -171,14 +171,14 @@ class DataSource:
         dest = self.cache if dest is None else Path(dest)
         base_url = base_url or (os.environ.get(BASE_URL_ENV) if self.mirrored else None) or None
         if base_url and urllib.parse.urlparse(base_url).scheme not in ("http", "https", "file"):
-            raise DownloadError(f"mirror URL {base_url!r} (--base-url / {BASE_URL_ENV}) must start with "
+            raise DownloadError(f"mirror URL {base_url!r} (base_url / {BASE_URL_ENV}) must start with "
                                 f"http://, https:// or file://")
         try:
             dest.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise DownloadError(f"cannot create the directory {dest}: {exc.strerror or exc}") from None
         if progress:
-            print(f"fetching {self.title} into {dest}", file=sys.stderr)
+            log.info("fetching %s into %s", self.title, dest)
         retries = self.retries if retries is None else retries
         timeout_s = self.timeout_s if timeout_s is None else timeout_s
         results = []
@@ -216,7 +216,7 @@ class DataSource:
         if spec.blob_sha1 is not None and (actual := git_blob_sha1(data)) != spec.blob_sha1:
             raise DownloadError(f"{url}: content does not match the published file (git blob {actual}, expected "
                                 f"{spec.blob_sha1}, {len(data):,} bytes received); nothing was saved. The server "
-                                f"holds a different file: use the public homes (no --base-url) or fix the mirror")
+                                f"holds a different file: use the public homes (no base_url) or fix the mirror")
 
     def verify(self) -> list[str]:
         """One line per file present whose content differs from the published one (a user may edit on purpose)."""
@@ -242,7 +242,7 @@ class DataSource:
 
     def _ways(self) -> str:
         """How a user points the tool at a copy."""
-        return f"pass {self.option} DIR or set {self.env}" if self.option else f"set {self.env}"
+        return f"give its folder or set {self.env}"
 
     def hint(self, dest: Path, base_url: str | None) -> str:
         """What to do without network: each file not yet in ``dest``, where from and where to."""
@@ -258,5 +258,5 @@ class DataSource:
         if not spec.required or not strict:
             return FetchResult(spec.path, url, "absent", problem)
         if problem.startswith("not found"):
-            problem += f"; {'check --base-url / ' + BASE_URL_ENV if base_url else 'the public home has moved'}"
+            problem += f"; {'check base_url / ' + BASE_URL_ENV if base_url else 'the public home has moved'}"
         raise DownloadError(f"could not download {url}: {problem}. {self.hint(dest, base_url)}")

@@ -16,14 +16,12 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import sys
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
 
 from ammgc import methods
 from ammgc.data.benchmark import DATASET_NAME
@@ -105,7 +103,7 @@ def run_compare(compared: Mapping[str, Any], dataset: Dataset, cv: Splitter, *, 
     bodies: dict[str, dict[str, Any]] = {}
     for k, name in enumerate(names, start=1):
         if progress:
-            tqdm.write(f"[{k}/{len(names)}] {name} ({cv.params()['split']} split)", file=sys.stderr)
+            log.info("[%d/%d] %s (%s split)", k, len(names), name, cv.params()["split"])
         start = time.perf_counter()
         result = cross_validate(compared[name], prepared[name], cv, jobs=jobs, store=out / name, progress=progress)
         wall = time.perf_counter() - start

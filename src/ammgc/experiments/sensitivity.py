@@ -47,10 +47,10 @@ def parse_values(param: str, raw: Sequence[str] | None) -> list[float]:
             try:
                 value = float(text)
             except ValueError:
-                raise AmmgcError(f"--values: {text!r} is not a number") from None
+                raise AmmgcError(f"values: {text!r} is not a number") from None
             values.append(_checked(param, int(value) if value == int(value) else value))
     if not values:
-        raise AmmgcError("--values: no values given")
+        raise AmmgcError("values: no values given")
     return list(dict.fromkeys(values))
 
 

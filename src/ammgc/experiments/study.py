@@ -18,13 +18,11 @@ trained once. Every part resumes fold by fold; ``out/index.md`` links them all.
 from __future__ import annotations
 
 import json
+import logging
 import os
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
-
-from tqdm.auto import tqdm
 
 from ammgc import methods
 from ammgc.data.dataset import Dataset
@@ -33,6 +31,8 @@ from ammgc.evaluation.splits import DEFAULT_CUTOFFS, DEFAULT_REPEATS
 from ammgc.io import atomic_write_text, ensure_writable_dir
 from ammgc.models.ammgc import AMMGC
 from ammgc.reporting.tables import index_markdown
+
+log = logging.getLogger(__name__)
 
 PARTS = ("table1", "table2", "table3", "figure3", "protocols")
 #: The configuration of the paper's experiments.
@@ -158,7 +158,7 @@ def run_study(dataset: Dataset, *, parts: Sequence[str] = PARTS, repeats: int = 
     with shared_folds(out / "shared-folds"):
         for part in parts:
             if progress:
-                tqdm.write(f"== {part}", file=sys.stderr)
+                log.info("== %s", part)
             if part == "table1":
                 results[part] = run_compare(compared, dataset, pair, out=out / part, skip_unavailable=True,
                                             **common)

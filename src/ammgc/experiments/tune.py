@@ -20,14 +20,13 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import logging
 import os
-import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
 import pandas as pd
-from tqdm.auto import tqdm
 
 from ammgc import methods
 from ammgc.data.dataset import Dataset
@@ -37,6 +36,8 @@ from ammgc.evaluation.runner import cross_validate
 from ammgc.evaluation.splits import DEFAULT_CUTOFFS, PUBLICATION_SPLITS, PairSplit, StudySplit, TimeSplit
 from ammgc.io import atomic_write_json, atomic_write_text, ensure_writable_dir
 from ammgc.reporting.tables import SUMMARY_METRICS, tune_markdown
+
+log = logging.getLogger(__name__)
 
 INNER_CUTOFFS = (0.7, 0.8, 0.9)
 #: What each method's defaults were chosen from (``ammgc tune`` without --grid). Lists of
@@ -109,7 +110,7 @@ def run_tune(method: str, dataset: Dataset, *, split: str = "study", grid: list[
     rows = []
     for k, (point, candidate) in enumerate(zip(points, candidates, strict=True), start=1):
         if progress:
-            tqdm.write(f"[{k}/{len(points)}] {method} {json.dumps(point)}", file=sys.stderr)
+            log.info("[%d/%d] %s %s", k, len(points), method, json.dumps(point))
         # every value, defaults included: a point's folder changes with any setting it trains with
         folder = out / "points" / point_id(methods.params_of(candidate))
         result = cross_validate(candidate, inner, inner_cv, jobs=jobs, store=folder, progress=progress)

@@ -70,11 +70,10 @@ def ensure_views(dataset: Dataset, names: Iterable[str], *, mirbase: Path | None
 
 
 def _instead(view: str) -> str:
-    """What to use when a file view is missing (what `ammgc train` chooses by itself)."""
+    """What to use when a file view is missing."""
     if view in _DRUG_VIEW_OF.values():
-        return ("With SMILES in drugs.csv, compute the drug views instead: "
-                "-o 'drug_views=[\"fingerprint_smiles\",\"smiles_code_smiles\"]'")
-    return "Train on the miRNA views that are there, e.g. -o 'mirna_views=[\"go\"]' (the sequence view)"
+        return "With SMILES in the drug table, compute the drug views instead: drug_features='smiles'"
+    return "Train on the miRNA views that are there, e.g. mirna_views=['go'] (the sequence view)"
 
 
 def _dataset_smiles(dataset: Dataset) -> list[str]:

@@ -331,7 +331,7 @@ def discover_files(directory: Path) -> tuple[list[tuple[str, Path, Path | None]]
                                     f"{path.name}; keep one", file=directory)
                 table[label] = path
     if not hairpins:
-        raise DataError("no miRBase stem-loop FASTA (hairpin.fa) found; pass --mirbase with a directory "
+        raise DataError("no miRBase stem-loop FASTA (hairpin.fa) found; give a miRBase directory "
                         "holding hairpin.fa and mature.fa from miRBase", file=directory)
 
     def rank(label: str) -> float:
