@@ -335,26 +335,65 @@ def test_degenerate_data_is_refused_before_training(matrix: np.ndarray, kwargs: 
         make_folds(matrix, **kwargs)
 
 
-# --- 1. Ctrl-C after drug fingerprints are computed --------------------------------------------------------
+# --- 1. Ctrl-C while and after drug fingerprints are computed --------------------------------------------------
 
-def test_ctrl_c_still_interrupts_after_fingerprints_from_smiles() -> None:
-    """scikit-fingerprints' PubChem transform replaces the C-level SIGINT handler; a run that computed SMILES
-    views must still stop on Ctrl-C (the process and its signal are the point, so a subprocess)."""
+def run_python(script: str) -> str:
+    """A fresh interpreter running ``script`` with Python's default Ctrl-C handler (the process and its signal
+    are the point, so a subprocess); its standard output."""
     import signal
     import subprocess
 
-    script = ("import time\n"
+    child = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+                           preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    assert "Traceback" not in child.stderr, child.stderr
+    return child.stdout.strip()
+
+
+def test_ctrl_c_while_and_after_fingerprints_are_computed_interrupts() -> None:
+    """RDKit's substructure search puts its own C-level SIGINT handler in place on every call; a Ctrl-C that
+    comes once it has run must still stop the computation (here the fingerprint sends it from between two
+    molecules to the process that asked for the views), and one after it must stop the run."""
+    script = ("import os, signal\n"
+              "import numpy as np\n"
+              "import skfp.fingerprints\n"
               "from ammgc.features.drug import drug_views_from_smiles\n"
+              "MAIN = os.getpid()\n"
+              "class CtrlC(skfp.fingerprints.PubChemFingerprint):\n"
+              "    def transform(self, X, copy=False):\n"
+              "        first = super().transform(X[:1])\n"
+              "        os.kill(MAIN, signal.SIGINT)\n"
+              "        return np.vstack([first, super().transform(X[1:])])\n"
+              "plain = skfp.fingerprints.PubChemFingerprint\n"
+              "skfp.fingerprints.PubChemFingerprint = CtrlC\n"
+              "try:\n"
+              "    drug_views_from_smiles(['CCO', 'c1ccccc1O', 'CCN'], ['a', 'b', 'c'])\n"
+              "    print('finished')\n"
+              "except KeyboardInterrupt:\n"
+              "    print('interrupted')\n"
+              "try:\n"
+              "    print('a child process is left', os.waitpid(-1, os.WNOHANG))\n"
+              "except ChildProcessError:\n"
+              "    print('no child process left')\n"
+              "skfp.fingerprints.PubChemFingerprint = plain\n"
               "drug_views_from_smiles(['CCO', 'c1ccccc1O'], ['a', 'b'])\n"
-              "try:\n    print('ready', flush=True)\n    time.sleep(30)\n    print('slept through', flush=True)\n"
-              "except KeyboardInterrupt:\n    print('interrupted', flush=True)\n")
-    child = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True,
-                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
-    assert child.stdout is not None
-    assert child.stdout.readline().strip() == "ready"
-    child.send_signal(signal.SIGINT)
-    out, _ = child.communicate(timeout=60)
-    assert out.strip() == "interrupted"
+              "try:\n"
+              "    os.kill(MAIN, signal.SIGINT)\n"
+              "    print('went on')\n"
+              "except KeyboardInterrupt:\n"
+              "    print('interrupted')\n")
+    assert run_python(script).splitlines() == ["interrupted", "no child process left", "interrupted"]
+
+
+def test_fingerprints_computed_apart_are_the_same_bits() -> None:
+    from rdkit import Chem
+    from skfp.fingerprints import PubChemFingerprint
+
+    from ammgc.features.drug import pubchem_bits
+
+    smiles = ["N.N.Cl[Pt]Cl", "C1=C(C(=O)NC(=O)N1)F", "CCC(=C(C1=CC=CC=C1)C2=CC=C(C=C2)OCCN(C)C)C3=CC=CC=C3"]
+    mols = [Chem.MolFromSmiles(s) for s in smiles]
+    np.testing.assert_array_equal(pubchem_bits(mols), PubChemFingerprint(n_jobs=1).transform(mols))
+    assert pubchem_bits([]).shape == (0, 881)
 
 
 # --- 15. feature rows that row normalisation would ruin ------------------------------------------------------
