@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -179,6 +180,99 @@ def test_a_fold_file_that_is_not_a_record_is_redone(tmp_path: Path, content: str
     code, err = run(monkeypatch, capsys, "cv", "--data", str(data), *CV_FAST, "--out", str(out))
     assert code == 0 and "resuming: 1 of 2 folds" in err
     assert isinstance(json.loads((out / "folds" / "r00_f00.json").read_text()), dict)
+
+
+def fold_corruptions(record: dict) -> list[tuple[str, dict, str]]:
+    """Damaged copies of a stored fold record, generated over its fields: (case, record, the problem named)."""
+    from ammgc.evaluation.metrics import METRICS
+
+    cases = [(f"without {m}", {k: v for k, v in record.items() if k != m}, f"'{m}' is missing")
+             for m in (*METRICS, "repeat", "fold", "threshold", "seconds", "curves")]
+    for metric in ("auc", "drug_ap"):
+        cases += [(f"{metric} as text", {**record, metric: "0.9"}, f"'{metric}' is '0.9', not a number"),
+                  (f"{metric} true", {**record, metric: True}, f"'{metric}' is True, not a number"),
+                  (f"{metric} infinite", {**record, metric: float("inf")}, f"'{metric}' is inf, not a finite")]
+    for metric in ("aupr", "prec_at_20"):
+        cases += [(f"{metric} NaN", {**record, metric: float("nan")}, f"'{metric}' is nan, not a finite"),
+                  (f"{metric} 1.5", {**record, metric: 1.5}, f"'{metric}' is 1.5, outside \\[0, 1\\]"),
+                  (f"{metric} negative", {**record, metric: -0.1}, f"'{metric}' is -0.1, outside")]
+    return [*cases,
+            ("hits above k", {**record, "hits_at_20": 21.0}, "'hits_at_20' is 21.0, outside \\[0, 20\\]"),
+            ("seconds negative", {**record, "seconds": -1.0}, "'seconds' is -1.0, outside"),
+            ("threshold NaN", {**record, "threshold": float("nan")}, "'threshold' is nan"),
+            ("prevalence above 1", {**record, "prevalence": 2.0}, "'prevalence' is 2.0, outside"),
+            ("another fold's number", {**record, "fold": 0}, "its repeat 0 and fold 0 are not those of its file name"),
+            ("another repeat's number", {**record, "repeat": 3}, "its repeat 3 and fold 1 are not those"),
+            ("fold as text", {**record, "fold": "1"}, "'fold' is '1', not a whole number"),
+            ("fold fractional", {**record, "fold": 1.0}, "'fold' is 1.0, not a whole number"),
+            ("an unknown field", {**record, "note": "x"}, "unexpected field 'note'"),
+            ("curves as a list", {**record, "curves": []}, "'curves' is not a grid"),
+            ("a curve cut short", {**record, "curves": {**record["curves"], "tpr": record["curves"]["tpr"][:10]}},
+             "curve 'tpr' does not have 201 points"),
+            ("a curve with NaN", {**record, "curves": {**record["curves"], "precision": [
+                float("nan"), *record["curves"]["precision"][1:]]}},
+             "curve 'precision' has a point that is not a number in \\[0, 1\\]")]
+
+
+def test_a_damaged_fold_record_is_computed_again(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """Each damage of a finished run's fold record (generated over its fields): the rerun warns, naming the file
+    and the problem, and computes that fold again, ending with the clean run's numbers and a valid file."""
+    import logging
+    import shutil
+
+    from conftest import make_planted_dataset
+
+    from ammgc.evaluation.runner import cross_validate
+
+    planted = make_planted_dataset(n_drugs=6, n_mirnas=9)
+
+    def numbers(folds: list[dict]) -> list[dict]:
+        return [{k: v for k, v in f.items() if k != "seconds"} for f in folds]
+
+    clean_dir = tmp_path / "clean"
+    clean = cross_validate(planted, "popularity", n_folds=2, repeats=1, seed=4, out=clean_dir, progress=False)
+    stored = json.loads((clean_dir / "folds" / "r00_f01.json").read_text())
+    fingerprint = stored.pop("fingerprint")
+    cases = fold_corruptions(stored)
+    assert len(cases) > 40
+    for case, damaged, problem in cases:
+        out = tmp_path / "run"
+        shutil.rmtree(out, ignore_errors=True)
+        shutil.copytree(clean_dir, out)
+        path = out / "folds" / "r00_f01.json"
+        path.write_text(json.dumps({**damaged, "fingerprint": fingerprint}))
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, logger="ammgc"):
+            rerun = cross_validate(planted, "popularity", n_folds=2, repeats=1, seed=4, out=out, progress=False)
+        assert numbers(rerun.folds) == numbers(clean.folds), case
+        warnings = [r.getMessage() for r in caplog.records]
+        assert len(warnings) == 1 and re.search(f"^{re.escape(str(path))}: {problem}.*; this fold is computed "
+                                                f"again$", warnings[0]), (case, warnings)
+        again = json.loads(path.read_text())
+        assert again.pop("fingerprint") == fingerprint and numbers([again]) == numbers([stored]), case
+
+
+def test_a_fold_record_without_its_metrics_is_computed_again_on_the_command_line(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+        caplog: pytest.LogCaptureFixture) -> None:
+    """The campaign's case: a finished cv run whose fold record kept its fingerprint, repeat and fold but lost
+    its metrics; the rerun used to die with KeyError: 'auc' in the summary."""
+    from conftest import write_tiny_own_dataset
+
+    from ammgc.evaluation.metrics import METRICS
+
+    data = write_tiny_own_dataset(tmp_path / "data")
+    out = tmp_path / "cv"
+    assert run(monkeypatch, capsys, "cv", "--data", str(data), *CV_FAST, "--out", str(out))[0] == 0
+    first = json.loads((out / "metrics.json").read_text())
+    path = out / "folds" / "r00_f01.json"
+    path.write_text(json.dumps({k: v for k, v in json.loads(path.read_text()).items() if k not in METRICS}))
+    code, err = run(monkeypatch, capsys, "cv", "--data", str(data), *CV_FAST, "--out", str(out))
+    assert code == 0 and "resuming: 1 of 2 folds" in err
+    assert f"{path}: 'auc' is missing; this fold is computed again" in caplog.text
+    again = json.loads((out / "metrics.json").read_text())
+    assert [{k: v for k, v in f.items() if k != "seconds"} for f in again["folds"]] == \
+        [{k: v for k, v in f.items() if k != "seconds"} for f in first["folds"]]
 
 
 def test_folds_as_a_file_is_one_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,

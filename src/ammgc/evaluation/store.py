@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
@@ -12,6 +13,8 @@ from typing import Any
 
 from ammgc.errors import AmmgcError
 from ammgc.io import atomic_write_json, atomic_write_text, ensure_writable_dir, remove_stale_parts
+
+log = logging.getLogger(__name__)
 
 
 class FoldStore:
@@ -42,17 +45,28 @@ class FoldStore:
         else:
             atomic_write_text(marker, fingerprint + "\n")
 
-    def load_all(self) -> dict[str, dict[str, Any]]:
+    def load_all(self, check: Callable[[str, dict[str, Any]], str | None] | None = None) -> dict[str, dict[str, Any]]:
+        """The stored records by key (file name without ``.json``). A file that is not a record of this run, or
+        whose record ``check(key, record)`` finds a problem with, is left out with a logged warning naming it,
+        so the fold is computed again (and the file replaced) instead of breaking the summary."""
         records = {}
         for path in sorted(self.dir.glob("r*_f*.json")):
             try:
                 record = json.loads(path.read_text())
             except (OSError, json.JSONDecodeError, UnicodeDecodeError):
-                continue  # atomic writes make this unlikely; an unreadable fold is simply redone
-            if not isinstance(record, dict):
-                continue  # not a fold record (edited by hand?): redone too
-            if record.pop("fingerprint", None) == self.fingerprint:
-                records[path.stem] = record  # the tag is the store's own: records match fresh ones exactly
+                # atomic writes make this unlikely (edited by hand, a damaged disk)
+                problem: str | None = "not readable as JSON"
+            else:
+                if not isinstance(record, dict):
+                    problem = f"not a fold record (a JSON {type(record).__name__})"
+                elif record.pop("fingerprint", None) != self.fingerprint:
+                    problem = f"not a fold of this run (its fingerprint is not {self.fingerprint})"
+                else:  # the tag is the store's own: records match fresh ones exactly
+                    problem = check(path.stem, record) if check is not None else None
+            if problem is None:
+                records[path.stem] = record
+            else:
+                log.warning("%s: %s; this fold is computed again", path, problem)
         return records
 
     def save(self, key: str, record: dict[str, Any]) -> None:
