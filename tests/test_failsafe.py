@@ -67,6 +67,33 @@ def test_predict_refuses_unsafe_outputs_before_any_work(model_file: Path, tmp_pa
     assert not (tmp_path / "a").exists()
 
 
+def test_predict_out_dash_writes_the_csv_alone_to_standard_output(model_file: Path, tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert run(monkeypatch, capsys, "predict", "--model", str(model_file), "--top", "7", "--out", "t.csv")[0] == 0
+    monkeypatch.setattr(sys, "argv", ["ammgc", "predict", "--model", str(model_file), "--top", "7", "--out", "-"])
+    try:
+        main()
+    except SystemExit as exc:
+        assert exc.code in (0, None)
+    printed = capsys.readouterr()
+    assert printed.out == (tmp_path / "t.csv").read_text(encoding="utf-8")  # the CSV and nothing else
+    assert "wrote 7 rows to standard output" in printed.err and "not a probability" in printed.err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.csv"]  # no file named "-"
+
+
+@pytest.mark.parametrize(("option", "path", "message"), [
+    ("--html", "-", "--html -: only --out writes to standard output (the CSV); give a file name"),
+    ("--save-model", "-", "--save-model -: only --out writes to standard output (the CSV); give a file name"),
+    ("--out", "/dev/stdout", "--out /dev/stdout is not a file to replace; for standard output give --out -")])
+def test_only_the_csv_goes_to_standard_output_and_only_as_dash(model_file: Path, option: str, path: str,
+                                                                message: str, monkeypatch: pytest.MonkeyPatch,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    code, err = run(monkeypatch, capsys, "predict", "--model", str(model_file), option, path)
+    assert code == 2 and f"error: {message}" in err
+
+
 def test_predict_refuses_to_overwrite_its_own_data(model_file: Path, tmp_path: Path,
                                                    monkeypatch: pytest.MonkeyPatch,
                                                    capsys: pytest.CaptureFixture[str]) -> None:
