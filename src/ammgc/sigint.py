@@ -59,7 +59,7 @@ def _in_forked_child(function: Callable[..., T], args: tuple[object, ...]) -> T:
     read_end, write_end = os.pipe()
     # blocked before the fork, so the child never has a moment without the block
     previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-    pid, status, chunks = 0, None, []
+    pid, status, chunks = 0, -1, []
     try:
         with warnings.catch_warnings():
             # Python >= 3.12 warns that fork() in a process with threads can deadlock the child on a lock another
@@ -81,7 +81,7 @@ def _in_forked_child(function: Callable[..., T], args: tuple[object, ...]) -> T:
         if write_end >= 0:
             os.close(write_end)
         os.close(read_end)  # an abandoned child's write fails, so it ends instead of waiting for a reader
-        if pid and status is None:
+        if pid and status == -1:  # not reaped: still computing, or a zombie
             os.kill(pid, signal.SIGKILL)
             os.waitpid(pid, 0)
     code = os.waitstatus_to_exitcode(status)
