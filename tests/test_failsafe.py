@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -65,6 +66,33 @@ def test_predict_refuses_unsafe_outputs_before_any_work(model_file: Path, tmp_pa
     assert len([line for line in err.splitlines() if line.startswith("error:")]) == 1
     assert snapshot(model_file, target) == before and link.is_symlink()
     assert not (tmp_path / "a").exists()
+
+
+def test_predict_out_dash_writes_the_csv_alone_to_standard_output(model_file: Path, tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert run(monkeypatch, capsys, "predict", "--model", str(model_file), "--top", "7", "--out", "t.csv")[0] == 0
+    monkeypatch.setattr(sys, "argv", ["ammgc", "predict", "--model", str(model_file), "--top", "7", "--out", "-"])
+    try:
+        main()
+    except SystemExit as exc:
+        assert exc.code in (0, None)
+    printed = capsys.readouterr()
+    assert printed.out == (tmp_path / "t.csv").read_text(encoding="utf-8")  # the CSV and nothing else
+    assert "wrote 7 rows to standard output" in printed.err and "not a probability" in printed.err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.csv"]  # no file named "-"
+
+
+@pytest.mark.parametrize(("option", "path", "message"), [
+    ("--html", "-", "--html -: only --out writes to standard output (the CSV); give a file name"),
+    ("--save-model", "-", "--save-model -: only --out writes to standard output (the CSV); give a file name"),
+    ("--out", "/dev/stdout", "--out /dev/stdout is not a file to replace; for standard output give --out -")])
+def test_only_the_csv_goes_to_standard_output_and_only_as_dash(model_file: Path, option: str, path: str,
+                                                                message: str, monkeypatch: pytest.MonkeyPatch,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    code, err = run(monkeypatch, capsys, "predict", "--model", str(model_file), option, path)
+    assert code == 2 and f"error: {message}" in err
 
 
 def test_predict_refuses_to_overwrite_its_own_data(model_file: Path, tmp_path: Path,
@@ -180,6 +208,99 @@ def test_a_fold_file_that_is_not_a_record_is_redone(tmp_path: Path, content: str
     code, err = run(monkeypatch, capsys, "cv", "--data", str(data), *CV_FAST, "--out", str(out))
     assert code == 0 and "resuming: 1 of 2 folds" in err
     assert isinstance(json.loads((out / "folds" / "r00_f00.json").read_text()), dict)
+
+
+def fold_corruptions(record: dict) -> list[tuple[str, dict, str]]:
+    """Damaged copies of a stored fold record, generated over its fields: (case, record, the problem named)."""
+    from ammgc.evaluation.metrics import METRICS
+
+    cases = [(f"without {m}", {k: v for k, v in record.items() if k != m}, f"'{m}' is missing")
+             for m in (*METRICS, "repeat", "fold", "threshold", "seconds", "curves")]
+    for metric in ("auc", "drug_ap"):
+        cases += [(f"{metric} as text", {**record, metric: "0.9"}, f"'{metric}' is '0.9', not a number"),
+                  (f"{metric} true", {**record, metric: True}, f"'{metric}' is True, not a number"),
+                  (f"{metric} infinite", {**record, metric: float("inf")}, f"'{metric}' is inf, not a finite")]
+    for metric in ("aupr", "prec_at_20"):
+        cases += [(f"{metric} NaN", {**record, metric: float("nan")}, f"'{metric}' is nan, not a finite"),
+                  (f"{metric} 1.5", {**record, metric: 1.5}, f"'{metric}' is 1.5, outside \\[0, 1\\]"),
+                  (f"{metric} negative", {**record, metric: -0.1}, f"'{metric}' is -0.1, outside")]
+    return [*cases,
+            ("hits above k", {**record, "hits_at_20": 21.0}, "'hits_at_20' is 21.0, outside \\[0, 20\\]"),
+            ("seconds negative", {**record, "seconds": -1.0}, "'seconds' is -1.0, outside"),
+            ("threshold NaN", {**record, "threshold": float("nan")}, "'threshold' is nan"),
+            ("prevalence above 1", {**record, "prevalence": 2.0}, "'prevalence' is 2.0, outside"),
+            ("another fold's number", {**record, "fold": 0}, "its repeat 0 and fold 0 are not those of its file name"),
+            ("another repeat's number", {**record, "repeat": 3}, "its repeat 3 and fold 1 are not those"),
+            ("fold as text", {**record, "fold": "1"}, "'fold' is '1', not a whole number"),
+            ("fold fractional", {**record, "fold": 1.0}, "'fold' is 1.0, not a whole number"),
+            ("an unknown field", {**record, "note": "x"}, "unexpected field 'note'"),
+            ("curves as a list", {**record, "curves": []}, "'curves' is not a grid"),
+            ("a curve cut short", {**record, "curves": {**record["curves"], "tpr": record["curves"]["tpr"][:10]}},
+             "curve 'tpr' does not have 201 points"),
+            ("a curve with NaN", {**record, "curves": {**record["curves"], "precision": [
+                float("nan"), *record["curves"]["precision"][1:]]}},
+             "curve 'precision' has a point that is not a number in \\[0, 1\\]")]
+
+
+def test_a_damaged_fold_record_is_computed_again(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """Each damage of a finished run's fold record (generated over its fields): the rerun warns, naming the file
+    and the problem, and computes that fold again, ending with the clean run's numbers and a valid file."""
+    import logging
+    import shutil
+
+    from conftest import make_planted_dataset
+
+    from ammgc.evaluation.runner import cross_validate
+
+    planted = make_planted_dataset(n_drugs=6, n_mirnas=9)
+
+    def numbers(folds: list[dict]) -> list[dict]:
+        return [{k: v for k, v in f.items() if k != "seconds"} for f in folds]
+
+    clean_dir = tmp_path / "clean"
+    clean = cross_validate(planted, "popularity", n_folds=2, repeats=1, seed=4, out=clean_dir, progress=False)
+    stored = json.loads((clean_dir / "folds" / "r00_f01.json").read_text())
+    fingerprint = stored.pop("fingerprint")
+    cases = fold_corruptions(stored)
+    assert len(cases) > 40
+    for case, damaged, problem in cases:
+        out = tmp_path / "run"
+        shutil.rmtree(out, ignore_errors=True)
+        shutil.copytree(clean_dir, out)
+        path = out / "folds" / "r00_f01.json"
+        path.write_text(json.dumps({**damaged, "fingerprint": fingerprint}))
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, logger="ammgc"):
+            rerun = cross_validate(planted, "popularity", n_folds=2, repeats=1, seed=4, out=out, progress=False)
+        assert numbers(rerun.folds) == numbers(clean.folds), case
+        warnings = [r.getMessage() for r in caplog.records]
+        assert len(warnings) == 1 and re.search(f"^{re.escape(str(path))}: {problem}.*; this fold is computed "
+                                                f"again$", warnings[0]), (case, warnings)
+        again = json.loads(path.read_text())
+        assert again.pop("fingerprint") == fingerprint and numbers([again]) == numbers([stored]), case
+
+
+def test_a_fold_record_without_its_metrics_is_computed_again_on_the_command_line(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+        caplog: pytest.LogCaptureFixture) -> None:
+    """The campaign's case: a finished cv run whose fold record kept its fingerprint, repeat and fold but lost
+    its metrics; the rerun used to die with KeyError: 'auc' in the summary."""
+    from conftest import write_tiny_own_dataset
+
+    from ammgc.evaluation.metrics import METRICS
+
+    data = write_tiny_own_dataset(tmp_path / "data")
+    out = tmp_path / "cv"
+    assert run(monkeypatch, capsys, "cv", "--data", str(data), *CV_FAST, "--out", str(out))[0] == 0
+    first = json.loads((out / "metrics.json").read_text())
+    path = out / "folds" / "r00_f01.json"
+    path.write_text(json.dumps({k: v for k, v in json.loads(path.read_text()).items() if k not in METRICS}))
+    code, err = run(monkeypatch, capsys, "cv", "--data", str(data), *CV_FAST, "--out", str(out))
+    assert code == 0 and "resuming: 1 of 2 folds" in err
+    assert f"{path}: 'auc' is missing; this fold is computed again" in caplog.text
+    again = json.loads((out / "metrics.json").read_text())
+    assert [{k: v for k, v in f.items() if k != "seconds"} for f in again["folds"]] == \
+        [{k: v for k, v in f.items() if k != "seconds"} for f in first["folds"]]
 
 
 def test_folds_as_a_file_is_one_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
@@ -340,26 +461,65 @@ def test_degenerate_data_is_refused_before_training(matrix: np.ndarray, kwargs: 
         list(splitter(kwargs.pop("split", "pair"), **kwargs).split(dataset))
 
 
-# --- 1. Ctrl-C after drug fingerprints are computed --------------------------------------------------------
+# --- 1. Ctrl-C while and after drug fingerprints are computed --------------------------------------------------
 
-def test_ctrl_c_still_interrupts_after_fingerprints_from_smiles() -> None:
-    """scikit-fingerprints' PubChem transform replaces the C-level SIGINT handler; a run that computed SMILES
-    views must still stop on Ctrl-C (the process and its signal are the point, so a subprocess)."""
+def run_python(script: str) -> str:
+    """A fresh interpreter running ``script`` with Python's default Ctrl-C handler (the process and its signal
+    are the point, so a subprocess); its standard output."""
     import signal
     import subprocess
 
-    script = ("import time\n"
+    child = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+                           preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    assert "Traceback" not in child.stderr, child.stderr
+    return child.stdout.strip()
+
+
+def test_ctrl_c_while_and_after_fingerprints_are_computed_interrupts() -> None:
+    """RDKit's substructure search puts its own C-level SIGINT handler in place on every call; a Ctrl-C that
+    comes once it has run must still stop the computation (here the fingerprint sends it from between two
+    molecules to the process that asked for the views), and one after it must stop the run."""
+    script = ("import os, signal\n"
+              "import numpy as np\n"
+              "import skfp.fingerprints\n"
               "from ammgc.features.drug import drug_views_from_smiles\n"
+              "MAIN = os.getpid()\n"
+              "class CtrlC(skfp.fingerprints.PubChemFingerprint):\n"
+              "    def transform(self, X, copy=False):\n"
+              "        first = super().transform(X[:1])\n"
+              "        os.kill(MAIN, signal.SIGINT)\n"
+              "        return np.vstack([first, super().transform(X[1:])])\n"
+              "plain = skfp.fingerprints.PubChemFingerprint\n"
+              "skfp.fingerprints.PubChemFingerprint = CtrlC\n"
+              "try:\n"
+              "    drug_views_from_smiles(['CCO', 'c1ccccc1O', 'CCN'], ['a', 'b', 'c'])\n"
+              "    print('finished')\n"
+              "except KeyboardInterrupt:\n"
+              "    print('interrupted')\n"
+              "try:\n"
+              "    print('a child process is left', os.waitpid(-1, os.WNOHANG))\n"
+              "except ChildProcessError:\n"
+              "    print('no child process left')\n"
+              "skfp.fingerprints.PubChemFingerprint = plain\n"
               "drug_views_from_smiles(['CCO', 'c1ccccc1O'], ['a', 'b'])\n"
-              "try:\n    print('ready', flush=True)\n    time.sleep(30)\n    print('slept through', flush=True)\n"
-              "except KeyboardInterrupt:\n    print('interrupted', flush=True)\n")
-    child = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True,
-                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
-    assert child.stdout is not None
-    assert child.stdout.readline().strip() == "ready"
-    child.send_signal(signal.SIGINT)
-    out, _ = child.communicate(timeout=60)
-    assert out.strip() == "interrupted"
+              "try:\n"
+              "    os.kill(MAIN, signal.SIGINT)\n"
+              "    print('went on')\n"
+              "except KeyboardInterrupt:\n"
+              "    print('interrupted')\n")
+    assert run_python(script).splitlines() == ["interrupted", "no child process left", "interrupted"]
+
+
+def test_fingerprints_computed_apart_are_the_same_bits() -> None:
+    from rdkit import Chem
+    from skfp.fingerprints import PubChemFingerprint
+
+    from ammgc.features.drug import pubchem_bits
+
+    smiles = ["N.N.Cl[Pt]Cl", "C1=C(C(=O)NC(=O)N1)F", "CCC(=C(C1=CC=CC=C1)C2=CC=C(C=C2)OCCN(C)C)C3=CC=CC=C3"]
+    mols = [Chem.MolFromSmiles(s) for s in smiles]
+    np.testing.assert_array_equal(pubchem_bits(mols), PubChemFingerprint(n_jobs=1).transform(mols))
+    assert pubchem_bits([]).shape == (0, 881)
 
 
 # --- 15. feature rows that row normalisation would ruin ------------------------------------------------------

@@ -211,3 +211,45 @@ def test_parallel_run_stops_at_the_first_failed_fold(planted: Dataset,
     with pytest.raises(TrainingError, match="epoch 3"):
         runner.cross_validate(planted, "popularity", n_folds=5, repeats=4, jobs=2, progress=False)
     assert len(started) <= 4, f"{len(started)} of 20 folds were started after the first one failed"
+
+
+def test_ctrl_c_anywhere_in_a_cold_train_keeps_the_previous_model(tmp_path: Path) -> None:
+    """Ctrl-C at 16 points spread over a cold-cache `ammgc train` on a small own dataset (drug fingerprints
+    computed from SMILES, a few epochs): exit code 130 and the previous model file byte for byte, every time;
+    only a run that had written its model before the signal came replaced it, with a complete one."""
+    from conftest import write_tiny_own_dataset
+    from interrupt_sweep import NOT_STARTED
+
+    from ammgc.models.modelfile import load_model
+
+    data = write_tiny_own_dataset(tmp_path / "data")
+    out = tmp_path / "out" / "model.ammgc"
+    out.parent.mkdir()
+    out.write_bytes(b"the previous model\n")
+    spec = tmp_path / "spec.json"
+    spec.write_text(json.dumps({
+        "args": ["train", "--data", str(data), "--out", str(out), "--epochs-gcn", "2", "--epochs-attention", "2",
+                 "--no-calibrate", "-o", 'mirna_views=["expression"]', "-o", "hidden=[8,8]"],
+        "out": str(out), "points": 16, "workdir": str(tmp_path)}))
+    sweep = subprocess.run([sys.executable, str(Path(__file__).with_name("interrupt_sweep.py")), str(spec)],
+                           capture_output=True, text=True, timeout=START_TIMEOUT_S)
+    assert sweep.returncode == 0, sweep.stderr
+    points = json.loads(sweep.stdout)["points"]
+    interrupted = 0
+    for k, point in enumerate(points, start=1):
+        where = f"Ctrl-C {point['delay']:.2f} s into the run: exit code {point['code']}\n{point['log']}"
+        assert not point["processes_left"], where
+        assert point["files"] == ["model.ammgc"], where  # no temporary, no other output
+        if point["code"] == NOT_STARTED:  # the signal came before the command began (a slow machine)
+            assert point["kept"], where
+            continue
+        assert "Traceback" not in point["log"], where
+        if point["kept"]:
+            assert point["code"] == 130, where
+            interrupted += 1
+        else:
+            assert point["finished_before_signal"] or point["mtime_ns"] <= point["sent_ns"], \
+                f"the model was replaced after the Ctrl-C: {where}"
+            assert point["code"] in (0, 130), where
+            load_model(tmp_path / f"model{k}")
+    assert interrupted >= len(points) // 4, f"only {interrupted} of {len(points)} points came before the end"

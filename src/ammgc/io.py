@@ -8,6 +8,7 @@ import json
 import os
 import re
 import stat
+import sys
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -95,6 +96,26 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
 
 def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
     with atomic_open(path, "w", encoding="utf-8") as handle:
+        handle.write(text)
+
+
+#: The output path that means standard output.
+STDOUT = "-"
+
+
+def is_stdout(path: str | os.PathLike[str] | None) -> bool:
+    """Whether ``path`` is ``-``, the conventional name for standard output."""
+    return path is not None and os.fspath(path) == STDOUT
+
+
+def write_text_output(path: str | os.PathLike[str], text: str) -> None:
+    """``text`` (UTF-8, line ends as given) to ``path`` atomically, or to standard output for ``-``, in one
+    write once all work is done, so a failed run leaves no partial table there either."""
+    if is_stdout(path):
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    with atomic_open(path, "w", encoding="utf-8", newline="") as handle:
         handle.write(text)
 
 

@@ -217,7 +217,8 @@ def predict(
     sequence: SequenceOption = None,
     new_mirnas_file: Annotated[Path | None, typer.Option(
         "--new-mirnas", help="CSV of new miRNAs with columns name,sequence.")] = None,
-    out: Annotated[Path | None, typer.Option("--out", help="Write the ranking to this CSV.")] = None,
+    out: Annotated[Path | None, typer.Option(
+        "--out", help="Write the ranking to this CSV; - writes it to standard output (messages go to stderr).")] = None,
     html: Annotated[Path | None, typer.Option(
         "--html", help="Also write the ranking as one self-contained HTML page (search, sort, column meanings, "
                        "calibration diagram; no network needed to open it).")] = None,
@@ -248,14 +249,20 @@ def predict(
     and the PubMed ids of the known association).
     """
     from ammgc.errors import AmmgcError
-    from ammgc.io import atomic_open, check_output_file
+    from ammgc.io import check_output_file, is_stdout, write_text_output
     from ammgc.prediction.new_entities import new_drugs, new_mirnas, pair_up
     from ammgc.prediction.predict import predict as rank_pairs
 
     limit = _parse_top(top)
     inputs = [model_file, data, mirbase, new_drugs_file, new_mirnas_file]
-    outputs = [(o, path) for o, path in (("--out", out), ("--html", html), ("--save-model", save)) if path is not None]
+    to_stdout = is_stdout(out)  # then standard output carries the CSV alone
+    outputs = [(o, path) for o, path in (("--out", out), ("--html", html), ("--save-model", save))
+               if path is not None and not (o == "--out" and to_stdout)]
     for option_name, path in outputs:
+        if is_stdout(path):
+            raise AmmgcError(f"{option_name} -: only --out writes to standard output (the CSV); give a file name")
+        if option_name == "--out" and str(path) in ("/dev/stdout", "/dev/fd/1", "/proc/self/fd/1"):
+            raise AmmgcError(f"--out {path} is not a file to replace; for standard output give --out -")
         check_output_file(path, option=option_name, inputs=inputs)
     for k, (first, a) in enumerate(outputs):
         for second, b in outputs[k + 1:]:
@@ -285,19 +292,19 @@ def predict(
         typer.echo(line if line.startswith(("warning:", "caution:")) else f"note: {line}", err=True)
     table = prediction.table
     if out is not None:
-        with atomic_open(out, "w", encoding="utf-8", newline="") as handle:
-            table.to_csv(handle, index=False)
+        write_text_output(out, table.to_csv(index=False))
     shown = table.head(SHOWN_ROWS)
-    typer.echo(shown.to_string(index=False, formatters={"score": "{:.4f}".format, "percentile": "{:.3f}".format,
-                                                        "probability": "{:.4f}".format,
-                                                        "probability_low": "{:.4f}".format,
-                                                        "probability_high": "{:.4f}".format,
-                                                        "expected_precision": "{:.4f}".format}))
+    if not to_stdout:  # with --out -, the CSV on standard output is the table
+        typer.echo(shown.to_string(index=False, formatters={"score": "{:.4f}".format, "percentile": "{:.3f}".format,
+                                                            "probability": "{:.4f}".format,
+                                                            "probability_low": "{:.4f}".format,
+                                                            "probability_high": "{:.4f}".format,
+                                                            "expected_precision": "{:.4f}".format}))
     typer.echo("score: the model's logit, a ranking key (higher = more likely), not a probability", err=True)
-    if len(table) > len(shown):
+    if len(table) > len(shown) and not to_stdout:
         typer.echo(f"... {len(table) - len(shown)} more rows" + ("" if out else " (write them all with --out)"))
     if out is not None:
-        typer.echo(f"wrote {len(table)} rows to {out}")
+        typer.echo(f"wrote {len(table)} rows to {'standard output' if to_stdout else out}", err=to_stdout)
     if html is not None:
         from ammgc.reporting.page import write_page
 

@@ -72,6 +72,7 @@ class Dataset:
             if view.matrix.shape[0] != expected:
                 raise DataError(f"view {view.name!r} has {view.matrix.shape[0]} rows, expected "
                                 f"{expected} ({view.entity}s)", file=view.source)
+            _check_finite(view, self.drugs if view.entity == "drug" else self.mirnas)
 
     @property
     def n_drugs(self) -> int:
@@ -146,3 +147,18 @@ def cell_text(value: object) -> str:
 def _degree_summary(deg: np.ndarray) -> dict[str, float]:
     return {"min": int(deg.min()), "median": float(np.median(deg)), "mean": float(deg.mean()),
             "max": int(deg.max()), "zero": int((deg == 0).sum())}
+
+
+def _check_finite(view: FeatureView, entities: pd.DataFrame) -> None:
+    """Every feature value a finite number: a NaN or infinity would turn the row's normalisation, and with it
+    every score, into NaN."""
+    matrix = np.asarray(view.matrix)
+    if matrix.ndim != 2 or not (np.issubdtype(matrix.dtype, np.number) or matrix.dtype == bool):
+        raise DataError(f"view {view.name!r} is not a 2-D numeric matrix (shape {matrix.shape}, dtype "
+                        f"{matrix.dtype})", file=view.source)
+    bad = ~np.isfinite(matrix)
+    if bad.any():
+        i, j = np.argwhere(bad)[0]
+        raise DataError(f"view {view.name!r}, {view.entity} {entities['name'].iloc[i]!r} (row {int(i) + 1}), "
+                        f"column {int(j) + 1}: feature value {matrix[i, j]} is not a finite number",
+                        file=view.source)

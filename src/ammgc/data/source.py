@@ -2,9 +2,9 @@
 
 A source (the benchmark, miRBase, ncDR's table, the target networks) lists its files with their public
 URL and git blob SHA-1, and names an environment variable and a folder in the user cache. It is found in
-one order: the path given (``Mirbase("~/mirbase")``, or ``located(mirbase=...)``), its environment variable, the user cache,
-a copy shipped in the package (the benchmark only), then a verified download into the cache, which
-``fetch=False`` never tries. Each subclass adds ``load(...)``, the step that turns its files into what
+one order: the path given (``Mirbase("~/mirbase")``, or ``located(mirbase=...)``), its environment
+variable, the user cache, a copy shipped in the package (the benchmark only), then a verified download into
+the cache, which ``fetch=False`` never tries. Each subclass adds ``load(...)``, the step that turns its files into what
 the tool uses.
 """
 

@@ -6,6 +6,7 @@ import hashlib
 import inspect
 import json
 import logging
+import math
 import os
 import threading
 import time
@@ -22,7 +23,7 @@ from ammgc import methods
 from ammgc.data.dataset import Dataset
 from ammgc.errors import AmmgcError, MethodError
 from ammgc.evaluation.cluster import Execution, current_execution, execution_of, run_on_dask
-from ammgc.evaluation.metrics import METRICS, evaluate_scores
+from ammgc.evaluation.metrics import DRUG_TOP_K, METRICS, evaluate_scores
 from ammgc.evaluation.splits import Fold, PairSplit, Splitter
 from ammgc.evaluation.store import FoldStore, shared_store
 from ammgc.runtime import torch_threads, training_threads
@@ -112,6 +113,57 @@ def _curves(y_true: np.ndarray, y_score: np.ndarray) -> dict[str, list[float]]:
     return {"grid": grid.round(4).tolist(),
             "tpr": np.interp(grid, fpr, tpr).round(5).tolist(),
             "precision": np.interp(grid, recall[order], precision[order]).round(5).tolist()}
+
+
+#: Metrics a fold can lack by nature: per-drug ones when no test drug has both a positive and a negative pair.
+MAY_BE_NAN = frozenset({"drug_ap", "drug_auc", f"drug_recall_at_{DRUG_TOP_K}"})
+_RECORD_FIELDS = ("repeat", "fold", *METRICS, "threshold", "prevalence", "seconds", "curves")
+
+
+def fold_record_problem(key: str, record: dict[str, Any]) -> str | None:
+    """What makes a stored fold record unlike one :func:`run_fold` returns (fields, types, finite values in
+    range, repeat and fold as the file's name ``key`` says, curve lengths), or None when there is nothing."""
+
+    def number(name: str, low: float = -math.inf, high: float = math.inf, *, nan: bool = False) -> str | None:
+        value = record.get(name)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return f"{name!r} is {value!r}, not a number"
+        if math.isnan(value) and nan:
+            return None
+        if not math.isfinite(value):
+            return f"{name!r} is {value!r}, not a finite number"
+        if not low <= value <= high:
+            return f"{name!r} is {value!r}, outside [{low:g}, {high:g}]"
+        return None
+
+    missing = [f for f in _RECORD_FIELDS if f not in record and f != "prevalence"]
+    if missing:
+        return f"{missing[0]!r} is missing"
+    unknown = sorted(record.keys() - set(_RECORD_FIELDS))
+    if unknown:
+        return f"unexpected field {unknown[0]!r}"
+    for name in ("repeat", "fold"):
+        if isinstance(record[name], bool) or not isinstance(record[name], int) or record[name] < 0:
+            return f"{name!r} is {record[name]!r}, not a whole number"
+    if key != f"r{record['repeat']:02d}_f{record['fold']:02d}":
+        return f"its repeat {record['repeat']} and fold {record['fold']} are not those of its file name"
+    checks = [number(m, 0, float(m.rsplit("_", 1)[1]) if m.startswith("hits_at_") else 1, nan=m in MAY_BE_NAN)
+              for m in METRICS]
+    checks += [number("threshold"), number("seconds", 0)]
+    if "prevalence" in record:
+        checks.append(number("prevalence", 0, 1))
+    problem = next((c for c in checks if c is not None), None)
+    if problem is not None:
+        return problem
+    curves = record["curves"]
+    if not isinstance(curves, dict) or set(curves) != {"grid", "tpr", "precision"}:
+        return "'curves' is not a grid with its tpr and precision"
+    for name, points in curves.items():
+        if not isinstance(points, list) or len(points) != CURVE_POINTS:
+            return f"curve {name!r} does not have {CURVE_POINTS} points"
+        if not all(isinstance(p, int | float) and not isinstance(p, bool) and 0 <= p <= 1 for p in points):
+            return f"curve {name!r} has a point that is not a number in [0, 1]"
+    return None
 
 
 def run_fingerprint(method: Any, dataset: Dataset, cv: Splitter, seed: int) -> str:
@@ -226,14 +278,15 @@ def cross_validate(method: Any, dataset: Dataset, cv: Splitter | None = None, *,
     opened = FoldStore(Path(store), fingerprint) if store is not None else None
     records: dict[str, dict[str, Any]] = {}
     if opened is not None:
-        done = opened.load_all()
+        done = opened.load_all(fold_record_problem)
         records = {f.key: done[f.key] for f in plan if f.key in done}
         if records:
             log.info("resuming: %d of %d folds already done in %s", len(records), len(plan), opened.dir)
     shared = shared_store(fingerprint)
     if shared is not None:
         planned = {f.key for f in plan}
-        from_shared = {k: r for k, r in shared.load_all().items() if k not in records and k in planned}
+        from_shared = {k: r for k, r in shared.load_all(fold_record_problem).items()
+                       if k not in records and k in planned}
         for key, record in from_shared.items():
             records[key] = record
             if opened:

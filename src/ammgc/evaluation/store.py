@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
@@ -12,6 +13,8 @@ from typing import Any
 
 from ammgc.errors import AmmgcError
 from ammgc.io import atomic_write_json, atomic_write_text, ensure_writable_dir, remove_stale_parts
+
+log = logging.getLogger(__name__)
 
 
 class FoldStore:
@@ -27,7 +30,7 @@ class FoldStore:
         self.dir = ensure_writable_dir(out) / "folds"
         if self.dir.exists() and not self.dir.is_dir():
             raise AmmgcError(f"{self.dir} is a file, where this run keeps its finished folds; move it away or "
-                             f"choose another --out")
+                             f"choose another output directory")
         self.dir.mkdir(exist_ok=True)
         self.fingerprint = fingerprint
         self._lock_fd = _lock(self.dir / ".lock", out)
@@ -38,21 +41,32 @@ class FoldStore:
             if existing != fingerprint:
                 self.close()
                 raise AmmgcError(f"{out} holds folds of a different run configuration ({existing}, this run "
-                                 f"is {fingerprint}); choose another --out or delete {self.dir}")
+                                 f"is {fingerprint}); choose another output directory or delete {self.dir}")
         else:
             atomic_write_text(marker, fingerprint + "\n")
 
-    def load_all(self) -> dict[str, dict[str, Any]]:
+    def load_all(self, check: Callable[[str, dict[str, Any]], str | None] | None = None) -> dict[str, dict[str, Any]]:
+        """The stored records by key (file name without ``.json``). A file that is not a record of this run, or
+        whose record ``check(key, record)`` finds a problem with, is left out with a logged warning naming it,
+        so the fold is computed again (and the file replaced) instead of breaking the summary."""
         records = {}
         for path in sorted(self.dir.glob("r*_f*.json")):
             try:
                 record = json.loads(path.read_text())
             except (OSError, json.JSONDecodeError, UnicodeDecodeError):
-                continue  # atomic writes make this unlikely; an unreadable fold is simply redone
-            if not isinstance(record, dict):
-                continue  # not a fold record (edited by hand?): redone too
-            if record.pop("fingerprint", None) == self.fingerprint:
-                records[path.stem] = record  # the tag is the store's own: records match fresh ones exactly
+                # atomic writes make this unlikely (edited by hand, a damaged disk)
+                problem: str | None = "not readable as JSON"
+            else:
+                if not isinstance(record, dict):
+                    problem = f"not a fold record (a JSON {type(record).__name__})"
+                elif record.pop("fingerprint", None) != self.fingerprint:
+                    problem = f"not a fold of this run (its fingerprint is not {self.fingerprint})"
+                else:  # the tag is the store's own: records match fresh ones exactly
+                    problem = check(path.stem, record) if check is not None else None
+            if problem is None:
+                records[path.stem] = record
+            else:
+                log.warning("%s: %s; this fold is computed again", path, problem)
         return records
 
     def save(self, key: str, record: dict[str, Any]) -> None:
@@ -82,7 +96,7 @@ def _lock(path: Path, out: Path) -> int | None:
     except BlockingIOError:
         os.close(fd)
         raise AmmgcError(f"another ammgc run is writing to {out} right now; wait for it to finish or choose "
-                         f"another --out") from None
+                         f"another output directory") from None
     except OSError:
         os.close(fd)  # e.g. a network filesystem without locks: run unguarded rather than not at all
         return None

@@ -32,15 +32,13 @@ identical scores.
 
 from __future__ import annotations
 
-import signal
-import threading
 from collections import Counter, defaultdict
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 
 import numpy as np
 
 from ammgc.errors import DataError
+from ammgc.sigint import run_shielded
 
 PUBCHEM_BITS = 881
 PREFIX_BITS = 32
@@ -80,28 +78,22 @@ def parse_smiles(smiles: str, name: str) -> object:
 
 
 def pubchem_bits(mols: Sequence[object]) -> np.ndarray:
-    """The 881 PubChem substructure bits of each molecule (scikit-fingerprints), as uint8."""
-    from rdkit import rdBase
-    from skfp.fingerprints import PubChemFingerprint
+    """The 881 PubChem substructure bits of each molecule (scikit-fingerprints), as uint8.
+
+    Computed through :func:`ammgc.sigint.run_shielded`: RDKit's substructure search, which the fingerprint
+    calls hundreds of times per molecule, would otherwise swallow a Ctrl-C (and cut a search short)."""
+    from skfp.fingerprints import PubChemFingerprint  # imported here, so a forked child finds it loaded
 
     if not mols:
         return np.zeros((0, PUBCHEM_BITS), dtype=np.uint8)
-    with rdBase.BlockLogs(), _keeping_sigint():
-        bits = PubChemFingerprint(n_jobs=1).transform(list(mols))
-    return np.asarray(bits, dtype=np.uint8)
+    return run_shielded(_pubchem_bits, PubChemFingerprint, list(mols))
 
 
-@contextmanager
-def _keeping_sigint() -> Iterator[None]:
-    """Reinstate Python's Ctrl-C handler afterwards: scikit-fingerprints' PubChem transform replaces it at the
-    C level (Python still reports its own handler), after which Ctrl-C no longer raises KeyboardInterrupt."""
-    main = threading.current_thread() is threading.main_thread()
-    handler = signal.getsignal(signal.SIGINT) if main else None
-    try:
-        yield
-    finally:
-        if main and handler is not None:
-            signal.signal(signal.SIGINT, handler)
+def _pubchem_bits(fingerprint: type, mols: list[object]) -> np.ndarray:
+    from rdkit import rdBase
+
+    with rdBase.BlockLogs():
+        return np.asarray(fingerprint(n_jobs=1).transform(mols), dtype=np.uint8)
 
 
 def length_prefix() -> np.ndarray:

@@ -8,6 +8,8 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+from ammgc.errors import DataError
+
 
 def bipartite_adjacency(train: np.ndarray) -> np.ndarray:
     """A = [[0, B], [B^T, 0]] for the training association matrix B (p x q)."""
@@ -46,10 +48,21 @@ def normalized_adjacency_csr(train: np.ndarray) -> sp.csr_matrix:
 def row_normalize(matrix: np.ndarray) -> np.ndarray:
     """Divide each row by its sum (SPEC section 1); all-zero rows stay zero. The sum is of absolute values:
     the same for the paper's non-negative features, and for a row with negative values (centred expression)
-    it keeps signs and scale instead of dividing by a sum near zero."""
+    it keeps signs and scale instead of dividing by a sum near zero. A row whose sum overflows float64 (values
+    near 1e308) is first divided by its largest magnitude, so it is normalised too instead of becoming zeros;
+    a value that is not a finite number is a DataError naming its row (from 1)."""
     m = np.asarray(matrix, dtype=np.float64)
-    sums = np.abs(m).sum(axis=1, keepdims=True)
+    bad = ~np.isfinite(m)
+    if bad.any():
+        i, j = np.argwhere(bad)[0]
+        raise DataError(f"feature value {m[i, j]} in column {int(j) + 1} is not a finite number", row=int(i) + 1)
+    with np.errstate(over="ignore"):
+        sums = np.abs(m).sum(axis=1, keepdims=True)
     out = np.divide(m, sums, out=np.zeros_like(m), where=sums != 0)
+    overflow = np.isinf(sums[:, 0])
+    if overflow.any():
+        scaled = m[overflow] / np.abs(m[overflow]).max(axis=1, keepdims=True)
+        out[overflow] = scaled / np.abs(scaled).sum(axis=1, keepdims=True)
     return out.astype(np.float32)
 
 
