@@ -8,16 +8,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 
 from ammgc.data.benchmark import DATASET_NAME
 from ammgc.paper import FIGURE3_WIDTH_TEXT, TABLE1, TABLE2, TABLE_METRICS
 
-if TYPE_CHECKING:
-    from ammgc.experiments.ablation import Variant
-    from ammgc.experiments.external import RankingEvaluation
 
 #: The metrics of a ranking as a lab reads it, shown under every protocol.
 USER_METRICS = ("ap", "auc", "drug_ap", "drug_auc", "prec_at_20", "prec_at_100", "drug_recall_at_20")
@@ -242,7 +239,7 @@ def _views_short(views: dict[str, Any]) -> str:
     return f"drug {', '.join(views['drug'])}; miRNA {', '.join(views['mirna'])}"
 
 
-def _claims(bodies: dict[str, dict[str, Any]], variants: list[Variant]) -> list[str]:
+def _claims(bodies: dict[str, dict[str, Any]], variants: list[Any]) -> list[str]:
     """The paper's claim that every variant falls short of the full model, checked on our numbers."""
     if "full" not in bodies:
         return []
@@ -261,7 +258,7 @@ def _claims(bodies: dict[str, dict[str, Any]], variants: list[Variant]) -> list[
                     table), ""]
 
 
-def table2_markdown(rows: list[dict[str, Any]], bodies: dict[str, dict[str, Any]], variants: list[Variant], *,
+def table2_markdown(rows: list[dict[str, Any]], bodies: dict[str, dict[str, Any]], variants: list[Any], *,
                     repeats: int, n_folds: int, seed: int, base: Any) -> str:
     """table2.md: the ablation variants beside the paper, their views, and the paper's claim checked."""
     lines = ["# Ablation study (paper Table 2)", "", *paper_table(rows, "variant"), "",
@@ -341,7 +338,7 @@ def attention_markdown(summary: pd.DataFrame, *, n_associations: int, seeds: lis
     return "\n".join(lines) + "\n"
 
 
-def evaluation_markdown(results: list[RankingEvaluation], pairs: pd.DataFrame, *, hits_at: Sequence[int],
+def evaluation_markdown(results: list[Any], pairs: pd.DataFrame, *, hits_at: Sequence[int],
                         source: str, note: str) -> str:
     """evaluation.md: where the given pairs fall in each ranking, overall and per drug, beside chance."""
     first = results[0].metrics
