@@ -102,7 +102,7 @@ def test_bom_crlf_semicolons_quotes_blank_lines_and_spaces_are_tolerated(tmp_pat
     }
     loaded = load_own_dataset(make(tmp_path / "b", messy))
     assert loaded.drug_names == plain.drug_names and loaded.mirna_names == plain.mirna_names
-    assert np.array_equal(loaded.train_, plain.train_)
+    assert np.array_equal(loaded.associations, plain.associations)
 
 
 def test_quoted_names_may_hold_the_delimiter(tmp_path: Path) -> None:

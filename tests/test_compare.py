@@ -15,6 +15,7 @@ import ammgc.evaluation.runner as runner
 from ammgc.cli import app
 from ammgc.data.dataset import Dataset
 from ammgc.errors import AmmgcError
+from ammgc.evaluation.splits import PairSplit, StudySplit, TimeSplit
 from ammgc.experiments.compare import ALL_METHODS, fold_plan_digest, run_compare, run_protocols, select_methods
 
 FAST = {"gf": {"epochs": 20}}
@@ -26,25 +27,23 @@ def fold_log(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str, str]]:
     log: list[tuple[str, str, str]] = []
     original = runner.run_fold
 
-    def recording(dataset, method, config, fold, seed):
+    def recording(method, dataset, fold, seed):
         digest = hashlib.sha1(fold.train.tobytes() + fold.candidates.tobytes() + fold.labels.tobytes())
-        log.append((method, fold.key, digest.hexdigest()))
-        return original(dataset, method, config, fold, seed)
+        log.append((method.name, fold.key, digest.hexdigest()))
+        return original(method, dataset, fold, seed)
 
     monkeypatch.setattr(runner, "run_fold", recording)
     return log
 
 
 def test_every_method_sees_the_same_folds(planted: Dataset, tmp_path: Path, fold_log: list) -> None:
-    bodies = run_compare(data=planted, methods="popularity,cf,gf", configs=FAST, n_folds=3, repeats=2, seed=4,
-                         out=tmp_path, progress=False)
+    bodies = run_compare(select_methods("popularity,cf,gf", FAST), planted, PairSplit(3, 2, 4), out=tmp_path)
     assert list(bodies) == ["popularity", "cf", "gf"]
     per_method = {m: sorted((key, digest) for method, key, digest in fold_log if method == m) for m in bodies}
     assert len(per_method["cf"]) == 6
     assert per_method["popularity"] == per_method["cf"] == per_method["gf"]
     # a different seed is a different split plan
-    assert fold_plan_digest(planted, n_folds=3, repeats=2, seed=4) != \
-        fold_plan_digest(planted, n_folds=3, repeats=2, seed=5)
+    assert fold_plan_digest(planted, PairSplit(3, 2, 4)) != fold_plan_digest(planted, PairSplit(3, 2, 5))
 
 
 def test_writes_table1_and_each_methods_metrics(planted: Dataset, tmp_path: Path) -> None:
@@ -54,7 +53,7 @@ def test_writes_table1_and_each_methods_metrics(planted: Dataset, tmp_path: Path
 
     # the paper's numbers appear beside results on the benchmark only: the planted data takes its name here
     planted = replace(planted, name=DATASET_NAME)
-    run_compare(data=planted, methods=["cf", "popularity"], n_folds=3, repeats=1, out=tmp_path, progress=False)
+    run_compare(select_methods(["cf", "popularity"]), planted, PairSplit(3, 1), out=tmp_path)
     for name in ("cf", "popularity"):
         metrics = json.loads((tmp_path / name / "metrics.json").read_text())
         assert metrics["method"] == name and len(metrics["folds"]) == 3
@@ -68,26 +67,24 @@ def test_writes_table1_and_each_methods_metrics(planted: Dataset, tmp_path: Path
     assert (table["seconds_per_fold"] > 0).all()
     text = (tmp_path / "table1.md").read_text()
     assert f"**{cf['auc']:.4f} ± {cf['auc_std']:.4f}**" in text
-    assert fold_plan_digest(planted, n_folds=3, repeats=1, seed=0) in text
+    assert fold_plan_digest(planted, PairSplit(3, 1)) in text
     assert (tmp_path / "table1.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_a_rerun_resumes_instead_of_training(planted: Dataset, tmp_path: Path, fold_log: list) -> None:
-    first = run_compare(data=planted, methods="cf,gf", configs=FAST, n_folds=3, repeats=1, out=tmp_path,
-                        progress=False)
+    first = run_compare(select_methods("cf,gf", FAST), planted, PairSplit(3, 1), out=tmp_path)
     assert len(fold_log) == 6
     (tmp_path / "gf" / "folds" / "r00_f01.json").unlink()
-    again = run_compare(data=planted, methods="cf,gf", configs=FAST, n_folds=3, repeats=1, out=tmp_path,
-                        progress=False)
+    again = run_compare(select_methods("cf,gf", FAST), planted, PairSplit(3, 1), out=tmp_path)
     assert fold_log[6:] == [("gf", "r00_f01", fold_log[4][2])]
     assert again["cf"]["mean"] == first["cf"]["mean"]
     assert again["gf"]["mean"]["auc"] == pytest.approx(first["gf"]["mean"]["auc"])
 
 
 def test_method_selection() -> None:
-    assert select_methods("all") == list(ALL_METHODS) and "ammgc" in ALL_METHODS
-    assert select_methods(" cf, LP,cf ") == ["cf", "lp"]
-    assert select_methods("popularity,all")[:3] == ["popularity", "popularity-studies", "cf"]
+    assert list(select_methods("all")) == list(ALL_METHODS) and "ammgc" in ALL_METHODS
+    assert list(select_methods(" cf, LP,cf ")) == ["cf", "lp"]
+    assert list(select_methods("popularity,all"))[:3] == ["popularity", "popularity-studies", "cf"]
     with pytest.raises(AmmgcError, match="unknown method 'svd'"):
         select_methods("cf,svd")
     with pytest.raises(AmmgcError, match="no method"):
@@ -96,8 +93,7 @@ def test_method_selection() -> None:
 
 def test_options_for_a_method_not_compared_are_an_error(planted: Dataset, tmp_path: Path) -> None:
     with pytest.raises(AmmgcError, match="sdne"):
-        run_compare(data=planted, methods="cf", configs={"sdne": {"epochs": 5}}, n_folds=3, repeats=1,
-                    out=tmp_path, progress=False)
+        select_methods("cf", {"sdne": {"epochs": 5}})
 
 
 def test_command_line(benchmark_path: Path, tmp_path: Path) -> None:
@@ -117,15 +113,13 @@ def test_command_line(benchmark_path: Path, tmp_path: Path) -> None:
 
 def test_a_bad_option_fails_before_any_method_runs(planted: Dataset, tmp_path: Path, fold_log: list) -> None:
     with pytest.raises(AmmgcError, match="no option"):
-        run_compare(data=planted, methods="cf,gf", configs={"gf": {"rank": 3}}, n_folds=3, repeats=1,
-                    out=tmp_path, progress=False)
+        select_methods("cf,gf", {"gf": {"rank": 3}})
     assert fold_log == []
 
 
 def test_every_protocol_side_by_side(planted_with_publications: Dataset, tmp_path: Path) -> None:
-    results = run_protocols(splits=["pair", "study", "time"], data=planted_with_publications,
-                            methods="popularity,cf-mirna", n_folds=3, repeats={"pair": 1, "study": 2, "time": 1},
-                            cutoffs=(0.5, 0.7), out=tmp_path, progress=False)
+    results = run_protocols(select_methods("popularity,cf-mirna"), planted_with_publications,
+                            [PairSplit(3, 1), StudySplit(3, 2), TimeSplit((0.5, 0.7))], out=tmp_path)
     assert list(results) == ["pair", "study", "time"]
     assert len(results["study"]["cf-mirna"]["folds"]) == 6 and len(results["time"]["popularity"]["folds"]) == 2
     # a preset runs its registered method with the preset's configuration
@@ -158,14 +152,13 @@ def test_all_on_own_data_without_publications_leaves_out_what_needs_them(
     import ammgc.experiments.compare as compare
 
     monkeypatch.setattr(compare, "ALL_METHODS", ("popularity", "popularity-studies"))
-    assert list(run_compare(data=planted, methods="all", n_folds=2, repeats=1, out=tmp_path / "a",
-                            progress=False)) == ["popularity"]
-    # asked for by name, it is an error that says what the data lacks
+    assert list(run_compare(select_methods("all"), planted, PairSplit(2, 1), out=tmp_path / "a",
+                            skip_unavailable=True)) == ["popularity"]
+    # asked for by name, it is an error that says what the data lacks, before any method runs
     with pytest.raises(AmmgcError, match="pmid"):
-        run_compare(data=planted, methods="popularity-studies", n_folds=2, repeats=1, out=tmp_path / "b",
-                    progress=False)
-    both = run_compare(data=planted_with_publications, methods="all", n_folds=2, repeats=1, out=tmp_path / "c",
-                       progress=False)
+        run_compare(select_methods("popularity,popularity-studies"), planted, PairSplit(2, 1), out=tmp_path / "b")
+    assert not (tmp_path / "b" / "popularity").exists()
+    both = run_compare(select_methods("all"), planted_with_publications, PairSplit(2, 1), out=tmp_path / "c")
     assert list(both) == ["popularity", "popularity-studies"]
     assert both["popularity-studies"]["config"] == {"counts": "studies", "smoothing": 1.0}
 
@@ -189,5 +182,37 @@ def test_paired_difference_over_repeats_and_over_cutoffs() -> None:
 
 
 def test_no_paper_numbers_beside_own_data(planted: Dataset, tmp_path: Path) -> None:
-    run_compare(data=planted, methods=["cf"], n_folds=2, repeats=1, out=tmp_path, progress=False)
+    run_compare(select_methods(["cf"]), planted, PairSplit(2, 1), out=tmp_path)
     assert pd.read_csv(tmp_path / "table1.csv")["auc_paper"].isna().all()
+
+
+USER_METHOD = """
+import numpy as np
+
+
+class Degree:
+    \"\"\"A user's method: inherits nothing from ammgc.\"\"\"
+
+    def fit(self, dataset, train=None, *, seed=None):
+        a = dataset.associations if train is None else train
+        self.scores = np.outer(a.sum(axis=1), a.sum(axis=0)).astype(float)
+        return self
+
+    def predict_scores(self):
+        return self.scores
+"""
+
+
+def test_a_users_plain_class_runs_beside_the_built_in_methods(planted_with_publications: Dataset, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """`ammgc compare --methods popularity,mymodule:Degree` imports the class from the current directory."""
+    (tmp_path / "mymodule.py").write_text(USER_METHOD)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    results = run_compare(select_methods("popularity,mymodule:Degree"), planted_with_publications,
+                          StudySplit(3, 1), out=tmp_path / "out")
+    assert list(results) == ["popularity", "mymodule:Degree"]
+    # a degree product is popularity: the same folds give the same grades
+    assert results["mymodule:Degree"]["mean"]["auc"] == pytest.approx(results["popularity"]["mean"]["auc"])
+    table = pd.read_csv(tmp_path / "out" / "table1.csv")
+    assert table["method"].tolist() == ["popularity", "mymodule:Degree"]

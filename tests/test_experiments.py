@@ -257,8 +257,8 @@ def test_paper_table4_matches_the_benchmark_names(benchmark) -> None:
 def test_cli_ablation_and_casestudy(planted, tmp_path, monkeypatch) -> None:
     from ammgc.cli import app
 
-    monkeypatch.setattr("ammgc.experiments.ablation.load_dataset", lambda data=None, **_: planted)
-    monkeypatch.setattr("ammgc.data.load_dataset", lambda data=None, **_: planted)
+    monkeypatch.setattr("ammgc.cli.common.load_data", lambda data=None: planted)
+    monkeypatch.setattr("ammgc.cli.experiment.load_data", lambda data=None: planted)
     tiny = ["-o", "epochs_gcn=3", "-o", "epochs_attention=2", "-o", "hidden=[8,8]"]
     result = CliRunner().invoke(app, ["experiment", "ablation", "--variant", "no_multimodal", "--folds", "2",
                                       "--repeats", "1", "--out", str(tmp_path / "a"), *tiny])

@@ -31,7 +31,7 @@ def held_out() -> tuple[Dataset, np.ndarray]:
     positives = full.positive_pairs()
     rng = np.random.default_rng(0)
     hidden = positives[rng.choice(len(positives), N_HIDDEN, replace=False)]
-    train = full.train_.copy()
+    train = full.associations.copy()
     train[hidden[:, 0], hidden[:, 1]] = 0
     return full.with_associations(train), hidden
 

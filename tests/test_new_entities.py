@@ -142,7 +142,7 @@ def test_the_estimator_chooses_its_views_in_one_place(tiny: Dataset, planted: Da
     bare = AMMGC().choose_views(dataclasses.replace(tiny, views={}))
     assert bare.mirna == ("sequence",) and "'expression' is not in" in bare.notes[0]
     with pytest.raises(DataError, match="have no SMILES"):
-        AMMGC(drug_features="smiles").choose_views(planted)
+        AMMGC(drug_features="smiles").prepare(planted)
     with pytest.raises(AmmgcError, match="drug_features='fingerprints'"):
         AMMGC(drug_features="fingerprints").check_params()
 

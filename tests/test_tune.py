@@ -22,14 +22,14 @@ def test_tuning_never_sees_an_outer_test_pair(planted_with_publications: Dataset
     seen: list[np.ndarray] = []
     original = runner.run_fold
 
-    def recording(data, method, config, fold, seed):
+    def recording(method, data, fold, seed):
         seen.append(data.associations.copy())
         seen.append(fold.train.copy())
-        return original(data, method, config, fold, seed)
+        return original(method, data, fold, seed)
 
     monkeypatch.setattr(runner, "run_fold", recording)
     grid = expand_grid({"side": ["drug", "mirna"], "neighbours": [2, 5]})
-    chosen = run_tune(dataset, "cf", split=split, grid=grid, inner_folds=2, n_folds=3, cutoffs=(0.5,),
+    chosen = run_tune("cf", dataset, split=split, grid=grid, inner_folds=2, n_folds=3, cutoffs=(0.5,),
                       out=tmp_path, progress=False)
     outer = next(splitter(split, n_folds=3, repeats=1, cutoffs=(0.5,)).split(dataset))
     held = outer.train == 0
@@ -52,4 +52,4 @@ def test_time_tuning_data_is_the_past_of_the_earliest_cutoff(planted_with_public
 
 def test_a_bad_grid_value_fails_before_training(planted_with_publications: Dataset, tmp_path: Path) -> None:
     with pytest.raises(AmmgcError, match="no option"):
-        run_tune(planted_with_publications, "cf", grid=[{"sides": "drug"}], out=tmp_path, progress=False)
+        run_tune("cf", planted_with_publications, grid=[{"sides": "drug"}], out=tmp_path, progress=False)

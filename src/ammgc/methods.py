@@ -233,7 +233,8 @@ def get(name: str, **params: Any) -> Any:
     Python path, built with ``params``). ``params`` override the preset's; a preset object remembers its name
     in ``preset``."""
     if not isinstance(name, str) or not name.strip():
-        raise MethodError(f"a method name must be a non-empty string, not {name!r}; choose one of "
+        shown = repr(name) if isinstance(name, str) else f"a {type(name).__name__}"
+        raise MethodError(f"a method name must be a non-empty string, not {shown}; choose one of "
                           f"{', '.join(names())} or give module:Class")
     name = name.strip()
     if name in PRESETS:

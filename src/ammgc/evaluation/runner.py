@@ -85,12 +85,14 @@ def run_fold(method: Any, dataset: Dataset, fold: Fold, seed: int) -> dict[str, 
     model = methods.fit_method(methods.clone(method), dataset, fold.train,
                                seed=fold_seed(seed, fold.repeat, fold.fold), where=where)
     scores = methods.scores_of(model, dataset, where)
-    y_score = scores[fold.candidates[:, 0], fold.candidates[:, 1]]
-    return fold_record(fold, y_score, seconds=time.perf_counter() - start)
+    record = fold_record(fold, scores[fold.candidates[:, 0], fold.candidates[:, 1]])
+    record["seconds"] = time.perf_counter() - start
+    return record
 
 
-def fold_record(fold: Fold, y_score: np.ndarray, *, seconds: float) -> dict[str, Any]:
-    """Every metric of one fold's scores of its candidates (the record the store keeps)."""
+def fold_record(fold: Fold, y_score: np.ndarray, *, seconds: float = 0.0) -> dict[str, Any]:
+    """Every metric of one fold's scores of its candidates (the record the store keeps); ``seconds`` is the
+    time the scores took."""
     record: dict[str, Any] = {"repeat": fold.repeat, "fold": fold.fold}
     metrics = evaluate_scores(fold.labels, y_score, drugs=fold.candidates[:, 0])
     record.update({m: metrics[m] for m in METRICS})

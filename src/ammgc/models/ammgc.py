@@ -107,6 +107,11 @@ def _check_smiles(dataset: Dataset) -> None:
                         file=dataset.source)
 
 
+def _views_of(specs: list[ModalSpec]) -> list[str]:
+    """The views some modal reads, drugs' first, each once."""
+    return list(dict.fromkeys([*(v for s in specs for v in s.drug_views), *(v for s in specs for v in s.mirna_views)]))
+
+
 @dataclass
 class ModalSpec:
     """One modal: its name and the views its drug and miRNA rows come from."""
@@ -173,29 +178,27 @@ class AMMGC(Method):
         """The drug and miRNA views this configuration trains on for ``dataset``: the one place they are decided.
 
         Drug views: the configured file views (``drug_features="files"``), their SMILES-derived twins
-        (``"smiles"``, what a drug given only by its SMILES gets), or (``"auto"``) the files where the dataset
-        has them and the twins where it does not. miRNA views: ``go`` is the GO file where present, else the
-        miRBase ``sequence`` view that stands in for it; a default miRNA view the dataset lacks and that cannot
-        be computed (own data without expression) is left out with a note, as long as one remains; a view the
-        user chose is never left out. Which computed views can be had here is ``prepare``'s to find out.
+        (``"smiles"``, what a drug given only by its SMILES gets), or (``"auto"``) each file view where the
+        dataset has it and its twin where it does not. miRNA views: ``go`` is the GO file where present, else
+        the miRBase ``sequence`` view that stands in for it; a default miRNA view the dataset lacks and that
+        cannot be computed (own data without expression) is left out with a note, as long as one remains; a
+        view the user chose is never left out. Which computed views can be had here is ``prepare``'s to find
+        out; only the views of the modals trained (``modal_specs``) are read.
         """
         from ammgc.features import COMPUTED_VIEWS, SMILES_TWIN, go_view_name
 
         c = self.config
         if c.node_features == "onehot":
             return ViewChoice((), (), ())
-        drug = tuple(c.drug_views)
-        if c.drug_features == "smiles" or (c.drug_features == "auto"
-                                            and not all(v in dataset.views for v in drug)):
-            drug = tuple(SMILES_TWIN.get(v, v) for v in drug)
-        if any(v in SMILES_TWIN.values() and v not in dataset.views for v in drug):
-            _check_smiles(dataset)
+        drug = tuple(SMILES_TWIN.get(v, v) if c.drug_features == "smiles"
+                     or (c.drug_features == "auto" and v not in dataset.views) else v for v in c.drug_views)
         notes: list[str] = []
         mirna: list[str] = []
-        chosen_by_user = tuple(c.mirna_views) != AMMGC.Config.mirna_views
         for view in c.mirna_views:
             resolved = go_view_name(dataset) if view == "go" else view
-            if resolved in dataset.views or resolved in COMPUTED_VIEWS or chosen_by_user:
+            # with chosen modals every view keeps its place in the modal numbering; only theirs are read
+            if (resolved in dataset.views or resolved in COMPUTED_VIEWS or self._mirna_views_chosen()
+                    or c.modals is not None):
                 mirna.append(resolved)
             else:
                 notes.append(f"miRNA view {view!r} is not in {dataset.source or dataset.name} and cannot be "
@@ -203,51 +206,16 @@ class AMMGC(Method):
         if not mirna:
             raise AmmgcError(f"none of the miRNA views {list(c.mirna_views)} is available in "
                              f"{dataset.source or dataset.name}")
-        if c.modals is not None and len(mirna) != len(c.mirna_views):
-            raise AmmgcError(f"modals={list(c.modals)} refers to the configured views, but a miRNA view is "
-                             f"missing from the dataset; choose mirna_views explicitly")
         return ViewChoice(drug, tuple(mirna), tuple(notes))
 
-    def prepare(self, dataset: Dataset) -> Dataset:
-        """The dataset with everything ``fit`` reads: the publications where the activity prior counts them, and
-        every chosen view, computed where missing (SMILES fingerprints, the miRBase ``sequence`` view).
+    def _mirna_views_chosen(self) -> bool:
+        """Whether the miRNA views differ from the defaults (the user's choice: never left out)."""
+        return tuple(self.config.mirna_views) != AMMGC.Config.mirna_views
 
-        Where miRBase cannot be had (no network, no copy) and the ``sequence`` view was chosen by default, the
-        model trains on the other miRNA views and says so in a warning and in ``inputs(dataset)``: its
-        numbers are then not the default model's."""
-        from ammgc.features import ensure_views
-
-        dataset = super().prepare(dataset)
-        choice = self.choose_views(dataset)
-        try:
-            return ensure_views(dataset, [*choice.drug, *choice.mirna])
-        except DownloadError as exc:
-            kept = [v for v in choice.mirna if v != "sequence" and v in dataset.views]
-            if ("sequence" not in choice.mirna or not kept or self.config.modals is not None
-                    or tuple(self.config.mirna_views) != AMMGC.Config.mirna_views):
-                raise
-            warnings.warn(_offline_note(kept, exc), stacklevel=2)
-            return ensure_views(dataset, [*choice.drug, *kept])
-
-    def _present_choice(self, dataset: Dataset) -> ViewChoice:
-        """``choose_views`` on a prepared dataset: a default ``sequence`` view that ``prepare`` could not have is
-        left out (with the note that says so); any other missing view is an error naming it."""
-        choice = self.choose_views(dataset)
-        missing = [v for v in (*choice.drug, *choice.mirna) if v not in dataset.views]
-        if missing == ["sequence"] and tuple(self.config.mirna_views) == AMMGC.Config.mirna_views:
-            kept = tuple(v for v in choice.mirna if v != "sequence")
-            if kept and self.config.modals is None:
-                return ViewChoice(choice.drug, kept, (*choice.notes, _offline_note(list(kept), None)))
-        if missing:
-            raise AmmgcError(f"the dataset has no view(s) {missing}, and they could not be computed")
-        return choice
-
-    def modal_specs(self, dataset: Dataset) -> list[ModalSpec]:
-        """The modals this configuration trains on ``dataset`` (its views as ``prepare`` left them)."""
+    def _specs(self, choice: ViewChoice) -> list[ModalSpec]:
         c = self.config
         if c.node_features == "onehot":
             return [ModalSpec("one-hot", (), ())]
-        choice = self._present_choice(dataset)
         if c.node_features == "concat":
             return [ModalSpec("concatenated", choice.drug, choice.mirna)]
         specs = [ModalSpec(f"modal {k + 1}", (d,), (m,))
@@ -258,6 +226,48 @@ class AMMGC(Method):
                 raise AmmgcError(f"modal numbers {bad} out of range 1..{len(specs)}")
             specs = [specs[k - 1] for k in c.modals]
         return specs
+
+    def prepare(self, dataset: Dataset) -> Dataset:
+        """The dataset with everything ``fit`` reads: the publications where the activity prior counts them, and
+        the views of the modals trained, computed where missing (SMILES fingerprints, the miRBase ``sequence``
+        view).
+
+        Where miRBase cannot be had (no network, no copy) and the ``sequence`` view was chosen by default, the
+        model trains on the other miRNA views and says so in a warning and in ``inputs(dataset)``: its
+        numbers are then not the default model's."""
+        from ammgc.features import SMILES_TWIN, ensure_views
+
+        dataset = super().prepare(dataset)
+        choice = self.choose_views(dataset)
+        needed = _views_of(self._specs(choice))
+        if any(v in SMILES_TWIN.values() and v not in dataset.views for v in needed):
+            _check_smiles(dataset)
+        try:
+            return ensure_views(dataset, needed)
+        except DownloadError as exc:
+            kept = [v for v in choice.mirna if v != "sequence" and v in dataset.views]
+            if ("sequence" not in needed or not kept or self.config.modals is not None
+                    or self._mirna_views_chosen()):
+                raise
+            warnings.warn(_offline_note(kept, exc), stacklevel=2)
+            return ensure_views(dataset, _views_of(self._specs(ViewChoice(choice.drug, tuple(kept), ()))))
+
+    def _present_choice(self, dataset: Dataset) -> ViewChoice:
+        """``choose_views`` on a prepared dataset: a default ``sequence`` view that ``prepare`` could not have is
+        left out (with the note that says so); any other missing view is an error naming it."""
+        choice = self.choose_views(dataset)
+        missing = [v for v in _views_of(self._specs(choice)) if v not in dataset.views]
+        if missing == ["sequence"] and not self._mirna_views_chosen():
+            kept = tuple(v for v in choice.mirna if v != "sequence")
+            if kept and self.config.modals is None:
+                return ViewChoice(choice.drug, kept, (*choice.notes, _offline_note(list(kept), None)))
+        if missing:
+            raise AmmgcError(f"the dataset has no view(s) {missing}, and they could not be computed")
+        return choice
+
+    def modal_specs(self, dataset: Dataset) -> list[ModalSpec]:
+        """The modals this configuration trains on ``dataset`` (its views as ``prepare`` left them)."""
+        return self._specs(self._present_choice(dataset))
 
     def inputs(self, dataset: Dataset) -> dict[str, object]:
         """What ``fit`` reads of ``dataset`` (prepared): its views, modals, how activity is counted, and notes on
