@@ -353,7 +353,7 @@ def test_cv_on_own_data_without_feature_files_picks_the_views_it_can_have(tmp_pa
                                       *fast, "--out", str(tmp_path / "a")])
     assert result.exit_code == 0, result.output
     assert "miRNA view 'expression' is not in" in result.output
-    assert "drug fingerprint_smiles, smiles_code_smiles (computed from SMILES); miRNA go" in result.output
+    assert "drug fingerprint_smiles, smiles_code_smiles; miRNA sequence" in result.output
     views = json.loads((tmp_path / "a" / "metrics.json").read_text())["views"]
     assert views["drug"] == ["fingerprint_smiles", "smiles_code_smiles"] and views["mirna"] == ["sequence"]
 
@@ -395,18 +395,20 @@ def test_bad_publication_cells_name_file_row_and_problem(tmp_path: Path, header:
 
 
 def test_study_split_on_own_data_without_publications_says_what_to_add(tiny_own_data: Path) -> None:
+    from ammgc import StudySplit, load_dataset, methods
     from ammgc.experiments.cv import run_cv
 
     with pytest.raises(DataError, match="add a `pmid` column"):
-        run_cv(data=tiny_own_data, method="popularity", split="study", out=tiny_own_data.parent / "out",
-               progress=False)
+        run_cv(methods.get("popularity"), load_dataset(tiny_own_data), StudySplit(), out=tiny_own_data.parent / "out")
+    assert not (tiny_own_data.parent / "out" / "folds").exists()
 
 
 def test_cv_report_sets_popularity_beside_the_method_and_curves_show_auc(tiny_own_data: Path) -> None:
+    from ammgc import PairSplit, load_dataset, methods
     from ammgc.experiments.cv import run_cv
 
     out = tiny_own_data.parent / "cv"
-    run_cv(data=tiny_own_data, method="cf", n_folds=3, repeats=1, out=out, progress=False)
+    run_cv(methods.get("cf"), load_dataset(tiny_own_data), PairSplit(3, 1), out=out)
     report = (out / "report.md").read_text()
     assert "| popularity, same folds" in report and "(paper)" not in report
     assert len(list((out / "popularity-same-folds" / "folds").glob("r*_f*.json"))) == 3
@@ -443,6 +445,6 @@ def test_cv_on_own_data_picks_the_views_it_can_have(tiny_own_data: Path, tmp_pat
                                       "--jobs", "1", "-o", "epochs_gcn=3", "-o", "epochs_attention=3",
                                       "-o", 'mirna_views=["expression"]', "--out", str(tmp_path / "cv")])
     assert result.exit_code == 0, result.output
-    assert "drug fingerprint_smiles, smiles_code_smiles (computed from SMILES)" in result.output
+    assert "drug fingerprint_smiles, smiles_code_smiles; miRNA expression" in result.output
     record = json.loads((tmp_path / "cv" / "metrics.json").read_text())
-    assert record["config"]["drug_views"] == ["fingerprint_smiles", "smiles_code_smiles"]
+    assert record["views"]["drug"] == ["fingerprint_smiles", "smiles_code_smiles"]

@@ -42,9 +42,9 @@ def test_dask_gives_the_local_numbers_and_resumes(tmp_path: Path, monkeypatch: p
 def test_executor_options_are_checked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                       capsys: pytest.CaptureFixture[str]) -> None:
     code, err = run(monkeypatch, capsys, "cv", "--executor", "spark", "--out", str(tmp_path / "a"))
-    assert code == 2 and "--executor must be one of local, dask" in err
+    assert code == 2 and "executor must be one of local, dask" in err
     code, err = run(monkeypatch, capsys, "cv", "--scheduler", "tcp://127.0.0.1:1", "--out", str(tmp_path / "b"))
-    assert code == 2 and "use it with --executor dask" in err
+    assert code == 2 and "use it with the dask executor" in err
     from conftest import write_tiny_own_dataset
 
     from ammgc.evaluation import cluster

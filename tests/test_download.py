@@ -285,7 +285,7 @@ def test_load_benchmark_is_the_benchmark_whatever_own_data_the_environment_names
 
 
 def test_missing_paths_are_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    with pytest.raises(DataError, match="given with --data"):
+    with pytest.raises(DataError, match="data path does not exist \\(given\\)"):
         resolve_data_path(tmp_path / "nope")
     monkeypatch.setenv("AMMGC_DATA", str(tmp_path / "nope"))
     with pytest.raises(DataError, match="set by AMMGC_DATA"):
@@ -483,8 +483,8 @@ def test_without_mirbase_or_network_the_default_model_runs_on_the_views_it_has(
     expression view, and say so in the output and the result files; views the user chose stay errors."""
     import json
 
+    from ammgc import AMMGC, PairSplit, load_benchmark
     from ammgc.experiments.cv import run_cv
-    from ammgc.prediction.training import prepare_training
 
     def no_network(source: Mirbase, **kwargs: object) -> None:
         raise DownloadError("could not download hairpin.fa (no network)")
@@ -493,21 +493,22 @@ def test_without_mirbase_or_network_the_default_model_runs_on_the_views_it_has(
     monkeypatch.setenv("AMMGC_HOME", str(tmp_path / "home"))
     monkeypatch.setattr(Mirbase, "download", no_network)
     tiny = {"epochs_gcn": 2, "epochs_attention": 2, "hidden": [8], "prior_counts": "pairs"}
-    body = run_cv(config=tiny, n_folds=2, repeats=1, out=tmp_path / "cv", progress=False)
+    with pytest.warns(UserWarning, match="'sequence' is left out"):
+        body = run_cv(AMMGC(**tiny), load_benchmark(), PairSplit(2, 1), out=tmp_path / "cv")
     assert body["views"]["mirna"] == ["expression"]
     written = json.loads((tmp_path / "cv" / "metrics.json").read_text())
-    assert "hairpin.fa (no network)" in written["views"]["warning"]
+    assert "numbers are not the default model's" in written["views"]["warning"]
     assert "numbers are not the default model's" in (tmp_path / "cv" / "report.md").read_text()
 
     planted = make_planted_dataset()
     own = replace(planted, views={k: v for k, v in planted.views.items() if k != "go"})
-    body = run_cv(data=own, config={k: v for k, v in tiny.items() if k != "prior_counts"}, n_folds=2, repeats=1,
-                  out=tmp_path / "own", progress=False)
+    with pytest.warns(UserWarning, match="'sequence' is left out"):
+        body = run_cv(AMMGC(**{k: v for k, v in tiny.items() if k != "prior_counts"}), own, PairSplit(2, 1),
+                      out=tmp_path / "own")
     assert body["views"]["mirna"] == ["expression"] and "'sequence' is left out" in body["views"]["warning"]
 
-    from ammgc.data import load_dataset
-
-    cfg, _, notes = prepare_training(load_dataset(None), tiny)
-    assert cfg.mirna_views == ("expression",) and "'sequence' is left out" in notes[0]
+    with pytest.warns(UserWarning, match="'sequence' is left out"):
+        model = AMMGC(**tiny).fit(load_benchmark())
+    assert model.mirna_views == ["expression"]
     with pytest.raises(DownloadError, match="no network"):
-        prepare_training(load_dataset(None), {**tiny, "mirna_views": ["expression", "go"]})
+        AMMGC(**tiny, mirna_views=["go"]).fit(load_benchmark())

@@ -19,6 +19,7 @@ from ammgc.experiments.external import (
     read_predictions,
     run_evaluate_ranking,
 )
+from ammgc.models.ammgc import AMMGC
 from ammgc.prediction.ranking import rank_unobserved
 
 N_HIDDEN = 12
@@ -74,10 +75,10 @@ def test_run_from_predictions_file_writes_reports(held_out, tmp_path) -> None:
     pairs = _write_pairs(tmp_path / "p.csv", dataset, hidden)
     good = _write_predictions(tmp_path / "good.csv", dataset, _good_scores(dataset, hidden))
     bad = _write_predictions(tmp_path / "bad.csv", dataset, -_good_scores(dataset, hidden))
-    body = run_evaluate_ranking(pairs=pairs, data=dataset, predictions=good, out=tmp_path / "good")
+    body = run_evaluate_ranking(pairs, dataset, predictions=good, out=tmp_path / "good")
     assert body["results"]["predictions"]["auc"] == pytest.approx(1.0)
     assert set(body["results"]) == {"predictions", "popularity"}
-    worse = run_evaluate_ranking(pairs=pairs, data=dataset, predictions=bad, out=tmp_path / "bad")
+    worse = run_evaluate_ranking(pairs, dataset, predictions=bad, out=tmp_path / "bad")
     assert worse["results"]["predictions"]["auc"] < 0.01
     out = tmp_path / "good"
     assert json.loads((out / "evaluation.json").read_text())["counts"] == {"evaluated": N_HIDDEN}
@@ -127,7 +128,7 @@ def test_known_and_duplicate_pairs_reported_and_excluded(held_out, tmp_path) -> 
     assert resolved["status"].value_counts().to_dict() == {"evaluated": N_HIDDEN, "known": 2, "duplicate": 1}
     metrics = evaluate_ranking(dataset, resolved, _good_scores(dataset, hidden), label="good").metrics
     assert metrics["pairs"] == N_HIDDEN
-    body = run_evaluate_ranking(pairs=tmp_path / "p.csv", data=dataset,
+    body = run_evaluate_ranking(tmp_path / "p.csv", dataset,
                                 predictions=_write_predictions(tmp_path / "g.csv", dataset,
                                                                _good_scores(dataset, hidden)),
                                 out=tmp_path / "o")
@@ -183,15 +184,14 @@ def test_every_pair_known_is_an_error(planted, tmp_path) -> None:
     pairs = _write_pairs(tmp_path / "p.csv", planted, planted.positive_pairs()[:3])
     preds = _write_predictions(tmp_path / "r.csv", planted, np.ones(planted.associations.shape))
     with pytest.raises(AmmgcError, match="already a known association"):
-        run_evaluate_ranking(pairs=pairs, data=planted, predictions=preds, out=tmp_path / "o")
+        run_evaluate_ranking(pairs, planted, predictions=preds, out=tmp_path / "o")
 
 
 def test_trained_model_recovers_planted_pairs(held_out, tmp_path) -> None:
     dataset, hidden = held_out
     pairs = _write_pairs(tmp_path / "p.csv", dataset, hidden)
-    body = run_evaluate_ranking(pairs=pairs, data=dataset, config={"epochs_gcn": 30, "epochs_attention": 20,
-                                                                    "hidden": [16, 16]},
-                                out=tmp_path / "o", progress=False)
+    body = run_evaluate_ranking(pairs, dataset, method=AMMGC(epochs_gcn=30, epochs_attention=20, hidden=(16, 16)),
+                                out=tmp_path / "o")
     assert body["results"]["ammgc"]["auc"] > 0.8
     assert body["views"]["drug"] == ["fingerprint", "smiles_code"]
 

@@ -153,7 +153,8 @@ def _rewrite(model_file: Path, tmp_path: Path, change: object) -> Path:
 
 @pytest.mark.parametrize(("change", "message"), [
     (lambda m, t: m.update(drugs="not a table"), "inconsistent model file"),
-    (lambda m, t: m.update(config=[1, 2]), "configuration has options this ammgc does not know"),
+    (lambda m, t: m.update(config=[1, 2]), "config must be a JSON dict, not list"),
+    (lambda m, t: m.update(config={**m["config"], "wings": 2}), "configuration has options this ammgc does not know"),
     (lambda m, t: t.update(scores=np.full_like(t["scores"], np.nan)), "'scores' holds NaN or infinite"),
     (lambda m, t: t.update(embeddings=np.full_like(t["embeddings"], np.inf)), "'embeddings' holds NaN"),
 ])
@@ -251,6 +252,7 @@ def test_a_damaged_fold_record_is_computed_again(tmp_path: Path, caplog: pytest.
     from conftest import make_planted_dataset
 
     from ammgc.evaluation.runner import cross_validate
+    from ammgc.evaluation.splits import PairSplit
 
     planted = make_planted_dataset(n_drugs=6, n_mirnas=9)
 
@@ -258,7 +260,7 @@ def test_a_damaged_fold_record_is_computed_again(tmp_path: Path, caplog: pytest.
         return [{k: v for k, v in f.items() if k != "seconds"} for f in folds]
 
     clean_dir = tmp_path / "clean"
-    clean = cross_validate(planted, "popularity", n_folds=2, repeats=1, seed=4, out=clean_dir, progress=False)
+    clean = cross_validate("popularity", planted, PairSplit(2, 1, 4), store=clean_dir)
     stored = json.loads((clean_dir / "folds" / "r00_f01.json").read_text())
     fingerprint = stored.pop("fingerprint")
     cases = fold_corruptions(stored)
@@ -271,7 +273,7 @@ def test_a_damaged_fold_record_is_computed_again(tmp_path: Path, caplog: pytest.
         path.write_text(json.dumps({**damaged, "fingerprint": fingerprint}))
         caplog.clear()
         with caplog.at_level(logging.WARNING, logger="ammgc"):
-            rerun = cross_validate(planted, "popularity", n_folds=2, repeats=1, seed=4, out=out, progress=False)
+            rerun = cross_validate("popularity", planted, PairSplit(2, 1, 4), store=out)
         assert numbers(rerun.folds) == numbers(clean.folds), case
         warnings = [r.getMessage() for r in caplog.records]
         assert len(warnings) == 1 and re.search(f"^{re.escape(str(path))}: {problem}.*; this fold is computed "
@@ -297,7 +299,7 @@ def test_a_fold_record_without_its_metrics_is_computed_again_on_the_command_line
     path.write_text(json.dumps({k: v for k, v in json.loads(path.read_text()).items() if k not in METRICS}))
     code, err = run(monkeypatch, capsys, "cv", "--data", str(data), *CV_FAST, "--out", str(out))
     assert code == 0 and "resuming: 1 of 2 folds" in err
-    assert f"{path}: 'auc' is missing; this fold is computed again" in caplog.text
+    assert f"warning: {path}: 'auc' is missing; this fold is computed again" in err
     again = json.loads((out / "metrics.json").read_text())
     assert [{k: v for k, v in f.items() if k != "seconds"} for f in again["folds"]] == \
         [{k: v for k, v in f.items() if k != "seconds"} for f in first["folds"]]

@@ -261,7 +261,7 @@ def test_mirbase_dir_order_and_download(mini_mirbase: tuple[Path, dict[str, str]
 
 
 def test_download_failure_says_what_to_do(tmp_path: Path) -> None:
-    with pytest.raises(DownloadError, match="pass --mirbase DIR or set AMMGC_MIRBASE"):
+    with pytest.raises(DownloadError, match="give its folder or set AMMGC_MIRBASE"):
         Mirbase().download(tmp_path / "cache", base_url=(tmp_path / "nowhere").as_uri() + "/", progress=False)
     bad = tmp_path / "bad"
     bad.mkdir()

@@ -17,12 +17,14 @@ import pytest
 
 from ammgc.cli import main
 from ammgc.cli.common import parse_options
+from ammgc.data import load_dataset
 from ammgc.data.dataset import Dataset
 from ammgc.errors import AmmgcError, TrainingError
 from ammgc.evaluation import runner
-from ammgc.evaluation.splits import Fold
+from ammgc.evaluation.splits import Fold, PairSplit
 from ammgc.evaluation.store import FoldStore
 from ammgc.experiments.cv import run_cv
+from ammgc.models.ammgc import AMMGC
 
 SEED = 3
 REPEATS, FOLDS = 2, 2
@@ -100,8 +102,7 @@ def without_seconds(body: dict) -> dict:
 def uninterrupted(benchmark_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The same run, never interrupted (in this process, so fresh processes must match it too)."""
     out = tmp_path_factory.mktemp("uninterrupted")
-    run_cv(data=benchmark_path, method="ammgc", config=parse_options(OPTIONS), n_folds=FOLDS, repeats=REPEATS,
-           seed=SEED, out=out, progress=False)
+    run_cv(AMMGC(**parse_options(OPTIONS)), load_dataset(benchmark_path), PairSplit(FOLDS, REPEATS, SEED), out=out)
     return out
 
 
@@ -199,7 +200,7 @@ def test_parallel_run_stops_at_the_first_failed_fold(planted: Dataset,
 
     started: list[str] = []
 
-    def run_fold(dataset: Dataset, method: str, config: dict, fold: Fold, seed: int) -> dict:
+    def run_fold(method: object, dataset: Dataset, fold: Fold, seed: int) -> dict:
         started.append(fold.key)
         if fold.key == "r00_f00":
             raise TrainingError("attention network: loss became nan at epoch 3")
@@ -209,7 +210,7 @@ def test_parallel_run_stops_at_the_first_failed_fold(planted: Dataset,
     monkeypatch.setattr(runner, "ProcessPoolExecutor", ThreadPool)
     monkeypatch.setattr(runner, "run_fold", run_fold)
     with pytest.raises(TrainingError, match="epoch 3"):
-        runner.cross_validate(planted, "popularity", n_folds=5, repeats=4, jobs=2, progress=False)
+        runner.cross_validate("popularity", planted, PairSplit(5, 4), jobs=2)
     assert len(started) <= 4, f"{len(started)} of 20 folds were started after the first one failed"
 
 
@@ -220,7 +221,6 @@ def test_ctrl_c_anywhere_in_a_cold_train_keeps_the_previous_model(tmp_path: Path
     from conftest import write_tiny_own_dataset
     from interrupt_sweep import NOT_STARTED
 
-    from ammgc.models.modelfile import load_model
 
     data = write_tiny_own_dataset(tmp_path / "data")
     out = tmp_path / "out" / "model.ammgc"
@@ -251,5 +251,5 @@ def test_ctrl_c_anywhere_in_a_cold_train_keeps_the_previous_model(tmp_path: Path
             assert point["finished_before_signal"] or point["mtime_ns"] <= point["sent_ns"], \
                 f"the model was replaced after the Ctrl-C: {where}"
             assert point["code"] in (0, 130), where
-            load_model(tmp_path / f"model{k}")
+            AMMGC.load(tmp_path / f"model{k}")
     assert interrupted >= len(points) // 4, f"only {interrupted} of {len(points)} points came before the end"

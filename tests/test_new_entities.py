@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 from pathlib import Path
 
@@ -207,7 +208,6 @@ def test_a_new_drugs_ranks_and_percentiles_do_not_depend_on_the_others(tiny: Dat
 
     from ammgc.cli import app
     from ammgc.evaluation.calibration import fit_calibration
-    from ammgc.models.modelfile import save_model
 
     rng = np.random.default_rng(0)
     folds = []
@@ -215,7 +215,9 @@ def test_a_new_drugs_ranks_and_percentiles_do_not_depend_on_the_others(tiny: Dat
         labels = (rng.random(400) < 0.1).astype(np.int8)
         folds.append((rng.normal(size=400) + 3 * labels, labels))
     path = tmp_path / "calibrated.ammgc"
-    save_model(path, dataclasses.replace(model, calibration=fit_calibration(folds, protocol="study")))
+    calibrated = copy.copy(model)
+    calibrated.calibration_ = fit_calibration(folds, protocol="study")
+    calibrated.save(path)
     lapatinib = ["--new-drug", "lapatinib", "--smiles",
                  "CS(=O)(=O)CCNCC1=CC=C(O1)C2=CC3=C(C=C2)N=CN=C3NC4=CC(=C(C=C4)OCC5=CC(=CC=C5)F)Cl"]
     erlotinib = ["--new-drug", ERLOTINIB.name, "--smiles", ERLOTINIB.smiles]

@@ -95,7 +95,7 @@ def test_output_under_a_file_fails_before_any_work(
     def no_work(*args: object, **kwargs: object) -> None:
         raise AssertionError("data was loaded before the output location was checked")
 
-    monkeypatch.setattr("ammgc.experiments.cv.load_dataset", no_work)
+    monkeypatch.setattr("ammgc.cli.cv.load_data", no_work)
     code, stderr = run_cli(monkeypatch, capsys, "cv", "--method", "popularity", "--out", str(blocker / "run"))
     assert code == 2
     expected = f"error: output directory {blocker / 'run'} is not writable: Not a directory"

@@ -82,8 +82,10 @@ def _in_forked_child(function: Callable[..., T], args: tuple[object, ...]) -> T:
             os.close(write_end)
         os.close(read_end)  # an abandoned child's write fails, so it ends instead of waiting for a reader
         if pid and status == -1:  # not reaped: still computing, or a zombie
-            os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
+            # a Ctrl-C right after waitpid returned leaves status unset on a child already reaped
+            with contextlib.suppress(ProcessLookupError, ChildProcessError):
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
     code = os.waitstatus_to_exitcode(status)
     if code != 0 or not chunks:
         raise RuntimeError(f"the child process computing {getattr(function, '__name__', 'a result')} ended "

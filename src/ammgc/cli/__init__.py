@@ -28,6 +28,14 @@ def _version(value: bool) -> None:
 def _root(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
                                        help="Print the version and exit.")) -> None:
     """AMMGC: predict miRNA-drug resistance associations (Niu et al. 2022)."""
+    import signal
+
+    from ammgc.cli.common import report_through_terminal
+
+    # Python's own Ctrl-C handler at the C level too: native code (RDKit) in a process this one was forked
+    # from may have left its own there
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    report_through_terminal()
 
 
 cv.register(app)

@@ -151,7 +151,6 @@ def report_through_terminal() -> None:
     logger = logging.getLogger("ammgc")
     logger.handlers[:] = [_Lines()]
     logger.setLevel(logging.INFO)
-    logger.propagate = False
 
     def show(message: Warning | str, category: type[Warning], *args: object, **kwargs: object) -> None:
         typer.echo(f"warning: {message}", err=True)
@@ -163,7 +162,6 @@ def run_app(app: typer.Typer) -> None:
     """Run the app; the project's own errors become one clear line and exit code 2, Ctrl-C exit code 130."""
     from ammgc.io import remove_empty_outputs
 
-    report_through_terminal()
     try:
         _run(app)
     except SystemExit as exc:

@@ -24,6 +24,7 @@ from ammgc.cli.common import (
 )
 from ammgc.data.source import located
 from ammgc.evaluation.cluster import execution
+from ammgc.io import ensure_writable_dir
 
 
 def register(app: typer.Typer) -> None:
@@ -83,6 +84,7 @@ def compare(
         user_modules_importable()
     compared = select_methods(methods, method_options(option))
     skip = any(m.strip().lower() == "all" for m in methods.split(","))
+    ensure_writable_dir(out)  # before any data is read or computed
     with execution(executor, scheduler), located(mirbase=mirbase):
         dataset = load_data(data)
         if len(splitters) == 1:

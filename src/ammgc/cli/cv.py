@@ -30,6 +30,7 @@ from ammgc.cli.common import (
 )
 from ammgc.data.source import located
 from ammgc.evaluation.cluster import execution
+from ammgc.io import ensure_writable_dir
 
 
 def register(app: typer.Typer) -> None:
@@ -64,6 +65,7 @@ def cv(
     config = method_config(option, device, p_neg=p_neg, epochs_gcn=epochs_gcn, epochs_attention=epochs_attention)
     cv = splitter_from(split, folds, repeats, seed, cutoffs)
     chosen = build_method(method, config)
+    ensure_writable_dir(out)  # before any data is read or computed
     with execution(executor, scheduler), located(mirbase=mirbase):
         body = run_cv(chosen, load_data(data), cv, jobs=resolve_jobs(jobs), out=out, progress=True)
     mean, std, sem = body["mean"], body["std"], body["sem"]

@@ -24,6 +24,7 @@ from ammgc.cli.common import (
 from ammgc.data.source import located
 from ammgc.evaluation.cluster import execution
 from ammgc.evaluation.splits import PairSplit
+from ammgc.io import ensure_writable_dir
 
 app = typer.Typer(no_args_is_help=True, help="The paper's other studies: ablation, sensitivity, attention, "
                                              "case study.")
@@ -62,6 +63,7 @@ def ablation(
     from ammgc.reporting.tables import metrics_line
 
     base = build_method("ammgc", method_config(option, device))
+    ensure_writable_dir(out)  # before any data is read or computed
     with execution(executor, scheduler), located(mirbase=mirbase):
         bodies = run_ablation(base, load_data(data), PairSplit(folds, repeats, seed), variants=variant,
                               jobs=resolve_jobs(jobs), out=out, progress=True)
@@ -96,6 +98,7 @@ def sensitivity(
     parsed = parse_values(param, values)
     out = out or Path("runs/sensitivity") / param
     base = build_method("ammgc", method_config(option, device))
+    ensure_writable_dir(out)  # before any data is read or computed
     with execution(executor, scheduler), located(mirbase=mirbase):
         rows = run_sensitivity(base, load_data(data), PairSplit(folds, repeats, seed), param=param, values=parsed,
                                jobs=resolve_jobs(jobs), out=out, progress=True)

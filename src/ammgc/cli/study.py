@@ -20,6 +20,7 @@ from ammgc.cli.common import (
 )
 from ammgc.data.source import located
 from ammgc.evaluation.cluster import execution
+from ammgc.io import ensure_writable_dir
 
 
 def register(app: typer.Typer) -> None:
@@ -54,6 +55,7 @@ def study(
     typer.echo(plan_text(plan, jobs=workers), err=True)
     if plan_only:
         return
+    ensure_writable_dir(out)  # before any data is read or computed
     with execution(executor, scheduler), located(mirbase=mirbase):
         run_study(load_data(data), parts=chosen, repeats=repeats, n_folds=folds, seed=seed, jobs=workers,
                   overrides=overrides, out=out, progress=True)

@@ -27,6 +27,7 @@ from ammgc.cli.common import (
 from ammgc.data.source import located
 from ammgc.evaluation.cluster import execution
 from ammgc.evaluation.splits import DEFAULT_CUTOFFS
+from ammgc.io import ensure_writable_dir
 
 
 def register(app: typer.Typer) -> None:
@@ -80,6 +81,7 @@ def tune(
     points = grid_options(grid)
     if ":" in method:
         user_modules_importable()
+    ensure_writable_dir(out)  # before any data is read or computed
     with execution(executor, scheduler), located(mirbase=mirbase):
         chosen = run_tune(method, load_data(data), split=split, grid=points, base=parse_options(option),
                           inner_folds=inner_folds, seed=seed, n_folds=folds, cutoffs=cutoff_values,

@@ -350,7 +350,10 @@ def _check_smiles(drugs: pd.DataFrame, path: Path | None, warnings: list[str]) -
                         f"is one word, and RDKit would read only the part before the space"
                         + (f" ({len(spaced)} drugs are affected)" if len(spaced) > 1 else ""),
                         file=path, column="smiles")
-    bad = [drugs["name"].iloc[i] for i, s in given if Chem.MolFromSmiles(s) is None]
+    from ammgc.sigint import reinstating_sigint
+
+    with reinstating_sigint():  # RDKit may take Ctrl-C over in this process
+        bad = [drugs["name"].iloc[i] for i, s in given if Chem.MolFromSmiles(s) is None]
     if bad:
         shown = ", ".join(bad[:5]) + (", ..." if len(bad) > 5 else "")
         warnings.append(f"{path}: SMILES of {len(bad)} drug(s) do not parse ({shown}); "

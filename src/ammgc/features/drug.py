@@ -38,7 +38,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from ammgc.errors import DataError
-from ammgc.sigint import run_shielded
+from ammgc.sigint import reinstating_sigint, run_shielded
 
 PUBCHEM_BITS = 881
 PREFIX_BITS = 32
@@ -70,7 +70,7 @@ def parse_smiles(smiles: str, name: str) -> object:
         # RDKit would read what follows the space as the molecule's name and parse only the part before it
         raise DataError(f"drug {name!r}: SMILES {text[:80]!r} contains whitespace; a SMILES is one word "
                         f"(RDKit would keep only {text.split()[0][:40]!r})")
-    with rdBase.BlockLogs():  # RDKit would print its own parse errors to stderr
+    with rdBase.BlockLogs(), reinstating_sigint():  # RDKit would print its parse errors, and may take Ctrl-C
         mol = Chem.MolFromSmiles(text)
     if mol is None or mol.GetNumAtoms() == 0:
         raise DataError(f"drug {name!r}: invalid SMILES {text[:80]!r} (RDKit cannot parse it)")
@@ -191,8 +191,9 @@ def drug_views_from_smiles(smiles: Sequence[str], names: Sequence[str]) -> dict[
     Fingerprints are of the canonical molecule; SMILES codes encode each SMILES as written (see the module
     note). Rows follow the input order; an invalid or missing SMILES is a DataError naming the drug.
     """
-    mols = _parse_all(smiles, names)
-    return _views(mols, [smiles_for_encoding(s, str(n)) for s, n in zip(smiles, names, strict=True)])
+    with reinstating_sigint():  # RDKit may take Ctrl-C over in this process
+        mols = _parse_all(smiles, names)
+        return _views(mols, [smiles_for_encoding(s, str(n)) for s, n in zip(smiles, names, strict=True)])
 
 
 def same_molecules(smiles: Sequence[str], names: Sequence[str], known_smiles: Sequence[str]) -> list[int | None]:
@@ -201,7 +202,7 @@ def same_molecules(smiles: Sequence[str], names: Sequence[str], known_smiles: Se
     from rdkit import Chem, rdBase
 
     known: dict[str, int] = {}
-    with rdBase.BlockLogs():
+    with rdBase.BlockLogs(), reinstating_sigint():
         for k, text in enumerate(known_smiles):
             mol = Chem.MolFromSmiles(str(text).strip()) if str(text).strip() else None
             if mol is not None:
@@ -214,11 +215,12 @@ def new_drug_views(smiles: Sequence[str], names: Sequence[str], known_smiles: Se
     """Both drug views for new drugs, one row per molecule however its SMILES is written: fingerprints of the
     canonical molecule; SMILES codes of the training drug's SMILES (``known_smiles``, as written) where the
     new drug is the same molecule, else of ``canonical_encoding_text``."""
-    mols = _parse_all(smiles, names)
-    matches = same_molecules(smiles, names, known_smiles)
-    texts = [canonical_encoding_text(mol) if k is None else smiles_for_encoding(known_smiles[k], str(n))
-             for mol, k, n in zip(mols, matches, names, strict=True)]
-    return _views(mols, texts)
+    with reinstating_sigint():
+        mols = _parse_all(smiles, names)
+        matches = same_molecules(smiles, names, known_smiles)
+        texts = [canonical_encoding_text(mol) if k is None else smiles_for_encoding(known_smiles[k], str(n))
+                 for mol, k, n in zip(mols, matches, names, strict=True)]
+        return _views(mols, texts)
 
 
 def recover_label_table(smiles: Sequence[str], matrix: np.ndarray) -> tuple[dict[str, int], list[int]]:

@@ -22,6 +22,7 @@ Ablation variants of the paper's Table 2 are configurations of this one class:
 from __future__ import annotations
 
 import dataclasses
+import logging
 import math
 import os
 import threading
@@ -73,6 +74,8 @@ from ammgc.params import (
     Sizes,
 )
 from ammgc.runtime import torch_threads
+
+log = logging.getLogger(__name__)
 
 DRUG_FEATURES = ("auto", "files", "smiles")
 _OFFLINE = "the default miRNA view 'sequence' is left out"
@@ -240,8 +243,14 @@ class AMMGC(Method):
         dataset = super().prepare(dataset)
         choice = self.choose_views(dataset)
         needed = _views_of(self._specs(choice))
+        if all(v in dataset.views for v in needed):
+            return dataset
         if any(v in SMILES_TWIN.values() and v not in dataset.views for v in needed):
             _check_smiles(dataset)
+        for note in choice.notes:
+            log.info(note)
+        log.info("views of %s: drug %s; miRNA %s", dataset.source or dataset.name, ", ".join(choice.drug) or "-",
+                 ", ".join(choice.mirna) or "-")
         try:
             return ensure_views(dataset, needed)
         except DownloadError as exc:

@@ -384,8 +384,11 @@ def smiles_warnings(smiles: str) -> list[str]:
     """Why a drug's SMILES would describe something other than one drug-sized molecule, if it would."""
     from rdkit import Chem, RDLogger
 
+    from ammgc.sigint import reinstating_sigint
+
     RDLogger.DisableLog("rdApp.*")
-    mol = Chem.MolFromSmiles(smiles)
+    with reinstating_sigint():  # RDKit may take Ctrl-C over in this process
+        mol = Chem.MolFromSmiles(smiles)
     if mol is None:
         return ["SMILES does not parse"]
     fragments = Chem.GetMolFrags(mol, asMols=True)

@@ -15,7 +15,6 @@ import pandas as pd
 from ammgc.data.benchmark import DATASET_NAME
 from ammgc.paper import FIGURE3_WIDTH_TEXT, TABLE1, TABLE2, TABLE_METRICS
 
-
 #: The metrics of a ranking as a lab reads it, shown under every protocol.
 USER_METRICS = ("ap", "auc", "drug_ap", "drug_auc", "prec_at_20", "prec_at_100", "drug_recall_at_20")
 USER_METRIC_LABELS = {"ap": "AP", "auc": "AUC", "drug_ap": "per-drug AP", "drug_auc": "per-drug AUC",
