@@ -155,8 +155,12 @@ class Benchmark(DataSource):
         if (root / GO_FILE).is_file():
             views.append(view("go", "mirna", GO_FILE, len(mirnas), columns=GO_COLUMNS))
         views = [_with_imputation_note(v) for v in views]
-        return Dataset(associations=associations, drugs=drugs, mirnas=mirnas,
-                       views={v.name: v for v in views}, source=str(root), name=DATASET_NAME)
+        dataset = Dataset(associations=associations, drugs=drugs, mirnas=mirnas,
+                          views={v.name: v for v in views}, source=str(root), name=DATASET_NAME)
+        from ammgc.data.derived import shipped_publications
+
+        # the publications of the benchmark's pairs ship with it (from ncDR): the same with or without network
+        return replace(dataset, publications=shipped_publications(dataset))
 
 
 def load_benchmark(root: str | os.PathLike[str] | None = None, *, verify: bool = False) -> Dataset:

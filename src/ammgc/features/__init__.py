@@ -72,8 +72,8 @@ def without_unreachable_mirbase(dataset: Dataset, config: dict[str, Any], *, mir
     views need it and miRBase can be had neither from the user nor from its public home (no network), the
     configuration without it and a note saying so.
 
-    Only the package's embedded benchmark is guaranteed offline (miRBase may not ship inside it), so the
-    default model still runs there, on the miRNA views it has, rather than stopping. Views the user chose
+    The benchmark's own miRNAs never need it (their view ships in the package, ``ammgc.data.derived``); own
+    data offline still trains, on the miRNA views it has, rather than stopping. Views the user chose
     (``mirna_views``) are never dropped: their missing miRBase stays an error.
     """
     from ammgc.methods import make_method
@@ -153,9 +153,18 @@ def _drug_agreement_note(dataset: Dataset, name: str, matrix: np.ndarray) -> str
 
 
 def _sequence_view(dataset: Dataset, mirbase: Path | None) -> tuple[FeatureView, SequenceView]:
+    """The ``sequence`` view: for benchmark miRNAs (by name) the one shipped in the package, unless a miRBase
+    folder is given; otherwise computed from miRBase."""
     sequences = list(dataset.mirnas["sequence"]) if "sequence" in dataset.mirnas.columns else None
-    return sequence_feature_view(dataset.mirna_names, sequences=sequences, mirbase=mirbase,
-                                 go_present="go" in dataset.views)
+    go_present = "go" in dataset.views
+    given = [s for s in sequences or () if isinstance(s, str) and s.strip()]
+    if mirbase is None and not given:
+        from ammgc.data.derived import shipped_sequence_view
+
+        shipped = shipped_sequence_view(dataset.mirna_names, go_present=go_present)
+        if shipped is not None:
+            return shipped
+    return sequence_feature_view(dataset.mirna_names, sequences=sequences, mirbase=mirbase, go_present=go_present)
 
 
 def describe_views(dataset: Dataset, *, mirbase: Path | None = None) -> dict[str, object]:
@@ -177,7 +186,7 @@ def describe_views(dataset: Dataset, *, mirbase: Path | None = None) -> dict[str
                      "note": f"not available: {exc}"} for n in _DRUG_VIEW_OF)
     try:
         view, built = _sequence_view(dataset, mirbase)
-        rows.append({**view.describe(), "kind": "computed", "catalogue": built.catalogue.describe(),
+        rows.append({**view.describe(), "kind": "computed", "catalogue": built.mirbase,
                      "coverage": {"resolved": built.n_resolved, "total": len(built.resolutions),
                                   "by_rule": built.coverage_by_rule(), "unresolved": built.unresolved,
                                   "rows": [{"name": r.name, "rule": r.rule, "targets": list(r.targets)}

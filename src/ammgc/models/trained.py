@@ -370,13 +370,16 @@ def view_record(dataset: Dataset, name: str, *, mirbase: Path | None = None) -> 
                             "85-character label encoding of each SMILES (ammgc.features.drug.LABEL_TABLE)")
         record["input_sha256"] = hashlib.sha256("\n".join(smiles).encode()).hexdigest()
     elif name == "sequence":
+        from ammgc.data.derived import shipped_mirbase_record
         from ammgc.features.mirna import SCORING, SIMILARITY_VERSION, load_catalogue
 
-        catalogue = load_catalogue(mirbase)
         record["recipe"] = (f"{SIMILARITY_VERSION}: normalised Smith-Waterman similarity to every human "
                             f"stem-loop, scoring {SCORING}")
-        record["mirbase"] = {**catalogue.describe(), "directory": str(catalogue.directory),
-                             "columns_sha256": _columns_sha256(catalogue.columns, catalogue.column_sequences)}
+        record["mirbase"] = shipped_mirbase_record(view)  # the benchmark's view ships: no miRBase needed
+        if record["mirbase"] is None:
+            catalogue = load_catalogue(mirbase)
+            record["mirbase"] = {**catalogue.describe(), "directory": str(catalogue.directory),
+                                 "columns_sha256": _columns_sha256(catalogue.columns, catalogue.column_sequences)}
         names = dataset.mirna_names
         seqs = [cell_text(s) for s in dataset.mirnas["sequence"]] if "sequence" in dataset.mirnas else []
         record["input_sha256"] = hashlib.sha256(json.dumps([names, seqs]).encode()).hexdigest()
