@@ -191,3 +191,16 @@ def test_paired_difference_over_repeats_and_over_cutoffs() -> None:
 def test_no_paper_numbers_beside_own_data(planted: Dataset, tmp_path: Path) -> None:
     run_compare(data=planted, methods=["cf"], n_folds=2, repeats=1, out=tmp_path, progress=False)
     assert pd.read_csv(tmp_path / "table1.csv")["auc_paper"].isna().all()
+
+
+def test_what_any_method_or_protocol_needs_is_had_before_the_first_one_trains(
+        planted: Dataset, tmp_path: Path, fold_log: list) -> None:
+    """Own data without publications: a method that needs them, or a later protocol that does, stops the
+    comparison before anything trains (not after the methods or protocols before it)."""
+    with pytest.raises(AmmgcError, match="pmid"):
+        run_compare(data=planted, methods="popularity,popularity-studies", n_folds=2, repeats=1,
+                    out=tmp_path / "a", progress=False)
+    with pytest.raises(AmmgcError, match="pmid"):
+        run_protocols(splits=["pair", "study"], data=planted, methods="popularity", n_folds=2,
+                      repeats={"pair": 1, "study": 1}, out=tmp_path / "b", progress=False)
+    assert fold_log == []

@@ -97,15 +97,17 @@ def run_compare(*, data: str | os.PathLike[str] | Dataset | None = None,
             tqdm.write(f"left out {', '.join(dropped)}: this dataset has no publication column", file=sys.stderr)
         names = [n for n in names if n not in dropped]
     digest = fold_plan_digest(base, n_folds=n_folds, repeats=repeats, seed=seed, split=split, cutoffs=cutoffs)
+    config_of = {name: {**resolved[name][1], **configs.get(name, {})} for name in names}
+    # every method's publications and views before any training, so that one that cannot be had stops the
+    # comparison now rather than after the methods before it; each method gets the base views plus only its
+    # own, so its resumable run does not depend on which other methods are compared alongside it
+    prepared = {name: prepare_dataset(base, resolved[name][0], config_of[name], mirbase) for name in names}
     bodies: dict[str, dict[str, Any]] = {}
     for k, name in enumerate(names, start=1):
         if progress:
             tqdm.write(f"[{k}/{len(names)}] {name} ({split} split)", file=sys.stderr)
-        method, preset = resolved[name]
-        config = {**preset, **configs.get(name, {})}
-        # each method gets the base views plus only its own, so its resumable run does not depend on
-        # which other methods are compared alongside it
-        dataset, views = prepare_dataset(base, method, config, mirbase)
+        method, config = resolved[name][0], config_of[name]
+        dataset, views = prepared[name]
         start = time.perf_counter()
         result = cross_validate(dataset, method, config, n_folds=n_folds, repeats=repeats, seed=seed, split=split,
                                 cutoffs=cutoffs, jobs=jobs, out=out / name, progress=progress)
@@ -124,8 +126,13 @@ def run_protocols(*, splits: Sequence[str], data: str | os.PathLike[str] | Datas
                   out: str | os.PathLike[str] = "runs/compare", repeats: Mapping[str, int] | None = None,
                   **kwargs: Any) -> dict[str, dict[str, dict[str, Any]]]:
     """``run_compare`` under each protocol into OUT/<split>/, then OUT/protocols.md and protocols.csv."""
+    from ammgc.data.publications import attach_publications
+    from ammgc.evaluation.splits import PUBLICATION_SPLITS
+
     out = ensure_writable_dir(out)
     base = data if isinstance(data, Dataset) else load_dataset(data)
+    if any(split in PUBLICATION_SPLITS for split in splits):
+        base = attach_publications(base, "required")  # before the first protocol trains anything
     results = {}
     for split in splits:
         results[split] = run_compare(data=base, split=split, out=out / split,  # type: ignore[arg-type]

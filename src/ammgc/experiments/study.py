@@ -129,9 +129,11 @@ def run_study(*, data: str | os.PathLike[str] | Dataset | None = None, mirbase: 
     """Run every part into ``out`` (see the module docstring); write ``out/index.md``. Returns
     {part: what the part's command returns}."""
     from ammgc.data import load_dataset
+    from ammgc.data.publications import attach_publications
     from ammgc.evaluation.store import shared_folds
     from ammgc.experiments.ablation import run_ablation
     from ammgc.experiments.compare import ALL_METHODS, run_compare, run_protocols
+    from ammgc.experiments.cv import prepare_dataset
     from ammgc.experiments.sensitivity import run_sensitivity
 
     plan = plan_study(parts=parts, repeats=repeats, n_folds=n_folds, overrides=overrides)  # checks before work
@@ -139,6 +141,13 @@ def run_study(*, data: str | os.PathLike[str] | Dataset | None = None, mirbase: 
     dataset = data if isinstance(data, Dataset) else load_dataset(data)
     overrides = dict(overrides or {})
     paper = {**PRESETS[PAPER_PRESET][1], **overrides}
+    # what the parts need that may not be at hand, checked before any of them trains: the publications of the
+    # protocols part, the paper-faithful AMMGC's views of the table2, table3 and figure3 parts (each part
+    # still prepares its own, so that its folds are those of the separate command)
+    if "protocols" in parts:
+        dataset = attach_publications(dataset, "required")
+    if any(part in ("table2", "table3", "figure3") for part in parts):
+        prepare_dataset(dataset, "ammgc", paper, mirbase)
     ammgc_configs = {name: overrides for name in ALL_METHODS if resolve_method(name)[0] == "ammgc" and overrides}
     common = {"mirbase": mirbase, "n_folds": n_folds, "seed": seed, "jobs": jobs, "progress": progress}
     results: dict[str, Any] = {}

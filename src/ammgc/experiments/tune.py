@@ -98,11 +98,13 @@ def run_tune(dataset: Dataset, method: str, *, split: str = "study", grid: list[
     # every value, defaults included: a point's folder changes with any setting it trains with
     resolved = [make_method(registered, **config).config_dict() for config in configs]  # a bad value fails now
     inner = tuning_data(dataset, split, n_folds=n_folds, seed=seed, cutoffs=cutoffs)
+    # every point's views before any training: one that cannot be had stops the search now
+    prepared = [prepare_dataset(inner, registered, config, mirbase)[0] for config in configs]
     rows = []
-    for k, (point, config, full) in enumerate(zip(points, configs, resolved, strict=True), start=1):
+    for k, (point, config, full, data) in enumerate(zip(points, configs, resolved, prepared, strict=True),
+                                                    start=1):
         if progress:
             tqdm.write(f"[{k}/{len(points)}] {method} {json.dumps(point)}", file=sys.stderr)
-        data, _ = prepare_dataset(inner, registered, config, mirbase)
         result = cross_validate(data, registered, config, n_folds=inner_folds, repeats=1, seed=seed,
                                 split=split, cutoffs=INNER_CUTOFFS, jobs=jobs,  # type: ignore[arg-type]
                                 out=out / "points" / point_id(full), progress=progress)
