@@ -31,7 +31,7 @@ def subset_ncdr(ncdr_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def test_the_benchmark_loads_with_its_shipped_publications(benchmark: Dataset) -> None:
     pub = benchmark.publications
-    assert pub is not None and "shipped in the package" in pub.source and Ncdr.files[0].blob_sha1 in pub.source
+    assert pub is not None and "shipped in the package" in pub.source and Ncdr.files[0].blob_sha1[:10] in pub.source
     assert len(pub.pairs) == 3338 and int(pub.known.sum()) == 3326 and len(pub.unmapped) == 12
     # the digest of `map_ncdr` on the published ncDR table (`ammgc data derive ... --check` recomputes it)
     assert pub.digest() == "45f9c8f9e8c63542"

@@ -123,9 +123,20 @@ def publications_from(data: bytes, dataset: Dataset, *, where: str) -> Publicati
     reports = [[(int(p), p) for p in refs.split(";")] if refs else [] for refs in record["references"]]
     return build_publications(
         np.asarray(record["pairs"], dtype=np.int64).reshape(-1, 2), reports, kind=record["kind"],
-        source=f"ncDR's curated miRNA table ({source['url']}, git blob {source['blob_sha1']}), mapped to the "
-               f"benchmark's pairs and {where}",
+        source=f"ncDR's {source['table']} ({_repository(source['url'])}, git blob {source['blob_sha1'][:10]}), "
+               f"mapped to the benchmark's pairs and {where}",
         unmapped=tuple((int(d), int(m), str(r)) for d, m, r in record["unmapped"]), rules=record["rules"])
+
+
+def _repository(url: str) -> str:
+    """``owner/repo@commit`` of a raw.githubusercontent.com URL (the URL itself otherwise)."""
+    import urllib.parse
+
+    parsed = urllib.parse.urlparse(url)
+    parts = parsed.path.split("/")
+    if parsed.hostname == "raw.githubusercontent.com" and len(parts) > 4:
+        return f"{parts[1]}/{parts[2]}@{parts[3][:7]}"
+    return url
 
 
 def shipped_publications(dataset: Dataset) -> Publications | None:
