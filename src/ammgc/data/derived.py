@@ -55,6 +55,8 @@ SHIPPED: dict[str, str] = {
 FORMAT = 1
 #: where the shipped view says it comes from (``FeatureView.source``)
 SHIPPED_LOCATION = "ammgc/data/derived"
+#: the miRBase "directory" of the shipped view, as a model file and ``ammgc features info`` show it
+SHIPPED_DIRECTORY = f"{SHIPPED_LOCATION} (shipped in the package)"
 
 
 def _packaged(name: str) -> Path:
@@ -245,6 +247,7 @@ def shipped_sequence_view(names: Sequence[str], *, go_present: bool = False
     if found is None:
         return None
     view, built = found
+    built = replace(built, mirbase={**built.mirbase, "directory": SHIPPED_DIRECTORY})
     return replace(view, note=built.note(go_present=go_present)), built
 
 
@@ -254,7 +257,7 @@ def shipped_mirbase_record(view: FeatureView) -> dict[str, Any] | None:
     if view.blob_sha1 != SHIPPED[SEQUENCE_SCORES]:
         return None
     record = json.loads(read_shipped(SEQUENCE_VIEW))
-    return {**record["mirbase"], "directory": f"shipped in the package ({SHIPPED_LOCATION})"}
+    return {**record["mirbase"], "directory": SHIPPED_DIRECTORY}
 
 
 # --- deriving ------------------------------------------------------------------------------------------------
