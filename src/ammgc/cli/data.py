@@ -168,7 +168,7 @@ def derive(
     written = write_derived(derive_files(dataset, ncdr=ncdr, catalogue=catalogue), out)
     for f in written:
         same = "same as shipped" if f.same_as_shipped else "DIFFERS from the shipped copy"
-        typer.echo(f"{f.path}  {f.bytes:,} bytes, git blob {f.blob_sha1}  ({same})")
+        typer.echo(f"{f.path}  {f.bytes:,} bytes uncompressed, git blob {f.blob_sha1}  ({same})")
     differ = [f.name for f in written if not f.same_as_shipped]
     if differ:
         typer.echo(f"to ship them: copy them into src/ammgc/data/derived and set their hashes in "
