@@ -55,7 +55,7 @@ from ammgc import methods
 from ammgc.data import TargetNetworks, load_dataset
 from ammgc.data.dataset import FeatureView
 from ammgc.data.networks import precursor_keys
-from ammgc.data.publications import node_activity, with_publications
+from ammgc.data.publications import node_activity
 from ammgc.evaluation.metrics import evaluate_scores
 from ammgc.evaluation.runner import cross_validate, fold_seed
 from ammgc.evaluation.splits import Fold, splitter
@@ -346,7 +346,7 @@ def main() -> None:
     parser.add_argument("--gff3", type=Path, help="miRBase's human genome coordinates, hsa.gff3 (views)")
     parser.add_argument("--jobs", type=int, default=2)
     args = parser.parse_args()
-    dataset = with_publications(load_dataset())
+    dataset = load_dataset().with_publications()
     repeats = args.repeats if args.split == "study" else 1
     if args.experiment == "views":
         if args.gff3 is None:

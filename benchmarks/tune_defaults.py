@@ -19,7 +19,6 @@ from pathlib import Path
 import pandas as pd
 
 from ammgc.data import load_dataset
-from ammgc.data.publications import with_publications
 from ammgc.experiments.tune import DEFAULT_GRIDS, run_tune
 from ammgc.io import atomic_write_text
 from ammgc.runtime import default_jobs
@@ -32,7 +31,7 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=0)
     parser.add_argument("--out", type=Path, default=Path("runs/tune-all"))
     args = parser.parse_args()
-    dataset = with_publications(load_dataset())
+    dataset = load_dataset().with_publications()
     sections, choices = [], []
     splits, methods = args.splits.split(","), args.methods.split(",")
     for split in splits:

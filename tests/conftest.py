@@ -1,8 +1,10 @@
-"""Shared fixtures: the shipped benchmark (skipped when AMMGC_DATA is unset) and small synthetic datasets."""
+"""Shared fixtures: the benchmark shipped in the package, small miRBase and ncDR subsets (tests/data), and small
+synthetic datasets. No test reads a path outside the repository or reaches the network."""
 
 from __future__ import annotations
 
 import os
+import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,35 +15,40 @@ import torch
 
 from ammgc.data.dataset import Dataset, FeatureView
 
-
-def benchmark_dir() -> Path | None:
-    env = os.environ.get("AMMGC_DATA")
-    if env and (Path(env) / "drug-miRNA.txt").is_file():
-        return Path(env)
-    local = Path(__file__).resolve().parents[2] / "shared" / "data" / "gcmdr"
-    return local if (local / "drug-miRNA.txt").is_file() else None
-
-
-def mirbase_dir() -> Path | None:
-    env = os.environ.get("AMMGC_MIRBASE")
-    if env and Path(env).is_dir():
-        return Path(env)
-    local = Path(__file__).resolve().parents[2] / "shared" / "data" / "mirbase"
-    return local if local.is_dir() else None
+DATA = Path(__file__).parent / "data"
+#: a few dozen human stem-loops and mature miRNAs of miRBase releases 22 and 21 (tests/data/make_subsets.py)
+MIRBASE_SUBSET = DATA / "mirbase"
+#: the identifier columns of a few hundred rows of ncDR's curated table (tests/data/make_subsets.py)
+NCDR_SUBSET = DATA / "ncdr" / "ncDR_Curated_DRmiRNA.csv"
+#: what a developer's environment may point elsewhere; the tests set their own
+_VARIABLES = ("AMMGC_DATA", "AMMGC_MIRBASE", "AMMGC_NCDR", "AMMGC_SIDE", "AMMGC_BASE_URL", "AMMGC_HOME")
 
 
 @pytest.fixture(autouse=True, scope="session")
-def offline_stand_ins() -> Iterator[None]:
-    """miRBase and ncDR's table from the offline copies beside the repository where their variables are unset,
-    so no test reaches for the network (the benchmark itself ships in the package)."""
-    shared = Path(__file__).resolve().parents[2] / "shared" / "data"
-    set_here = [name for name, folder in (("AMMGC_MIRBASE", "mirbase"), ("AMMGC_NCDR", "ncdr"))
-                if not os.environ.get(name) and (shared / folder).is_dir()]
-    for name in set_here:
-        os.environ[name] = str(shared / ("mirbase" if name == "AMMGC_MIRBASE" else "ncdr"))
+def isolated_environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Every test on the same footing on any machine: an empty cache of its own, miRBase from the subset in
+    tests/data, no other data variable, and downloads blocked except from this machine (the tests' own
+    servers and folders)."""
+    import ammgc.data.download as download
+
+    before = {name: os.environ.pop(name, None) for name in _VARIABLES}
+    os.environ["AMMGC_HOME"] = str(tmp_path_factory.mktemp("ammgc-home"))
+    os.environ["AMMGC_MIRBASE"] = str(MIRBASE_SUBSET)
+    get = download._get
+
+    def local_only(url: str, **kwargs: object) -> bytes:
+        parsed = urllib.parse.urlparse(url)
+        if parsed.scheme != "file" and parsed.hostname not in ("127.0.0.1", "localhost"):
+            raise download.Unreachable(f"downloads are blocked in the tests ({parsed.hostname})")
+        return get(url, **kwargs)  # type: ignore[arg-type]
+
+    download._get = local_only  # type: ignore[assignment]
     yield
-    for name in set_here:
-        del os.environ[name]
+    download._get = get  # type: ignore[assignment]
+    for name, value in before.items():
+        os.environ.pop(name, None)
+        if value is not None:
+            os.environ[name] = value
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -55,19 +62,22 @@ def one_torch_thread() -> Iterator[None]:
 
 
 @pytest.fixture(scope="session")
-def benchmark_path() -> Path:
-    path = benchmark_dir()
-    if path is None:
-        pytest.skip("benchmark data not available (set AMMGC_DATA)")
-    return path
+def benchmark_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The benchmark shipped in the package, unpacked and verified into a folder of its own (read-only use)."""
+    from ammgc.data.benchmark import Benchmark
+    from ammgc.data.embedded import unpack_benchmark
+
+    return unpack_benchmark(tmp_path_factory.mktemp("benchmark"), Benchmark().shipped)
 
 
 @pytest.fixture(scope="session")
 def mirbase_path() -> Path:
-    path = mirbase_dir()
-    if path is None:
-        pytest.skip("miRBase FASTA not available (set AMMGC_MIRBASE)")
-    return path
+    return MIRBASE_SUBSET
+
+
+@pytest.fixture(scope="session")
+def ncdr_path() -> Path:
+    return NCDR_SUBSET
 
 
 @pytest.fixture(scope="session")
@@ -200,3 +210,13 @@ def fit_model(dataset: Dataset, config: dict | None = None, *, seed: int = 0, dr
     with located(mirbase=mirbase):
         return train(dataset, prediction_model(**{**(config or {}), "drug_features": drug_features}), seed=seed,
                      calibrate=calibrate, progress=progress)
+
+
+def as_benchmark(dataset: Dataset) -> Dataset:
+    """``dataset`` as if it were the paper's benchmark (its class and name), so results show the paper's rows."""
+    import dataclasses
+
+    from ammgc.data.benchmark import DATASET_NAME, BenchmarkDataset
+
+    fields = {f.name: getattr(dataset, f.name) for f in dataclasses.fields(dataset)}
+    return BenchmarkDataset(**{**fields, "name": DATASET_NAME})

@@ -47,12 +47,10 @@ def test_every_method_sees_the_same_folds(planted: Dataset, tmp_path: Path, fold
 
 
 def test_writes_table1_and_each_methods_metrics(planted: Dataset, tmp_path: Path) -> None:
-    from dataclasses import replace
+    from conftest import as_benchmark
 
-    from ammgc.data.benchmark import DATASET_NAME
-
-    # the paper's numbers appear beside results on the benchmark only: the planted data takes its name here
-    planted = replace(planted, name=DATASET_NAME)
+    # the paper's numbers appear beside results on the benchmark only: the planted data stands in for it here
+    planted = as_benchmark(planted)
     run_compare(select_methods(["cf", "popularity"]), planted, PairSplit(3, 1), out=tmp_path)
     for name in ("cf", "popularity"):
         metrics = json.loads((tmp_path / name / "metrics.json").read_text())
@@ -216,3 +214,14 @@ def test_a_users_plain_class_runs_beside_the_built_in_methods(planted_with_publi
     assert results["mymodule:Degree"]["mean"]["auc"] == pytest.approx(results["popularity"]["mean"]["auc"])
     table = pd.read_csv(tmp_path / "out" / "table1.csv")
     assert table["method"].tolist() == ["popularity", "mymodule:Degree"]
+
+
+def test_what_any_method_or_protocol_needs_is_had_before_the_first_one_trains(
+        planted: Dataset, tmp_path: Path, fold_log: list) -> None:
+    """Own data without publications: a method that needs them, or a later protocol that does, stops the
+    comparison before anything trains (not after the methods or protocols before it)."""
+    with pytest.raises(AmmgcError, match="pmid"):
+        run_compare(select_methods("popularity,popularity-studies"), planted, PairSplit(2, 1), out=tmp_path / "a")
+    with pytest.raises(AmmgcError, match="pmid"):
+        run_protocols(select_methods("popularity"), planted, [PairSplit(2, 1), StudySplit(2, 1)], out=tmp_path / "b")
+    assert fold_log == []

@@ -230,29 +230,36 @@ def test_cli_fetch_uses_the_mirror_from_the_environment(mirror: Mirror, tmp_path
     monkeypatch.setenv("AMMGC_BASE_URL", mirror.url)
     dest = tmp_path / "cache"
     result = CliRunner().invoke(app, ["data", "fetch", "--dest", str(dest), "--retries", "0"])
-    assert result.exit_code == 0, result.output
     assert "downloaded drug-miRNA.txt" in result.output.replace("  ", " ").replace("  ", " ")
     assert "GO similarity file not available" in result.output
-    assert "ncDR table not available" in result.output   # optional: the mirror does not hold it
-    assert is_benchmark_dir(dest)
+    assert "ncDR table not available" in result.output   # the mirror does not hold it
+    assert is_benchmark_dir(dest)                        # what could be fetched is kept
+    # asked for, not fetched: the exit status says so
+    assert result.exit_code == 1, result.output
+    assert f"not fetched: {GO_FILE}, {Ncdr.files[0].path}" in result.output
+    result = CliRunner().invoke(app, ["data", "fetch", "--dest", str(dest), "--retries", "0", "--no-go", "--no-ncdr"])
+    assert result.exit_code == 0, result.output
 
 
 def test_cli_fetch_gets_the_ncdr_table_into_the_cache_verified(mirror: Mirror, tmp_path: Path,
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from conftest import NCDR_SUBSET
+
     from ammgc.cli import app
-    spec = Ncdr.files[0]
-    table = Path(__file__).resolve().parents[2] / "shared" / "data" / "ncdr" / spec.path
-    if not table.is_file():
-        pytest.skip("ncDR table not available")
+
+    # the subset in tests/data stands in for the published table
+    spec = replace(Ncdr.files[0], blob_sha1=file_blob_sha1(NCDR_SUBSET))
+    monkeypatch.setattr(Ncdr, "files", (spec,))
     monkeypatch.setenv("AMMGC_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("AMMGC_BASE_URL", mirror.url)
-    mirror.files[spec.path] = table.read_bytes()
-    result = CliRunner().invoke(app, ["data", "fetch", "--dest", str(tmp_path / "bench"), "--retries", "0"])
+    mirror.files[spec.path] = NCDR_SUBSET.read_bytes()
+    result = CliRunner().invoke(app, ["data", "fetch", "--dest", str(tmp_path / "bench"), "--retries", "0",
+                                      "--no-go"])
     assert result.exit_code == 0, result.output
     assert file_blob_sha1(Ncdr().cache / spec.path) == spec.blob_sha1
     mirror.files[spec.path] = b"PMID\n1\n"
     result = CliRunner().invoke(app, ["data", "fetch", "--dest", str(tmp_path / "bench"), "--retries", "0",
-                                      "--force"])
+                                      "--no-go", "--force"])
     assert isinstance(result.exception, DownloadError) and "does not match" in str(result.exception)
     assert file_blob_sha1(Ncdr().cache / spec.path) == spec.blob_sha1   # the verified copy is kept
 
@@ -463,7 +470,8 @@ def test_cli_fetch_prepares_mirbase_for_offline_use(mirror: Mirror, tmp_path: Pa
             (source.cache / name).write_text(">hsa-mir-1 MI0000651\nACGU\n")
 
     monkeypatch.setattr(Mirbase, "download", fake_download)
-    result = CliRunner().invoke(app, ["data", "fetch", "--dest", str(tmp_path / "bench"), "--retries", "0"])
+    args = ["data", "fetch", "--dest", str(tmp_path / "bench"), "--retries", "0", "--no-go", "--no-ncdr"]
+    result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     assert f"miRBase ready in {Mirbase().cache}" in result.output
 
@@ -473,14 +481,16 @@ def test_cli_fetch_prepares_mirbase_for_offline_use(mirror: Mirror, tmp_path: Pa
     monkeypatch.setattr(Mirbase, "download", no_network)
     for name in required:
         (Mirbase().cache / name).unlink()
-    result = CliRunner().invoke(app, ["data", "fetch", "--dest", str(tmp_path / "bench"), "--retries", "0"])
-    assert result.exit_code == 0 and "miRBase not available" in result.output
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 1 and "miRBase not available" in result.output
+    assert "not fetched: miRBase" in result.output
 
 
-def test_without_mirbase_or_network_the_default_model_runs_on_the_views_it_has(
+def test_without_mirbase_or_network_the_benchmark_keeps_the_default_model_and_own_data_runs_on_its_views(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The embedded benchmark is all an offline install has: `cv`, `train` and `predict` still run, on the
-    expression view, and say so in the output and the result files; views the user chose stay errors."""
+    """Offline, the benchmark's `sequence` view and publications come from the package: the default model is
+    the default model. Own data without miRBase trains on the views it has and says so; views the user chose
+    stay errors."""
     import json
 
     from ammgc import AMMGC, PairSplit, load_benchmark
@@ -492,23 +502,22 @@ def test_without_mirbase_or_network_the_default_model_runs_on_the_views_it_has(
     monkeypatch.delenv("AMMGC_MIRBASE", raising=False)
     monkeypatch.setenv("AMMGC_HOME", str(tmp_path / "home"))
     monkeypatch.setattr(Mirbase, "download", no_network)
-    tiny = {"epochs_gcn": 2, "epochs_attention": 2, "hidden": [8], "prior_counts": "pairs"}
-    with pytest.warns(UserWarning, match="'sequence' is left out"):
-        body = run_cv(AMMGC(**tiny), load_benchmark(), PairSplit(2, 1), out=tmp_path / "cv")
-    assert body["views"]["mirna"] == ["expression"]
+    tiny = {"epochs_gcn": 2, "epochs_attention": 2, "hidden": [8]}
+    # the benchmark's sequence view ships: no miRBase needed, no warning, the default model
+    body = run_cv(AMMGC(**tiny), load_benchmark(), PairSplit(2, 1), out=tmp_path / "cv")
+    assert body["views"]["mirna"] == ["expression", "sequence"] and "warning" not in body["views"]
     written = json.loads((tmp_path / "cv" / "metrics.json").read_text())
-    assert "numbers are not the default model's" in written["views"]["warning"]
-    assert "numbers are not the default model's" in (tmp_path / "cv" / "report.md").read_text()
+    assert "warning" not in written["views"]
+    assert "not the default model's" not in (tmp_path / "cv" / "report.md").read_text()
 
     planted = make_planted_dataset()
     own = replace(planted, views={k: v for k, v in planted.views.items() if k != "go"})
     with pytest.warns(UserWarning, match="'sequence' is left out"):
-        body = run_cv(AMMGC(**{k: v for k, v in tiny.items() if k != "prior_counts"}), own, PairSplit(2, 1),
-                      out=tmp_path / "own")
+        body = run_cv(AMMGC(**tiny), own, PairSplit(2, 1), out=tmp_path / "own")
     assert body["views"]["mirna"] == ["expression"] and "'sequence' is left out" in body["views"]["warning"]
 
-    with pytest.warns(UserWarning, match="'sequence' is left out"):
-        model = AMMGC(**tiny).fit(load_benchmark())
-    assert model.mirna_views == ["expression"]
+    model = AMMGC(**tiny).fit(load_benchmark())
+    assert model.mirna_views == ["expression", "sequence"] and model.prior_counts_ == "studies"
+    assert "shipped in the package" in model.dataset_.view("sequence").source
     with pytest.raises(DownloadError, match="no network"):
-        AMMGC(**tiny, mirna_views=["go"]).fit(load_benchmark())
+        AMMGC(**tiny, mirna_views=["go"], drug_features="files").fit(own)

@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import make_planted_dataset
+from conftest import as_benchmark, make_planted_dataset
 from typer.testing import CliRunner
 
 from ammgc.data.dataset import Dataset, FeatureView
@@ -93,15 +93,6 @@ def test_variant_selection_and_conflicts(planted, tmp_path) -> None:
     assert variant_of(AMMGC(p_neg=5.0), _variant("modal3")).changed_params() == {"p_neg": 5.0, "modals": (3,)}
     with pytest.raises(AmmgcError, match="fusion"):
         run_ablation(AMMGC(fusion="linear"), planted, PairSplit(), out=tmp_path)
-
-
-def as_benchmark(dataset):
-    """The planted data under the benchmark's name, so the tables show the paper's rows beside it."""
-    from dataclasses import replace
-
-    from ammgc.data.benchmark import DATASET_NAME
-
-    return replace(dataset, name=DATASET_NAME)
 
 
 def test_ablation_writes_table2_and_resumes(planted, tmp_path, monkeypatch) -> None:

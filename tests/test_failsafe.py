@@ -389,16 +389,13 @@ def test_predictions_with_odd_numbers_are_refused(tmp_path: Path, column: str, c
 def test_a_damaged_aliases_file_is_one_clear_error(tmp_path: Path, damage: str) -> None:
     import shutil
 
-    from conftest import mirbase_dir
+    from conftest import MIRBASE_SUBSET
 
     from ammgc.errors import DataError
     from ammgc.features.mirna import load_catalogue
 
-    source = mirbase_dir()
-    if source is None:
-        pytest.skip("no miRBase files here")
     folder = tmp_path / "mirbase"
-    shutil.copytree(source, folder)
+    shutil.copytree(MIRBASE_SUBSET, folder)
     if damage == "corrupt_gz":
         (folder / "aliases.txt.gz").write_bytes(b"\x1f\x8b not really gzip")
     else:
@@ -426,19 +423,16 @@ def test_a_full_disk_while_writing_is_one_line(model_file: Path, tmp_path: Path,
 def test_the_view_cache_is_best_effort(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import errno
 
-    from conftest import mirbase_dir
+    from conftest import MIRBASE_SUBSET
 
     import ammgc.features.mirna as mirna
-
-    if mirbase_dir() is None:
-        pytest.skip("no miRBase files here")
 
     def full(path: object, *args: object, **kwargs: object) -> object:
         raise OSError(errno.ENOSPC, "No space left on device", str(path))
 
     monkeypatch.setenv("AMMGC_HOME", str(tmp_path))
     monkeypatch.setattr(mirna, "atomic_open", full)
-    built = mirna.build_sequence_view(["hsa-mir-21"], mirna.load_catalogue(mirbase_dir()), progress=False)
+    built = mirna.build_sequence_view(["hsa-mir-21"], mirna.load_catalogue(MIRBASE_SUBSET), progress=False)
     assert built.matrix.shape[0] == 1 and built.matrix.max() > 0.9
 
 

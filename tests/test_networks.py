@@ -14,21 +14,32 @@ from ammgc.data.dataset import Dataset
 from ammgc.errors import DataError, DownloadError
 from ammgc.io import file_blob_sha1
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "side"
+#: small networks in the published format (family-level names, weighted edges), standing in for the real ones
+#: (no licence: neither shipped nor copied into the repository)
+NETWORKS = {"miRNANetS.txt": "hsa-mir-21\t0.4\thsa-let-7a\nhsa-mir-155\t0.7\thsa-mir-21\n"
+                             "hsa-mir-125b\t0.2\thsa-let-7a\nhsa-mir-9999\t0.9\thsa-mir-155\n",
+            "miRNANetW.txt": "hsa-mir-21\t0.3\thsa-mir-155\n"}
 
 
-@pytest.fixture(scope="module")
-def side() -> Path:
-    if not all((SHARED / f.path).is_file() for f in TargetNetworks.files):
-        pytest.skip("target networks not available (../shared/data/side)")
-    return SHARED
+@pytest.fixture
+def side(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "side"
+    folder.mkdir()
+    for name, text in NETWORKS.items():
+        (folder / name).write_text(text)
+    monkeypatch.setattr(TargetNetworks, "files", tuple(f.__class__(f.path, f.url, file_blob_sha1(folder / f.path))
+                                                      for f in TargetNetworks.files))
+    return folder
 
 
 def test_views_of_the_benchmark(side: Path, benchmark: Dataset) -> None:
     views = {v.name: v for v in TargetNetworks(side).load(benchmark.mirna_names)}
-    assert {n: v.shape for n, v in views.items()} == {"targets_s": (754, 1220), "targets_w": (754, 469)}
-    assert views["targets_s"].note == "668 of 754 miRNAs mapped onto miRNANetS.txt"
-    assert views["targets_w"].note == "399 of 754 miRNAs mapped onto miRNANetW.txt"
+    assert {n: v.shape for n, v in views.items()} == {"targets_s": (754, 5), "targets_w": (754, 2)}
+    # by precursor name (hsa-mir-21, hsa-miR-125b ignoring case) or family (hsa-let-7a-1 -> hsa-let-7a)
+    mapped = ["hsa-mir-21", "hsa-mir-125b-1", "hsa-mir-155", "hsa-let-7a-1", "hsa-miR-125b", "hsa-let-7a-2"]
+    assert all(name in benchmark.mirna_names for name in mapped)
+    mapped_s = len(mapped)
+    assert views["targets_s"].note == f"{mapped_s} of 754 miRNAs mapped onto miRNANetS.txt"
     s = views["targets_s"].matrix
     mir21 = benchmark.mirna_names.index("hsa-mir-21")
     assert s[mir21].max() == 1.0 and np.all((s >= 0) & (s <= 1))  # its own column, by family name
@@ -58,7 +69,7 @@ def test_fetched_on_request_and_verified(side: Path, benchmark_path: Path, tmp_p
         shutil.copy(side / f.path, mirror / f.path)
     monkeypatch.setenv("AMMGC_HOME", str(tmp_path / "home"))
     monkeypatch.delenv("AMMGC_SIDE", raising=False)
-    args = ["data", "fetch", "--dest", str(tmp_path / "bench"), "--base-url", mirror.as_uri(), "--no-ncdr",
+    args = ["data", "fetch", "--dest", str(tmp_path / "bench"), "--base-url", mirror.as_uri(), "--no-ncdr", "--no-go",
             "--no-mirbase", "--retries", "0"]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 from dataclasses import replace
 from pathlib import Path
@@ -13,7 +12,7 @@ import pytest
 
 from ammgc.baselines.popularity import Popularity
 from ammgc.data.dataset import Dataset
-from ammgc.data.publications import Ncdr, map_ncdr, read_ncdr, with_publications
+from ammgc.data.ncdr import Ncdr, map_ncdr
 from ammgc.errors import AmmgcError, DataError, DownloadError
 from ammgc.evaluation.runner import cross_validate, run_fold
 from ammgc.evaluation.splits import PairSplit, StudySplit, TimeSplit, study_groups, time_cutoffs
@@ -22,23 +21,11 @@ from ammgc.io import file_blob_sha1
 NCDR = Ncdr.files[0]
 
 
-def ncdr_path() -> Path | None:
-    env = os.environ.get(Ncdr.env)
-    candidates = [Path(env)] if env else []
-    candidates.append(Path(__file__).resolve().parents[2] / "shared" / "data" / "ncdr")
-    for path in candidates:
-        path = path / NCDR.path if path.is_dir() else path
-        if path.is_file():
-            return path
-    return None
-
-
 @pytest.fixture(scope="module")
 def real(benchmark: Dataset) -> Dataset:
-    path = ncdr_path()
-    if path is None:
-        pytest.skip(f"ncDR table not available (set {Ncdr.env})")
-    return replace(benchmark, publications=map_ncdr(benchmark, read_ncdr(path), source=str(path)))
+    """The benchmark with the publications shipped in the package (ncDR's, as ``map_ncdr`` maps them)."""
+    assert benchmark.publications is not None
+    return benchmark
 
 
 def ncdr_table(rows: list[tuple[str, str, str, str, str]]) -> pd.DataFrame:
@@ -128,16 +115,16 @@ def test_real_benchmark_maps_at_least_99_percent_and_lists_the_rest(real: Datase
             assert first == min(int(r) for r in refs.split(";"))
 
 
-def test_ncdr_fetch_is_verified(tmp_path: Path) -> None:
-    source = ncdr_path()
-    if source is None:
-        pytest.skip("ncDR table not available")
+def test_ncdr_fetch_is_verified(ncdr_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the subset in tests/data stands in for the published table
+    spec = replace(NCDR, blob_sha1=file_blob_sha1(ncdr_path))
+    monkeypatch.setattr(Ncdr, "files", (spec,))
     mirror = tmp_path / "mirror"
     mirror.mkdir()
-    shutil.copy(source, mirror / NCDR.path)
+    shutil.copy(ncdr_path, mirror / NCDR.path)
     [result] = Ncdr().download(tmp_path / "cache", base_url=mirror.as_uri(), progress=False)
     assert result.status == "downloaded"
-    assert file_blob_sha1(tmp_path / "cache" / NCDR.path) == NCDR.blob_sha1
+    assert file_blob_sha1(tmp_path / "cache" / NCDR.path) == spec.blob_sha1
     (mirror / NCDR.path).write_text("PMID,miRNA_ID\n1,hsa-mir-21\n")
     with pytest.raises(DownloadError, match="does not match"):
         Ncdr().download(tmp_path / "other", base_url=mirror.as_uri(), progress=False)
@@ -146,7 +133,7 @@ def test_ncdr_fetch_is_verified(tmp_path: Path) -> None:
 
 def test_own_data_without_publications_says_what_to_add(planted: Dataset) -> None:
     with pytest.raises(DataError, match="pmid"):
-        with_publications(planted)
+        planted.with_publications()
 
 
 # --- splits on the real benchmark ----------------------------------------------------------------------------

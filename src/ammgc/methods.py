@@ -162,9 +162,8 @@ class Method(ABC):
     def prepare(self, dataset: Dataset) -> Dataset:
         """The dataset with what ``fit`` reads: the publications where the method counts them (an error where it
         requires them and they cannot be had). ``cross_validate`` calls it once before the folds."""
-        from ammgc.data.publications import attach_publications
 
-        return attach_publications(dataset, self.publications_use)
+        return dataset.attach_publications(self.publications_use)
 
     def inputs(self, dataset: Dataset) -> dict[str, Any]:
         """The views ``fit`` reads: every view of the dataset for a method that reads features, else none."""

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ammgc.cli.common import DataOption
+from ammgc.cli.common import DataOption, MirbaseOption
 
 if TYPE_CHECKING:
     from ammgc.data.dataset import Dataset
@@ -20,10 +20,10 @@ app = typer.Typer(no_args_is_help=True, help="Inspect, validate and download dat
 def info(data: DataOption = None, as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Drugs, miRNAs, associations, density, degrees, views present and the data source."""
     from ammgc.data import load_dataset
-    from ammgc.data.benchmark import DATASET_NAME, benchmark_notes
+    from ammgc.data.benchmark import benchmark_notes
 
     dataset = load_dataset(data)
-    notes = benchmark_notes(dataset) if dataset.name == DATASET_NAME else []
+    notes = benchmark_notes(dataset) if dataset.paper else []
     _show(dataset, notes, [], as_json, publications=_publications_summary(dataset))
 
 
@@ -79,10 +79,11 @@ def fetch(
     archive: Annotated[bool, typer.Option(
         "--archive", help="Also fetch and unpack the authors' 'miRNA-drug data.zip'.")] = False,
     ncdr: Annotated[bool, typer.Option("--ncdr/--no-ncdr", help="Also fetch ncDR's curated table (the "
-                                       "publication of each association, for --split study/time).")] = True,
+                                       "publication of each association; the benchmark's own ship in the package, "
+                                       "the table is for `ammgc data derive` and edited copies).")] = True,
     mirbase: Annotated[bool, typer.Option("--mirbase/--no-mirbase", help="Also fetch miRBase's hairpin and mature "
-                                          "sequences (the miRNA `sequence` view), so that the default model "
-                                          "then runs with no network.")] = True,
+                                          "sequences (the `sequence` view of new miRNAs and own data; the "
+                                          "benchmark's own view ships in the package).")] = True,
     side: Annotated[bool, typer.Option("--side/--no-side", help="Also fetch the TargetScan and miRWalk target "
                                        "networks of SimNetRLMDA (optional miRNA views; not shipped, no licence)."
                                        )] = False,
@@ -93,9 +94,11 @@ def fetch(
     timeout: Annotated[float, typer.Option("--timeout", min=1.0, help="Network timeout in seconds.")] = 30.0,
 ) -> None:
     """Download the benchmark from its public homes, verify each file by its git blob SHA-1, and cache it; with
-    miRBase and ncDR's table (by default), everything the default model and the honest protocols need, so
-    that later runs need no network."""
+    miRBase and ncDR's table (by default), so that later runs need no network for new miRNAs or own data either.
+
+    Exit status 1 when something asked for could not be fetched (each is listed); what could be, is kept."""
     from ammgc.data import Benchmark, Mirbase, Ncdr, TargetNetworks
+    from ammgc.data.benchmark import GO_FILE
     from ammgc.data.source import FetchResult
     from ammgc.errors import DownloadError
 
@@ -105,33 +108,83 @@ def fetch(
 
     options = {"base_url": base_url, "force": force, "retries": retries, "timeout_s": timeout, "report": report}
     target = dest or Benchmark().cache
+    missing: list[str] = []
     results = Benchmark().download(target, include_go=go, with_archive=archive, **options)
-    # optional extras: one that cannot be reached is reported and skipped; one served wrong is still an error
+    missing.extend(r.path for r in results if r.status == "absent")
+    # optional extras: one that cannot be reached is reported and the rest still fetched; one served wrong is
+    # still an error
     for wanted, source, label, use in (
-            (ncdr, Ncdr(), "ncDR table", "the study and time splits of the benchmark need it"),
+            (ncdr, Ncdr(), "ncDR table", "only `ammgc data derive` and edited benchmark copies need it"),
             (side, TargetNetworks(), "target networks", "only the optional target-network miRNA views need them")):
         if wanted:
             fetched = source.download(strict=False, **options)
-            ready = all(r.status != "absent" for r in fetched)
-            typer.echo(f"{label} ready in {source.cache}" if ready else f"{label} not available: {use}")
+            absent = [r.path for r in fetched if r.status == "absent" and any(
+                f.path == r.path and f.required for f in source.files)]
+            typer.echo(f"{label} not available: {use}" if absent else f"{label} ready in {source.cache}")
+            missing.extend(absent)
     if mirbase:
         try:
             typer.echo(f"miRBase ready in {Mirbase().resolve()}")
         except DownloadError as exc:
-            typer.echo(f"miRBase not available ({exc}); the `sequence` view will be fetched on first use")
-    if any(r.path.endswith("ncrna_GOsimilarity_full.txt") and r.status == "absent" for r in results):
+            typer.echo(f"miRBase not available ({exc}); the `sequence` view of new miRNAs and own data will be "
+                       f"fetched on first use (the benchmark's ships in the package)")
+            missing.append("miRBase (hairpin.fa, mature.fa)")
+    if any(r.path == GO_FILE and r.status == "absent" for r in results):
         typer.echo("GO similarity file not available: the miRNA `sequence` view (miRBase) "
                    "will stand in for it")
     typer.echo(f"benchmark ready in {target}")
+    if missing:
+        typer.echo(f"not fetched: {', '.join(missing)} (see above; without network, the shipped benchmark and "
+                   f"its derived data are all the default model needs)", err=True)
+        raise typer.Exit(1)
+
+
+@app.command("derive")
+def derive(
+    out: Annotated[Path, typer.Option("--out", help="Directory to write the derived files into (xz-compressed, "
+                                                    "as they ship in ammgc/data/derived).")],
+    ncdr: Annotated[Path | None, typer.Option(
+        "--ncdr", help="ncDR's curated table, a file or a folder holding it (default: $AMMGC_NCDR, then the "
+                       "user cache, then a verified download).")] = None,
+    mirbase: MirbaseOption = None,
+    data: DataOption = None,
+    check: Annotated[bool, typer.Option("--check", help="Exit with status 1 when a derived file differs from the "
+                                                        "copy shipped in the package.")] = False,
+) -> None:
+    """Recompute the files the package ships about the benchmark's own pairs and miRNAs: each pair's PubMed ids
+    from ncDR's table, and the miRNAs' `sequence` view from miRBase (checked to rebuild the computed view bit
+    for bit); then compare each with the shipped copy."""
+    from ammgc.data.benchmark import load_benchmark
+    from ammgc.data.derived import write_derived
+    from ammgc.features.mirna import load_catalogue
+    from ammgc.features.shipped import derive as derive_files
+    from ammgc.io import ensure_writable_dir
+
+    dataset = load_benchmark(data)
+    catalogue = load_catalogue(mirbase)
+    out = ensure_writable_dir(out)
+    typer.echo(f"deriving from ncDR's table and miRBase release {catalogue.current.label} "
+               f"({catalogue.directory}) for {dataset.source}")
+    written = write_derived(derive_files(dataset, ncdr=ncdr, catalogue=catalogue), out)
+    for f in written:
+        same = "same as shipped" if f.same_as_shipped else "DIFFERS from the shipped copy"
+        typer.echo(f"{f.path}  {f.bytes:,} bytes uncompressed, git blob {f.blob_sha1}  ({same})")
+    differ = [f.name for f in written if not f.same_as_shipped]
+    if differ:
+        typer.echo(f"to ship them: copy them into src/ammgc/data/derived and set their hashes in "
+                   f"ammgc.data.derived.SHIPPED ({', '.join(differ)} differ)")
+    else:
+        typer.echo("every derived file equals the shipped copy")
+    if check and differ:
+        raise typer.Exit(1)
 
 
 def _publications_summary(dataset: Dataset) -> dict[str, object]:
     """Where and when the associations were reported, as far as known without a download."""
     from ammgc.data import Ncdr
-    from ammgc.data.benchmark import DATASET_NAME
 
     publications = dataset.publications
-    if publications is None and dataset.name == DATASET_NAME:
+    if publications is None and dataset.paper:
         found = Ncdr().find()
         if found is None:
             return {"status": f"ncDR's table is not in the cache: `ammgc data fetch` gets it (or set {Ncdr.env})"}

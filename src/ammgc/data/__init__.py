@@ -11,15 +11,15 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ammgc.data.benchmark import Benchmark, is_benchmark_dir
+from ammgc.data.benchmark import Benchmark, BenchmarkDataset, is_benchmark_dir
 from ammgc.data.dataset import Dataset, Entity, FeatureView
 from ammgc.data.mirbase import Mirbase
+from ammgc.data.ncdr import Ncdr
 from ammgc.data.networks import TargetNetworks
-from ammgc.data.publications import Ncdr
 from ammgc.data.source import DataSource, FetchResult, SourceFile, cache_dir
 
-__all__ = ["Benchmark", "DataSource", "Dataset", "Entity", "FeatureView", "FetchResult", "Mirbase", "Ncdr",
-           "SourceFile", "TargetNetworks", "cache_dir", "load_dataset", "resolve_data_path"]
+__all__ = ["Benchmark", "BenchmarkDataset", "DataSource", "Dataset", "Entity", "FeatureView", "FetchResult", "Mirbase",
+           "Ncdr", "SourceFile", "TargetNetworks", "cache_dir", "load_dataset", "resolve_data_path"]
 
 
 def resolve_data_path(data: str | os.PathLike[str] | None = None, *, fetch: bool = True) -> Path:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import re
 import urllib.parse
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -19,8 +19,10 @@ import numpy as np
 import pandas as pd
 
 from ammgc.data.dataset import Dataset, FeatureView
+from ammgc.data.derived import shipped_publications
 from ammgc.data.download import extract_archive
 from ammgc.data.embedded import PACKAGE_DIR, embedded_available, unpack_benchmark, write_embedded
+from ammgc.data.publications import Publications
 from ammgc.data.source import DataSource, FetchResult, SourceFile
 from ammgc.data.validation import find_mean_imputed_rows, read_excel, read_matrix, read_text
 from ammgc.errors import DataError
@@ -48,6 +50,19 @@ _INTEGER = re.compile(r"[0-9]+")
 def is_benchmark_dir(path: Path) -> bool:
     """Whether ``path`` has the benchmark's layout (its pair list), rather than bring-your-own data."""
     return (path / _MARKER).is_file()
+
+
+@dataclass(frozen=True)
+class BenchmarkDataset(Dataset):
+    """The published benchmark as a dataset: the paper's numbers apply beside its results, and the publications
+    of its pairs come from ncDR (shipped in the package, ``ammgc.data.derived``; else mapped from ncDR's table)."""
+
+    paper: ClassVar[bool] = True
+
+    def find_publications(self, *, fetch: bool = True) -> Publications | None:
+        from ammgc.data.ncdr import Ncdr
+
+        return shipped_publications(self) or Ncdr().load(self, fetch=fetch)
 
 
 class Benchmark(DataSource):
@@ -154,8 +169,10 @@ class Benchmark(DataSource):
         if (root / GO_FILE).is_file():
             views.append(view("go", "mirna", GO_FILE, len(mirnas), columns=GO_COLUMNS))
         views = [_with_imputation_note(v) for v in views]
-        return Dataset(associations=associations, drugs=drugs, mirnas=mirnas,
-                       views={v.name: v for v in views}, source=str(root), name=DATASET_NAME)
+        dataset = BenchmarkDataset(associations=associations, drugs=drugs, mirnas=mirnas,
+                                   views={v.name: v for v in views}, source=str(root), name=DATASET_NAME)
+        # the publications of the benchmark's pairs ship with it (from ncDR): the same with or without network
+        return replace(dataset, publications=shipped_publications(dataset))
 
 
 def load_benchmark(root: str | os.PathLike[str] | None = None, *, verify: bool = False) -> Dataset:

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Literal
+from typing import ClassVar, Literal
 
 import numpy as np
 import pandas as pd
 
-from ammgc.errors import DataError
-
-if TYPE_CHECKING:
-    from ammgc.data.publications import Publications
+from ammgc.data.publications import Publications
+from ammgc.errors import DataError, DownloadError
 
 Entity = Literal["drug", "mirna"]
 
@@ -57,6 +56,8 @@ class Dataset:
     source: str = ""
     name: str = "dataset"
     publications: Publications | None = None
+    #: whether this is the paper's benchmark, beside which results show the paper's numbers
+    paper: ClassVar[bool] = False
 
     def __post_init__(self) -> None:
         a = self.associations
@@ -118,6 +119,38 @@ class Dataset:
 
     def with_views(self, *views: FeatureView) -> Dataset:
         return replace(self, views={**self.views, **{v.name: v for v in views}})
+
+    def find_publications(self, *, fetch: bool = True) -> Publications | None:
+        """The publications of the associations where the dataset does not carry them: None where this kind of
+        dataset has nowhere to find them (own data: its table gives them or not); the benchmark's ship with
+        it (``BenchmarkDataset``). A source that fails is a ``DataError`` or ``DownloadError``."""
+        return None
+
+    def with_publications(self, *, fetch: bool = True) -> Dataset:
+        """The dataset with the publications of its associations, or an error saying what to add."""
+        if self.publications is not None:
+            return self
+        found = self.find_publications(fetch=fetch)
+        if found is None:
+            raise DataError("this dataset has no publication of its associations, which the study and time "
+                            "splits need: add a `pmid` column (or `source` and `year` columns) to its association "
+                            "table", file=self.source)
+        return replace(self, publications=found)
+
+    def attach_publications(self, use: str) -> Dataset:
+        """The dataset with its publications where a method ``required`` them (an error if they cannot be had)
+        or can use them (``optional``: attached where they can be had; where their source fails, a warning,
+        and the method counts pairs)."""
+        if use == "unused" or self.publications is not None:
+            return self
+        if use == "required":
+            return self.with_publications()
+        try:
+            found = self.find_publications()
+        except (DataError, DownloadError) as exc:
+            warnings.warn(f"no publications ({exc}); study counts fall back to pair counts", stacklevel=2)
+            return self
+        return self if found is None else replace(self, publications=found)
 
     def with_associations(self, associations: np.ndarray) -> Dataset:
         # publications describe the known associations: a different matrix no longer matches them

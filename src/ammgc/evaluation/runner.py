@@ -268,9 +268,8 @@ def cross_validate(method: Any, dataset: Dataset, cv: Splitter | None = None, *,
     if isinstance(method, methods.Method):
         method.check_params()  # before views are computed or any fold is planned
     if cv.needs_publications:
-        from ammgc.data.publications import with_publications
 
-        dataset = with_publications(dataset)
+        dataset = dataset.with_publications()
     dataset = methods.prepare(method, dataset)
     name = methods.label(method)
     result = CVResult(method=methods.registered_name(method), config=methods.params_of(method),

@@ -17,7 +17,6 @@ from typing import Any
 import pandas as pd
 
 from ammgc import methods
-from ammgc.data.benchmark import DATASET_NAME
 from ammgc.data.dataset import Dataset
 from ammgc.errors import AmmgcError
 from ammgc.evaluation.runner import cross_validate, iter_curves
@@ -104,7 +103,7 @@ def run_ablation(base: AMMGC, dataset: Dataset, cv: Splitter, *, variants: Seque
         body = bodies[v.key]
         marker = " †" if body["views"].get("go_substitute") else ""
         rows.append(result_row(v.key, v.label + marker, "ours", body["mean"], body["std"], len(body["folds"])))
-        if dataset.name != DATASET_NAME:
+        if not dataset.paper:
             continue  # the paper's numbers belong to its benchmark
         rows.append(result_row(v.key, v.label, "paper", {m: s[0] for m, s in v.paper.items()},
                                {m: s[1] for m, s in v.paper.items()}, 50))

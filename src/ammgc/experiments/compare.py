@@ -26,7 +26,6 @@ import pandas as pd
 from ammgc import methods
 from ammgc.data.benchmark import DATASET_NAME
 from ammgc.data.dataset import Dataset
-from ammgc.data.publications import with_publications
 from ammgc.errors import AmmgcError, DataError
 from ammgc.evaluation.runner import cross_validate
 from ammgc.evaluation.splits import Splitter
@@ -87,7 +86,7 @@ def run_compare(compared: Mapping[str, Any], dataset: Dataset, cv: Splitter, *, 
     data without publications), the methods that require publications are left out, with a logged note."""
     out = ensure_writable_dir(out)
     if cv.needs_publications:
-        dataset = with_publications(dataset)
+        dataset = dataset.with_publications()
     names = list(compared)
     if dataset.publications is None:
         needing = [n for n in names if methods.publications_use(compared[n]) == "required"]
@@ -122,10 +121,11 @@ def run_compare(compared: Mapping[str, Any], dataset: Dataset, cv: Splitter, *, 
 def run_protocols(compared: Mapping[str, Any], dataset: Dataset, splitters: Sequence[Splitter], *,
                   out: str | os.PathLike[str] = "runs/compare", **kwargs: Any) -> dict[str, dict[str, dict[str, Any]]]:
     """``run_compare`` under each protocol into OUT/<split>/, then OUT/protocols.md and protocols.csv."""
+
     out = ensure_writable_dir(out)
     for cv in splitters:
         if cv.needs_publications:
-            dataset = with_publications(dataset)  # checked for every protocol before the first one runs
+            dataset = dataset.with_publications()  # checked for every protocol before the first one runs
     results = {}
     for cv in splitters:
         split = str(cv.params()["split"])

@@ -16,7 +16,6 @@ from typing import Any
 import pandas as pd
 
 from ammgc import methods
-from ammgc.data.benchmark import DATASET_NAME
 from ammgc.data.dataset import Dataset
 from ammgc.errors import AmmgcError
 from ammgc.evaluation.runner import cross_validate
@@ -104,7 +103,7 @@ def run_sensitivity(base: AMMGC, dataset: Dataset, cv: Splitter, *, param: str, 
         extra = {"param": param, "value": value, "hidden": hidden, "embedding_dim": len(views["modals"]) * hidden[-1]}
         rows.append(result_row(key, f"{param} = {value:g}", "ours", body["mean"], body["std"], len(body["folds"]),
                                extra))
-        if param == "p_neg" and value in TABLE3 and dataset.name == DATASET_NAME:
+        if param == "p_neg" and value in TABLE3 and dataset.paper:
             paper = TABLE3[value]
             rows.append(result_row(key, f"{param} = {value:g}", "paper", {m: s[0] for m, s in paper.items()},
                                    {m: s[1] for m, s in paper.items()}, 5, {"param": param, "value": value}))

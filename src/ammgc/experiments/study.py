@@ -154,6 +154,13 @@ def run_study(dataset: Dataset, *, parts: Sequence[str] = PARTS, repeats: int = 
     pair = PairSplit(n_folds, repeats, seed)
     honest = [StudySplit(n_folds, DEFAULT_REPEATS["study"], seed), TimeSplit(DEFAULT_CUTOFFS, seed)]
     common = {"jobs": jobs, "progress": progress}
+    # what the parts need that may not be at hand, checked before any of them trains: the publications of the
+    # protocols part, the paper-faithful AMMGC's views of the table2, table3 and figure3 parts (each part still
+    # prepares its own, so that its folds are those of the separate command)
+    if "protocols" in parts:
+        dataset = dataset.with_publications()
+    if any(part in ("table2", "table3", "figure3") for part in parts):
+        methods.prepare(paper, dataset)
     results: dict[str, Any] = {}
     with shared_folds(out / "shared-folds"):
         for part in parts:

@@ -30,7 +30,6 @@ import pandas as pd
 
 from ammgc import methods
 from ammgc.data.dataset import Dataset
-from ammgc.data.publications import with_publications
 from ammgc.errors import AmmgcError
 from ammgc.evaluation.runner import cross_validate
 from ammgc.evaluation.splits import DEFAULT_CUTOFFS, PUBLICATION_SPLITS, PairSplit, StudySplit, TimeSplit
@@ -65,7 +64,7 @@ def tuning_data(dataset: Dataset, split: str, *, n_folds: int = 5, seed: int = 0
     if split not in ("pair", "study", "time"):
         raise AmmgcError(f"tuning supports the pair, study and time protocols, not {split!r}")
     if split in PUBLICATION_SPLITS:
-        dataset = with_publications(dataset)
+        dataset = dataset.with_publications()
     outer_cv = (TimeSplit((min(cutoffs),), seed) if split == "time" else
                 StudySplit(n_folds, 1, seed) if split == "study" else PairSplit(n_folds, 1, seed))
     outer = next(iter(outer_cv.split(dataset)))
@@ -107,13 +106,15 @@ def run_tune(method: str, dataset: Dataset, *, split: str = "study", grid: list[
     inner = tuning_data(dataset, split, n_folds=n_folds, seed=seed, cutoffs=cutoffs)
     inner_cv = (TimeSplit(INNER_CUTOFFS, seed) if split == "time" else
                 StudySplit(inner_folds, 1, seed) if split == "study" else PairSplit(inner_folds, 1, seed))
+    # every point's views before any training: one that cannot be had stops the search now
+    prepared = [methods.prepare(candidate, inner) for candidate in candidates]
     rows = []
-    for k, (point, candidate) in enumerate(zip(points, candidates, strict=True), start=1):
+    for k, (point, candidate, data) in enumerate(zip(points, candidates, prepared, strict=True), start=1):
         if progress:
             log.info("[%d/%d] %s %s", k, len(points), method, json.dumps(point))
         # every value, defaults included: a point's folder changes with any setting it trains with
         folder = out / "points" / point_id(methods.params_of(candidate))
-        result = cross_validate(candidate, inner, inner_cv, jobs=jobs, store=folder, progress=progress)
+        result = cross_validate(candidate, data, inner_cv, jobs=jobs, store=folder, progress=progress)
         mean, sem = result.mean, result.sem
         rows.append({"point": json.dumps(point, sort_keys=True), **{m: mean[m] for m in SUMMARY_METRICS},
                      **{f"{m}_sem": sem[m] for m in SUMMARY_METRICS}, "seconds_per_fold": mean["seconds"],

@@ -124,9 +124,18 @@ def _drug_agreement_note(dataset: Dataset, name: str, matrix: np.ndarray) -> str
 
 
 def _sequence_view(dataset: Dataset, mirbase: Path | None) -> tuple[FeatureView, SequenceView]:
+    """The ``sequence`` view: for benchmark miRNAs (by name) the one shipped in the package, unless a miRBase
+    folder is given; otherwise computed from miRBase."""
     sequences = list(dataset.mirnas["sequence"]) if "sequence" in dataset.mirnas.columns else None
-    return sequence_feature_view(dataset.mirna_names, sequences=sequences, mirbase=mirbase,
-                                 go_present="go" in dataset.views)
+    go_present = "go" in dataset.views
+    given = [s for s in sequences or () if isinstance(s, str) and s.strip()]
+    if mirbase is None and not given:
+        from ammgc.features.shipped import shipped_sequence_view
+
+        shipped = shipped_sequence_view(dataset.mirna_names, go_present=go_present)
+        if shipped is not None:
+            return shipped
+    return sequence_feature_view(dataset.mirna_names, sequences=sequences, mirbase=mirbase, go_present=go_present)
 
 
 def describe_views(dataset: Dataset, *, mirbase: Path | None = None) -> dict[str, object]:
@@ -148,7 +157,7 @@ def describe_views(dataset: Dataset, *, mirbase: Path | None = None) -> dict[str
                      "note": f"not available: {exc}"} for n in _DRUG_VIEW_OF)
     try:
         view, built = _sequence_view(dataset, mirbase)
-        rows.append({**view.describe(), "kind": "computed", "catalogue": built.catalogue.describe(),
+        rows.append({**view.describe(), "kind": "computed", "catalogue": built.mirbase,
                      "coverage": {"resolved": built.n_resolved, "total": len(built.resolutions),
                                   "by_rule": built.coverage_by_rule(), "unresolved": built.unresolved,
                                   "rows": [{"name": r.name, "rule": r.rule, "targets": list(r.targets)}
@@ -179,10 +188,12 @@ def view_record(dataset: Dataset, name: str) -> dict[str, object]:
         record["input_sha256"] = hashlib.sha256("\n".join(smiles).encode()).hexdigest()
     elif name == "sequence":
         from ammgc.features.mirna import SCORING, SIMILARITY_VERSION, catalogue_record, load_catalogue
+        from ammgc.features.shipped import shipped_mirbase_record
 
         record["recipe"] = (f"{SIMILARITY_VERSION}: normalised Smith-Waterman similarity to every human "
                             f"stem-loop, scoring {SCORING}")
-        record["mirbase"] = catalogue_record(load_catalogue())
+        # the benchmark's view ships: no miRBase needed
+        record["mirbase"] = shipped_mirbase_record(view) or catalogue_record(load_catalogue())
         seqs = [cell_text(s) for s in dataset.mirnas["sequence"]] if "sequence" in dataset.mirnas else []
         record["input_sha256"] = hashlib.sha256(json.dumps([dataset.mirna_names, seqs]).encode()).hexdigest()
     else:

@@ -37,9 +37,9 @@ from pathlib import Path
 import numpy as np
 
 from ammgc.data.dataset import FeatureView
-from ammgc.data.mirbase import Mirbase
+from ammgc.data.mirbase import Mirbase, MirbaseCatalogue, clean_sequence
 from ammgc.errors import DataError
-from ammgc.features.names import RULES, MirbaseCatalogue, Resolution, clean_sequence, resolve_name, rule_family
+from ammgc.features.names import RULES, Resolution, resolve_name, rule_family
 from ammgc.io import atomic_open
 
 SCORING = {"match": 2, "mismatch": -3, "gap_open": 5, "gap_extend": 2}  # BLASTN defaults
@@ -63,6 +63,15 @@ def catalogue_record(catalogue: MirbaseCatalogue) -> dict[str, object]:
             "columns_sha256": columns_sha256(catalogue.columns, catalogue.column_sequences)}
 
 
+def _scoring_matrix() -> object:
+    import parasail
+
+    matrix = parasail.matrix_create(_ALPHABET, SCORING["match"], SCORING["mismatch"])
+    n = _ALPHABET.index("N")
+    matrix.set_value(n, n, SCORING["mismatch"])  # an unknown base matches nothing, not even another N
+    return matrix
+
+
 def _self_score(seq: str, matrix: object) -> int:
     import parasail
 
@@ -71,46 +80,79 @@ def _self_score(seq: str, matrix: object) -> int:
     return int(result.score)
 
 
-def similarity_rows(queries: Sequence[str], targets: Sequence[str], *, progress: bool = True) -> np.ndarray:
-    """Normalised Smith-Waterman similarity of every query to every target (len(queries) x len(targets))."""
+def self_scores(sequences: Sequence[str]) -> np.ndarray:
+    """The Smith-Waterman score of each sequence against itself (the normalisation's denominators)."""
+    matrix = _scoring_matrix()
+    return np.array([_self_score(s, matrix) for s in sequences], dtype=np.int64)
+
+
+def alignment_scores(queries: Sequence[str], targets: Sequence[str], *, progress: bool = True) -> np.ndarray:
+    """Raw Smith-Waterman scores (integers) of every query against every target (len(queries) x len(targets))."""
     import parasail
     from tqdm import tqdm
 
-    matrix = parasail.matrix_create(_ALPHABET, SCORING["match"], SCORING["mismatch"])
-    n = _ALPHABET.index("N")
-    matrix.set_value(n, n, SCORING["mismatch"])  # an unknown base matches nothing, not even another N
+    matrix = _scoring_matrix()
     go, ge = SCORING["gap_open"], SCORING["gap_extend"]
-    target_self = np.array([_self_score(t, matrix) for t in targets], dtype=np.float64)
-    out = np.zeros((len(queries), len(targets)), dtype=np.float64)
+    out = np.zeros((len(queries), len(targets)), dtype=np.int64)
     bar = tqdm(queries, desc="aligning to miRBase stem-loops", unit="miRNA",
                disable=not progress or len(queries) < 20, leave=False)
     for i, query in enumerate(bar):
         profile = parasail.profile_create_sat(query, matrix)
-        scores = np.fromiter((parasail.sw_striped_profile_sat(profile, t, go, ge).score for t in targets),
-                             dtype=np.float64, count=len(targets))
-        norm = np.sqrt(_self_score(query, matrix) * target_self)
-        # an all-N sequence scores 0 even against itself, so it is similar to nothing
-        out[i] = np.divide(scores, norm, out=np.zeros_like(scores), where=norm > 0)
+        out[i] = np.fromiter((parasail.sw_striped_profile_sat(profile, t, go, ge).score for t in targets),
+                             dtype=np.int64, count=len(targets))
+    return out
+
+
+def normalised_similarity(scores: np.ndarray, query_self: np.ndarray, target_self: np.ndarray) -> np.ndarray:
+    """sim(a, b) = SW(a, b) / sqrt(SW(a, a) * SW(b, b)) from raw scores, clipped to [0, 1].
+
+    Element-wise IEEE operations only (each correctly rounded), so the same integers give the same bits on
+    any machine: the package ships the benchmark's raw scores and rebuilds its view with this function.
+    """
+    norm = np.sqrt(np.asarray(query_self, dtype=np.float64)[:, None] * np.asarray(target_self, dtype=np.float64))
+    scores = np.asarray(scores, dtype=np.float64)
+    # an all-N sequence scores 0 even against itself, so it is similar to nothing
+    out = np.divide(scores, norm, out=np.zeros_like(scores), where=norm > 0)
     return np.clip(out, 0.0, 1.0)
+
+
+def similarity_rows(queries: Sequence[str], targets: Sequence[str], *, progress: bool = True) -> np.ndarray:
+    """Normalised Smith-Waterman similarity of every query to every target (len(queries) x len(targets))."""
+    return normalised_similarity(alignment_scores(queries, targets, progress=progress), self_scores(queries),
+                                 self_scores(targets))
+
+
+def assemble_rows(similarities: np.ndarray, rows: Sequence[Sequence[int]]) -> np.ndarray:
+    """One row per miRNA from the similarity rows of its sequences (indices into ``similarities``): the mean of
+    them, or, for a miRNA with none, the mean of the resolved miRNAs' rows."""
+    matrix = np.zeros((len(rows), similarities.shape[1]), dtype=np.float64)
+    resolved = np.array([bool(r) for r in rows])
+    for i, where in enumerate(rows):
+        if where:
+            matrix[i] = similarities[list(where)].mean(axis=0)
+    matrix[~resolved] = matrix[resolved].mean(axis=0)
+    return matrix
 
 
 @dataclass(frozen=True)
 class SequenceView:
-    """The sequence view's matrix with its columns and how each row was resolved."""
+    """The sequence view's matrix with its columns, how each row was resolved and the miRBase files it was
+    computed from (``MirbaseCatalogue.describe()``)."""
 
     matrix: np.ndarray
     columns: tuple[str, ...]
     resolutions: tuple[Resolution, ...]
-    catalogue: MirbaseCatalogue
+    mirbase: dict[str, object]
     from_cache: bool
 
     @property
     def n_resolved(self) -> int:
-        return sum(r.resolved for r in self.resolutions)
+        return len(self.resolutions) - len(self.unresolved)
 
     @property
     def unresolved(self) -> list[str]:
-        return [r.name for r in self.resolutions if not r.resolved]
+        # by rule, not by sequences: the shipped view keeps each miRNA's rule and targets but no sequence
+        return [r.name for r in self.resolutions if r.rule == "unresolved"]
 
     def coverage_by_rule(self) -> dict[str, int]:
         counts = Counter(rule_family(r.rule) for r in self.resolutions)
@@ -120,6 +162,19 @@ class SequenceView:
         by_rule = self.coverage_by_rule().items()
         rules = ", ".join(f"{rule} {n}" for rule, n in by_rule if rule != "unresolved")
         return f"{self.n_resolved}/{len(self.resolutions)} miRNAs resolved to miRBase ({rules})"
+
+    def note(self, *, go_present: bool) -> str:
+        """What the view is, what it stands in for and its coverage (the FeatureView's note)."""
+        role = ("computed from miRBase (the GO view is present and remains X_m2)" if go_present else
+                "STANDS IN FOR the GO functional similarity view "
+                "(features/ncrna_GOsimilarity_full.txt is absent)")
+        note = (f"{role}; normalised Smith-Waterman similarity to the {len(self.columns)} human stem-loops of "
+                f"miRBase release {self.mirbase['current_release']}; {self.coverage_text()}")
+        unresolved = self.unresolved
+        if unresolved:
+            note += (f"; {len(unresolved)} unresolved rows set to the mean of resolved rows: "
+                     f"{', '.join(unresolved)}")
+        return note
 
 
 def _cache_key(columns: Sequence[str], column_seqs: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
@@ -177,21 +232,16 @@ def build_sequence_view(names: Sequence[str], catalogue: MirbaseCatalogue, *,
     from_cache = matrix is not None
     if matrix is None:
         unique = sorted({s for r in rows for s in r})
-        sims = similarity_rows(unique, column_seqs, progress=progress)
         where = {s: k for k, s in enumerate(unique)}
-        matrix = np.zeros(shape, dtype=np.float64)
-        resolved = np.array([bool(r) for r in rows])
-        for i, seqs in enumerate(rows):
-            if seqs:
-                matrix[i] = sims[[where[s] for s in seqs]].mean(axis=0)
-        matrix[~resolved] = matrix[resolved].mean(axis=0)
+        matrix = assemble_rows(similarity_rows(unique, column_seqs, progress=progress),
+                               [[where[s] for s in r] for r in rows])
         if use_cache:
             try:
                 with atomic_open(path, "wb") as handle:
                     np.savez_compressed(handle, matrix=matrix, columns=np.array(columns))
             except OSError:
                 pass  # the cache is best-effort: a full or read-only disk only costs the next run the alignments
-    return SequenceView(matrix, columns, tuple(resolutions), catalogue, from_cache)
+    return SequenceView(matrix, columns, tuple(resolutions), catalogue.describe(), from_cache)
 
 
 def mirna_sequence_row(sequence: str, *, mirbase: Path | None = None) -> np.ndarray:
@@ -214,15 +264,7 @@ def sequence_feature_view(names: Sequence[str], *, sequences: Sequence[str | Non
     """The ``sequence`` FeatureView for the given miRNAs, with a note on what it is and its coverage."""
     catalogue = load_catalogue(mirbase)
     built = build_sequence_view(names, catalogue, sequences=sequences)
-    role = ("computed from miRBase (the GO view is present and remains X_m2)" if go_present else
-            "STANDS IN FOR the GO functional similarity view "
-            "(features/ncrna_GOsimilarity_full.txt is absent)")
-    unresolved = built.unresolved
-    note = (f"{role}; normalised Smith-Waterman similarity to the {len(built.columns)} human stem-loops of "
-            f"miRBase release {catalogue.current.label}; {built.coverage_text()}")
-    if unresolved:
-        note += (f"; {len(unresolved)} unresolved rows set to the mean of resolved rows: "
-                 f"{', '.join(unresolved)}")
     view = FeatureView("sequence", "mirna", built.matrix,
-                       source=f"miRBase {catalogue.directory} (release {catalogue.current.label})", note=note)
+                       source=f"miRBase {catalogue.directory} (release {catalogue.current.label})",
+                       note=built.note(go_present=go_present))
     return view, built

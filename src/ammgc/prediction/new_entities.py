@@ -54,7 +54,7 @@ def check_new_names(new: list[str], known: list[str], what: str) -> None:
 
 def sequence_note(mirna: NewMirna, catalogue: Any) -> str:
     """Say whether a new miRNA's sequence was read as mature (inside stem-loops) or aligned as given."""
-    from ammgc.features.names import clean_sequence
+    from ammgc.data.mirbase import clean_sequence
 
     seq = clean_sequence(mirna.sequence, what=f"miRNA {mirna.name!r}")
     hosts = [c for c, s in zip(catalogue.columns, catalogue.column_sequences, strict=True)
@@ -94,7 +94,7 @@ def new_drugs(pairs: Iterable[tuple[str, str]] = (), file: Path | None = None) -
 
 def new_mirnas(pairs: Iterable[tuple[str, str]] = (), file: Path | None = None) -> list[NewMirna]:
     """New miRNAs from name/sequence pairs and a CSV with columns name, sequence; sequences are checked."""
-    from ammgc.features.names import clean_sequence
+    from ammgc.data.mirbase import clean_sequence
 
     out = [NewMirna(n.strip(), s.strip()) for n, s in pairs]
     for mirna in out:
@@ -188,8 +188,8 @@ def _known_smiles(model: AMMGC) -> list[str]:
 
 def new_mirna_rows(model: AMMGC, mirnas: Sequence[NewMirna]) -> tuple[dict[str, np.ndarray], list[str]]:
     """Raw miRNA view rows of new miRNAs, and notes on how each view was filled."""
+    from ammgc.data.mirbase import clean_sequence
     from ammgc.features import mirna_sequence_row
-    from ammgc.features.names import clean_sequence
 
     _check_features_for_new(model, "mirna")
     for m in mirnas:

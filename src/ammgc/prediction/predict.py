@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from ammgc.data.dataset import Dataset
-from ammgc.data.publications import with_publications
 from ammgc.errors import AmmgcError, DataError, DownloadError
 from ammgc.models.ammgc import AMMGC
 from ammgc.prediction.explain import Evidence, Explainer, evidence_column, new_entity_notes
@@ -52,7 +51,7 @@ def explainer_for(model: AMMGC, dataset: Dataset | None = None, extended: Extend
             dataset = load_dataset()
     dataset = ensure_views(dataset, [*model.drug_views, *model.mirna_views])
     with contextlib.suppress(DataError, DownloadError):  # else: evidence without the reports of its associations
-        dataset = with_publications(dataset, fetch=False)
+        dataset = dataset.with_publications(fetch=False)
     return Explainer(model, dataset, extended)
 
 
