@@ -81,3 +81,29 @@ def test_browser_renders_every_row_and_filters_by_the_fragment(page: tuple[Path,
     dom = _dom(path, f"#q={name}")
     assert [int(r) for r in re.findall(r'<tr data-rank="(\d+)"', dom)] == list(expected["rank"])
     assert f"{len(expected)} of {len(ranking)} pairs" in dom
+
+
+def test_page_and_csv_carry_the_models_caveats_and_name_its_dataset(page: tuple[Path, pd.DataFrame]) -> None:
+    """The same caveats as `train` prints (views, prior, calibration) head the page and the CSV's sidecar
+    JSON; the page names the dataset, not a path on the machine that trained the model."""
+    import json
+
+    path, ranking = page
+    text = path.read_text(encoding="utf-8")
+    sidecar = json.loads(path.with_name("ranking.csv.json").read_text())
+    assert sidecar["caveats"][0].startswith("trained on the views fingerprint x expression")
+    assert any(c.startswith("probabilities calibrated") for c in sidecar["caveats"])
+    assert set(sidecar["columns"]) == set(ranking.columns) and "never above" in sidecar["columns"]["probability"]
+    for caveat in sidecar["caveats"]:
+        assert caveat.replace("'", "&#x27;") in text
+    assert "(planted), seed 0" in text and str(path.parent) not in text
+
+
+def test_pubmed_ids_in_the_evidence_link_to_their_record(tmp_path: Path) -> None:
+    table = pd.DataFrame({"rank": [1], "drug_index": [0], "drug": ["d"], "mirna_index": [0], "mirna": ["m"],
+                          "score": [1.0], "evidence": ["miRNA hsa-mir-21 (expression 0.81; PMID 18823650, 20099276)"]})
+    path = tmp_path / "p.html"
+    path.write_text(ranking_page(table, title="t"), encoding="utf-8")
+    dom = _dom(path)
+    assert 'href="https://pubmed.ncbi.nlm.nih.gov/18823650/"' in dom
+    assert 'href="https://pubmed.ncbi.nlm.nih.gov/20099276/"' in dom and "expression 0.81" in dom

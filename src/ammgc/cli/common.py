@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -44,6 +46,21 @@ RepeatsOption = Annotated[int | None, typer.Option(
 CutoffsOption = Annotated[str | None, typer.Option(
     "--cutoffs", help="Time split: cut-offs as fractions of the first-report order, e.g. 0.6,0.7,0.8 (the default).")]
 #: Repeats when --repeats is not given: the study split's folds are costlier to vary, time has one plan.
+
+
+@contextmanager
+def running(*, out: Path | None = None, mirbase: Path | None = None, executor: str = "local",
+            scheduler: str | None = None) -> Iterator[None]:
+    """What a command that computes runs inside: its output folder checked before any data is read or computed,
+    the miRBase folder it was given, the executor of its folds."""
+    from ammgc.data.source import located
+    from ammgc.evaluation.cluster import execution
+    from ammgc.io import ensure_writable_dir
+
+    if out is not None:
+        ensure_writable_dir(out)
+    with execution(executor, scheduler), located(mirbase=mirbase):
+        yield
 
 
 def parse_cutoffs(split: str, cutoffs: str | None) -> tuple[float, ...] | None:

@@ -19,12 +19,10 @@ from ammgc.cli.common import (
     load_data,
     parse_options,
     resolve_jobs,
+    running,
     splitter_from,
     user_modules_importable,
 )
-from ammgc.data.source import located
-from ammgc.evaluation.cluster import execution
-from ammgc.io import ensure_writable_dir
 
 
 def register(app: typer.Typer) -> None:
@@ -84,8 +82,7 @@ def compare(
         user_modules_importable()
     compared = select_methods(methods, method_options(option))
     skip = any(m.strip().lower() == "all" for m in methods.split(","))
-    ensure_writable_dir(out)  # before any data is read or computed
-    with execution(executor, scheduler), located(mirbase=mirbase):
+    with running(out=out, mirbase=mirbase, executor=executor, scheduler=scheduler):
         dataset = load_data(data)
         if len(splitters) == 1:
             results = {names[0]: run_compare(compared, dataset, splitters[0], jobs=resolve_jobs(jobs), out=out,

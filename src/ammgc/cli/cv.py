@@ -26,11 +26,9 @@ from ammgc.cli.common import (
     load_data,
     method_config,
     resolve_jobs,
+    running,
     splitter_from,
 )
-from ammgc.data.source import located
-from ammgc.evaluation.cluster import execution
-from ammgc.io import ensure_writable_dir
 
 
 def register(app: typer.Typer) -> None:
@@ -59,20 +57,29 @@ def cv(
 ) -> None:
     """Cross-validate a method: writes OUT/metrics.json, OUT/report.md and OUT/curves.png."""
     from ammgc.experiments.cv import run_cv
-    from ammgc.paper import TABLE_METRICS
+    from ammgc.paper import TABLE1, TABLE_METRICS
     from ammgc.reporting.tables import USER_METRIC_LABELS, USER_METRICS, metrics_line, views_note
 
     config = method_config(option, device, p_neg=p_neg, epochs_gcn=epochs_gcn, epochs_attention=epochs_attention)
     cv = splitter_from(split, folds, repeats, seed, cutoffs)
     chosen = build_method(method, config)
-    ensure_writable_dir(out)  # before any data is read or computed
-    with execution(executor, scheduler), located(mirbase=mirbase):
-        body = run_cv(chosen, load_data(data), cv, jobs=resolve_jobs(jobs), out=out, progress=True)
+    with running(out=out, mirbase=mirbase, executor=executor, scheduler=scheduler):
+        dataset = load_data(data)
+        body = run_cv(chosen, dataset, cv, jobs=resolve_jobs(jobs), out=out, progress=True)
     mean, std, sem = body["mean"], body["std"], body["sem"]
     params = cv.params()
     plan = (f"cut-offs {', '.join(map(str, params['cutoffs']))}" if "cutoffs" in params
             else f"{params['repeats']} x {params['n_folds']}-fold")
     typer.echo(f"{method} ({params['split']} split, {plan}): {metrics_line(mean, std, TABLE_METRICS)}")
+    paper = TABLE1.get(body["method"]) if dataset.paper and params["split"] == "pair" else None
+    if paper is not None:  # the paper's own protocol on its own benchmark (its AMMGC used GO, not sequence)
+        typer.echo(f"the paper ({body['method']}, 10 x 5-fold): "
+                   + metrics_line({m: s[0] for m, s in paper.items()}, {m: s[1] for m, s in paper.items()},
+                                  TABLE_METRICS))
     typer.echo(f"ranking (mean ± standard error): {metrics_line(mean, sem, USER_METRICS, USER_METRIC_LABELS)}")
+    if "reference" in body:
+        reference = body["reference"]
+        typer.echo(f"{reference['method']} on the same folds: "
+                   + metrics_line(reference["mean"], reference["sem"], USER_METRICS, USER_METRIC_LABELS))
     typer.echo(views_note(body["views"]))
     typer.echo(f"wrote {out / 'metrics.json'}, {out / 'report.md'}, {out / 'curves.png'}")

@@ -20,11 +20,8 @@ from ammgc.cli.common import (
     load_data,
     method_config,
     resolve_jobs,
+    running,
 )
-from ammgc.data.source import located
-from ammgc.evaluation.cluster import execution
-from ammgc.evaluation.splits import PairSplit
-from ammgc.io import ensure_writable_dir
 
 app = typer.Typer(no_args_is_help=True, help="The paper's other studies: ablation, sensitivity, attention, "
                                              "case study.")
@@ -59,12 +56,12 @@ def ablation(
     option: OptionOption = None,
 ) -> None:
     """The paper's Table 2: eight AMMGC variants and popularity under the same CV; writes OUT/table2.md/.csv."""
+    from ammgc.evaluation.splits import PairSplit
     from ammgc.experiments.ablation import VARIANTS, run_ablation
     from ammgc.reporting.tables import metrics_line
 
     base = build_method("ammgc", method_config(option, device))
-    ensure_writable_dir(out)  # before any data is read or computed
-    with execution(executor, scheduler), located(mirbase=mirbase):
+    with running(out=out, mirbase=mirbase, executor=executor, scheduler=scheduler):
         bodies = run_ablation(base, load_data(data), PairSplit(folds, repeats, seed), variants=variant,
                               jobs=resolve_jobs(jobs), out=out, progress=True)
     labels = {v.key: v.label for v in VARIANTS} | {"popularity": "popularity"}
@@ -92,14 +89,14 @@ def sensitivity(
     option: OptionOption = None,
 ) -> None:
     """Figure 3 / Table 3: AMMGC with one parameter varied; writes sensitivity.md/.csv and figure3.png."""
+    from ammgc.evaluation.splits import PairSplit
     from ammgc.experiments.sensitivity import parse_values, run_sensitivity
     from ammgc.reporting.tables import metrics_line
 
     parsed = parse_values(param, values)
     out = out or Path("runs/sensitivity") / param
     base = build_method("ammgc", method_config(option, device))
-    ensure_writable_dir(out)  # before any data is read or computed
-    with execution(executor, scheduler), located(mirbase=mirbase):
+    with running(out=out, mirbase=mirbase, executor=executor, scheduler=scheduler):
         rows = run_sensitivity(base, load_data(data), PairSplit(folds, repeats, seed), param=param, values=parsed,
                                jobs=resolve_jobs(jobs), out=out, progress=True)
     for r in rows:
@@ -123,7 +120,7 @@ def attention(
     from ammgc.experiments.attention import run_attention
 
     model = build_method("ammgc", method_config(option, device))
-    with located(mirbase=mirbase):
+    with running(mirbase=mirbase):
         body = run_attention(model, load_data(data), seed=seed, models=models, out=out, progress=True)
     for r in body["summary"]:
         typer.echo(f"{r['modal']} ({r['drug_views']} x {r['mirna_views']}): mean coefficient {r['mean']:.4f}")
@@ -156,7 +153,7 @@ def casestudy(
     if drug_features is not None:
         config["drug_features"] = drug_features
     model = build_method("ammgc", config)
-    with located(mirbase=mirbase):
+    with running(mirbase=mirbase):
         body = run_casestudy(model, load_data(data), seed=seed, models=models, top=top, out=out, progress=True)
     for r in body["ours"]:
         mark = f"  (paper's #{r['paper_rank']})" if r["paper_rank"] is not None else ""
@@ -189,7 +186,7 @@ def evaluate_ranking(
         raise typer.BadParameter("training options (-o, --method, --models) do not apply to a ranking read "
                                  "from a file", param_hint="--predictions/--model")
     chosen = build_method(method, method_config(option, device))
-    with located(mirbase=mirbase):
+    with running(mirbase=mirbase):
         body = run_evaluate_ranking(pairs, load_data(data) if data is not None or model_file is None else None,
                                     predictions=predictions, model_file=model_file, method=chosen, seed=seed,
                                     models=models, out=out, progress=True)

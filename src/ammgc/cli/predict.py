@@ -19,8 +19,8 @@ from ammgc.cli.common import (
     build_method,
     load_data,
     method_config,
+    running,
 )
-from ammgc.data.source import located
 
 DrugFeaturesOption = Annotated[str | None, typer.Option(
     "--drug-features", help="smiles: drug views computed from SMILES, as new drugs get them (the default of a "
@@ -58,14 +58,12 @@ def _train(data: Path | None, config: dict[str, Any], seed: int, drug_features: 
 
 
 def say_model(model: Any) -> None:
-    """What a reader of any output of this model must know: its notes (views left out, calibration) and its
-    calibration, the same words after train, predict and explain."""
-    for note in model.info_.get("notes", []):
-        typer.echo(f"note: {note}", err=True)
-    if model.calibration_ is not None:
-        c = model.calibration_
-        typer.echo(f"calibration: {c.method} on {c.folds} {c.protocol}-split folds (held-out Brier "
-                   f"{c.measured[c.method]['brier']:.5f}, ECE {c.measured[c.method]['ece']:.5f})", err=True)
+    """What a reader of any output of this model must know, the same words after train, predict and explain
+    (``ammgc.prediction.predict.model_caveats``)."""
+    from ammgc.prediction.predict import model_caveats
+
+    for line in model_caveats(model):
+        typer.echo(line if line.startswith(("warning:", "caution:")) else f"note: {line}", err=True)
 
 
 def train(
@@ -88,7 +86,7 @@ def train(
     check_output_file(out, option="--out", inputs=[data, mirbase])
     check_output_file(reliability_path(out), option="--out (its reliability diagram)", inputs=[data, mirbase])
     config = method_config(option, device, epochs_gcn=epochs_gcn, epochs_attention=epochs_attention, p_neg=p_neg)
-    with located(mirbase=mirbase):
+    with running(mirbase=mirbase):
         model = _train(data, config, seed, drug_features, calibrate)
         say_model(model)
         size = model.save(out)
@@ -166,7 +164,7 @@ def explain(
                                     value_option="--sequence"))
     drug = drug if drug is not None else _only_new([d.name for d in drugs_new], "drug", "--drug")
     mirna = mirna if mirna is not None else _only_new([m.name for m in mirnas_new], "miRNA", "--mirna")
-    with located(mirbase=mirbase):
+    with running(mirbase=mirbase):
         model, dataset = _load(model_file, data)
         extended = extend(model, drugs_new, mirnas_new) if drugs_new or mirnas_new else None
         explainer = explainer_for(model, dataset, extended)
@@ -249,9 +247,10 @@ def predict(
     and the PubMed ids of the known association).
     """
     from ammgc.errors import AmmgcError
-    from ammgc.io import check_output_file, is_stdout, write_text_output
+    from ammgc.io import check_output_file, is_stdout
     from ammgc.prediction.new_entities import new_drugs, new_mirnas, pair_up
     from ammgc.prediction.predict import predict as rank_pairs
+    from ammgc.prediction.predict import sidecar_path, write_table
 
     limit = _parse_top(top)
     inputs = [model_file, data, mirbase, new_drugs_file, new_mirnas_file]
@@ -264,6 +263,8 @@ def predict(
         if option_name == "--out" and str(path) in ("/dev/stdout", "/dev/fd/1", "/proc/self/fd/1"):
             raise AmmgcError(f"--out {path} is not a file to replace; for standard output give --out -")
         check_output_file(path, option=option_name, inputs=inputs)
+        if option_name == "--out":
+            check_output_file(sidecar_path(path), option="--out (its sidecar JSON)", inputs=inputs)
     for k, (first, a) in enumerate(outputs):
         for second, b in outputs[k + 1:]:
             if a.resolve() == b.resolve():
@@ -273,7 +274,7 @@ def predict(
     mirnas_new = new_mirnas(pair_up(new_mirna or [], sequence or [], name_option="--new-mirna",
                                     value_option="--sequence"), new_mirnas_file)
     config = method_config(option, device, epochs_gcn=epochs_gcn, epochs_attention=epochs_attention, p_neg=p_neg)
-    with located(mirbase=mirbase):
+    with running(mirbase=mirbase):
         if model_file is not None:
             if config or drug_features is not None or save is not None or not calibrate:
                 raise AmmgcError("training options (--epochs-*, --p-neg, --device, -o, --drug-features, "
@@ -292,7 +293,7 @@ def predict(
         typer.echo(line if line.startswith(("warning:", "caution:")) else f"note: {line}", err=True)
     table = prediction.table
     if out is not None:
-        write_text_output(out, table.to_csv(index=False))
+        write_table(prediction, model, out)
     shown = table.head(SHOWN_ROWS)
     if not to_stdout:  # with --out -, the CSV on standard output is the table
         typer.echo(shown.to_string(index=False, formatters={"score": "{:.4f}".format, "percentile": "{:.3f}".format,
@@ -308,5 +309,5 @@ def predict(
     if html is not None:
         from ammgc.reporting.page import write_page
 
-        write_page(html, prediction, model, source=str(model_file or data or "the benchmark"))
+        write_page(html, prediction, model)
         typer.echo(f"wrote {len(table)} rows to {html}")

@@ -17,10 +17,8 @@ from ammgc.cli.common import (
     load_data,
     parse_options,
     resolve_jobs,
+    running,
 )
-from ammgc.data.source import located
-from ammgc.evaluation.cluster import execution
-from ammgc.io import ensure_writable_dir
 
 
 def register(app: typer.Typer) -> None:
@@ -55,8 +53,7 @@ def study(
     typer.echo(plan_text(plan, jobs=workers), err=True)
     if plan_only:
         return
-    ensure_writable_dir(out)  # before any data is read or computed
-    with execution(executor, scheduler), located(mirbase=mirbase):
+    with running(out=out, mirbase=mirbase, executor=executor, scheduler=scheduler):
         run_study(load_data(data), parts=chosen, repeats=repeats, n_folds=folds, seed=seed, jobs=workers,
                   overrides=overrides, out=out, progress=True)
     typer.echo(f"wrote {out / 'index.md'}")

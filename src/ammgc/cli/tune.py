@@ -22,12 +22,9 @@ from ammgc.cli.common import (
     parse_cutoffs,
     parse_options,
     resolve_jobs,
+    running,
     user_modules_importable,
 )
-from ammgc.data.source import located
-from ammgc.evaluation.cluster import execution
-from ammgc.evaluation.splits import DEFAULT_CUTOFFS
-from ammgc.io import ensure_writable_dir
 
 
 def register(app: typer.Typer) -> None:
@@ -72,6 +69,7 @@ def tune(
 ) -> None:
     """Grid search on an inner split of one outer fold's training data (no outer test pair): writes
     OUT/tune.md, OUT/tune.csv and OUT/best.json."""
+    from ammgc.evaluation.splits import DEFAULT_CUTOFFS
     from ammgc.experiments.tune import run_tune
 
     split = split.strip().lower()
@@ -81,8 +79,7 @@ def tune(
     points = grid_options(grid)
     if ":" in method:
         user_modules_importable()
-    ensure_writable_dir(out)  # before any data is read or computed
-    with execution(executor, scheduler), located(mirbase=mirbase):
+    with running(out=out, mirbase=mirbase, executor=executor, scheduler=scheduler):
         chosen = run_tune(method, load_data(data), split=split, grid=points, base=parse_options(option),
                           inner_folds=inner_folds, seed=seed, n_folds=folds, cutoffs=cutoff_values,
                           jobs=resolve_jobs(jobs), out=out, progress=True)

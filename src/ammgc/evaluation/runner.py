@@ -50,6 +50,8 @@ class CVResult:
     cv: dict[str, Any] = field(default_factory=dict)
     #: what the method read of the dataset (its views), where it says so
     inputs: dict[str, Any] | None = None
+    #: the name results are filed under (the preset's, where the method is one)
+    label: str = ""
 
     @property
     def mean(self) -> dict[str, float]:
@@ -273,7 +275,8 @@ def cross_validate(method: Any, dataset: Dataset, cv: Splitter | None = None, *,
     dataset = methods.prepare(method, dataset)
     name = methods.label(method)
     result = CVResult(method=methods.registered_name(method), config=methods.params_of(method),
-                      split=str(cv.params()["split"]), cv=cv.params(), inputs=methods.inputs(method, dataset))
+                      split=str(cv.params()["split"]), cv=cv.params(), inputs=methods.inputs(method, dataset),
+                      label=name)
     fingerprint = run_fingerprint(method, dataset, cv, seed)
     plan = list(cv.split(dataset))
     opened = FoldStore(Path(store), fingerprint) if store is not None else None

@@ -17,12 +17,26 @@ from ammgc.reporting import write_cv_outputs
 def run_cv(method: Any, dataset: Dataset, cv: Splitter, *, jobs: int = 1, out: str | os.PathLike[str] = "runs/cv",
            progress: bool = False) -> dict[str, Any]:
     """Cross-validate ``method`` under ``cv`` and write metrics.json, report.md and curves.png to ``out``, with
-    popularity on the same folds beside it (the baseline a method has to beat). Returns metrics.json's record."""
+    the baseline a method has to beat on the same folds beside it (``reference_method``). Returns metrics.json's
+    record, with the baseline's means under ``reference``."""
     out = ensure_writable_dir(out)
+    if cv.needs_publications:
+        dataset = dataset.with_publications()
     result = cross_validate(method, dataset, cv, jobs=jobs, store=out, progress=progress)
-    reference = None if methods.label(method) == "popularity" else cross_validate(
-        methods.get("popularity"), dataset, cv, store=out / "popularity-same-folds")
-    return write_result(result, dataset, out, reference=reference)
+    baseline = reference_method(dataset)
+    reference = None
+    if methods.label(method) != baseline:
+        reference = cross_validate(methods.get(baseline), dataset, cv, store=out / f"{baseline}-same-folds")
+    body = write_result(result, dataset, out, reference=reference)
+    if reference is not None:
+        body = {**body, "reference": {"method": baseline, "mean": reference.mean, "sem": reference.sem}}
+    return body
+
+
+def reference_method(dataset: Dataset) -> str:
+    """The strongest simple baseline the dataset allows: popularity by publications where it knows them (the
+    benchmark does), by pairs otherwise."""
+    return "popularity-studies" if dataset.publications is not None else "popularity"
 
 
 def write_result(result: CVResult, dataset: Dataset, out: os.PathLike[str], *, reference: CVResult | None = None,

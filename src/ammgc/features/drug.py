@@ -34,10 +34,12 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 
 from ammgc.errors import DataError
+from ammgc.io import atomic_open
 from ammgc.sigint import reinstating_sigint, run_shielded
 
 PUBCHEM_BITS = 881
@@ -82,11 +84,42 @@ def pubchem_bits(mols: Sequence[object]) -> np.ndarray:
 
     Computed through :func:`ammgc.sigint.run_shielded`: RDKit's substructure search, which the fingerprint
     calls hundreds of times per molecule, would otherwise swallow a Ctrl-C (and cut a search short)."""
-    from skfp.fingerprints import PubChemFingerprint  # imported here, so a forked child finds it loaded
-
     if not mols:
         return np.zeros((0, PUBCHEM_BITS), dtype=np.uint8)
-    return run_shielded(_pubchem_bits, PubChemFingerprint, list(mols))
+    path = _bits_cache(mols)
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            cached = archive["bits"]
+        if cached.shape == (len(mols), PUBCHEM_BITS):
+            return cached
+    except (OSError, ValueError, KeyError):
+        pass  # not computed yet (or an unreadable cache file): computed now
+    from skfp.fingerprints import PubChemFingerprint  # imported here, so a forked child finds it loaded
+
+    bits = run_shielded(_pubchem_bits, PubChemFingerprint, list(mols))
+    try:
+        with atomic_open(path, "wb") as handle:
+            np.savez_compressed(handle, bits=bits)
+    except OSError:
+        pass  # the cache is best-effort: a full or read-only disk only costs the next run the fingerprints
+    return bits
+
+
+def _bits_cache(mols: Sequence[object]) -> Path:
+    """Where the fingerprints of these molecules are cached: keyed by each one's canonical SMILES and the
+    versions of the libraries that compute them, so a saved model's views cost a second, not a fingerprinting,
+    on every later command."""
+    import hashlib
+    import importlib.metadata
+    import json
+
+    from rdkit import Chem
+
+    from ammgc.data.source import cache_dir
+
+    versions = [importlib.metadata.version(name) for name in ("rdkit", "scikit-fingerprints")]
+    key = json.dumps([versions, [Chem.MolToSmiles(m) for m in mols]])
+    return cache_dir() / "views" / f"pubchem-{hashlib.sha256(key.encode()).hexdigest()[:32]}.npz"
 
 
 def _pubchem_bits(fingerprint: type, mols: list[object]) -> np.ndarray:

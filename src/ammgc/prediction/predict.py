@@ -4,8 +4,10 @@ drugs and miRNAs, with calibrated probabilities and evidence where asked for."""
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pandas as pd
 
@@ -23,6 +25,83 @@ NEW_DRUG_CAUTION = ("caution: a new drug enters the graph without edges; in drug
 NEW_MIRNA_CAUTION = ("caution: a new miRNA enters the graph without edges; in miRNA-split cross-validation on the "
                      "benchmark, AMMGC's rankings for held-out miRNAs were no better than ranking drugs by their "
                      "number of known associations")
+
+
+#: Column -> what it means, shown as the header's tooltip and in the legend below the table.
+COLUMN_HELP = {
+    "rank": "position in this ranking (1 = most likely)",
+    "drug_index": "the drug's row in the model's drug table (0-based; new drugs follow the training drugs)",
+    "drug": "drug name (new drugs are marked)",
+    "mirna_index": "the miRNA's row in the model's miRNA table (0-based; new miRNAs follow the training miRNAs)",
+    "mirna": "miRNA name (new miRNAs are marked)",
+    "score": "the model's logit: a ranking key (higher = more likely), not a probability",
+    "percentile": "share of the model's candidate pairs (unobserved pairs of its training drugs and miRNAs) "
+                  "scored lower (0-100)",
+    "probability": "calibrated chance that a pair at this rank was a held-out positive when the configuration "
+                   "was evaluated out of fold",
+    "probability_low": "lower end of the probability's 95% interval, from the held-out counts around this rank",
+    "probability_high": "upper end of the probability's 95% interval, from the held-out counts around this rank",
+    "expected_precision": "share of held-out positives at this rank or better in that evaluation",
+    "evidence": "known associations most similar to the pair, with the view and similarity that connect them",
+}
+
+
+def column_help(model: AMMGC) -> dict[str, str]:
+    """``COLUMN_HELP`` with the probability's meaning as this model's calibration was made."""
+    help_ = dict(COLUMN_HELP)
+    c = model.calibration_
+    if c is not None:
+        held = "unseen publications" if c.protocol == "study" else "random held-out pairs (optimistic)"
+        help_["probability"] = (f"calibrated chance that a pair at this rank was a held-out positive when the "
+                                f"configuration was evaluated on {held}; never above expected_precision")
+    return help_
+
+
+def sidecar_path(path: str | os.PathLike[str]) -> Path:
+    """The JSON written beside a ranking's CSV: what the model is and what its columns mean."""
+    path = Path(path)
+    return path.with_name(path.name + ".json")
+
+
+def write_table(prediction: Prediction, model: AMMGC, path: str | os.PathLike[str]) -> None:
+    """The ranking as CSV at ``path`` (``-``: standard output), and beside a file its sidecar JSON: the model,
+    its caveats, the notes of this prediction and the meaning of each column."""
+    from ammgc.io import atomic_write_json, is_stdout, write_text_output
+    from ammgc.models.modelfile import describe
+
+    write_text_output(path, prediction.table.to_csv(index=False))
+    if not is_stdout(path):
+        help_ = column_help(model)
+        atomic_write_json(sidecar_path(path), {
+            "model": describe(model), "caveats": model_caveats(model), "notes": prediction.notes,
+            "columns": {c: help_[c] for c in prediction.table.columns if c in help_}})
+
+
+def model_caveats(model: AMMGC) -> list[str]:
+    """What a reader of anything this model outputs must know, in the words every output uses (``ammgc
+    train``, ``predict``, ``explain``, the CSV's sidecar JSON, the HTML page): the views it was trained on and
+    any left out, what its activity prior counts, and how (and whether) its probabilities were calibrated."""
+    modals = "; ".join(f"{'+'.join(m.drug_views) or 'one-hot'} x {'+'.join(m.mirna_views) or 'one-hot'}"
+                       for m in model.modals_)
+    stand_in = " (the miRBase sequence view stands in for GO)" if "sequence" in model.mirna_views else ""
+    lines = [f"trained on the views {modals}{stand_in}"]
+    notes = [str(n) for n in model.info_.get("notes", [])]
+    lines += [n for n in notes if not n.startswith("not calibrated")]
+    counts = {"studies": "publications that first reported its training pairs", "pairs": "training pairs",
+              "mixed": "training pairs and publications"}.get(str(model.prior_counts_), str(model.prior_counts_))
+    if model.config.degree_prior or model.config.prior_in_training:
+        lines.append(f"its activity prior counts {counts}")
+    c = model.calibration_
+    if c is None:
+        lines.append(next((n for n in notes if n.startswith("not calibrated")),
+                          "not calibrated (trained without calibration): only the score is given"))
+    else:
+        size = (f", {c.positives:,} held-out positives among {c.candidates:,} pairs" if c.positives else "")
+        lines.append(f"probabilities calibrated ({c.method}) out of fold on {c.folds} {c.protocol}-split folds of "
+                     f"its training data{size}")
+        if c.caveat:
+            lines.append(f"caution: {c.caveat}")
+    return lines
 
 
 @dataclass
@@ -106,10 +185,6 @@ def predict(model: AMMGC, *, drugs: Sequence[str] = (), mirnas: Sequence[str] = 
 
         # positions among the model's own candidate pairs: a new drug's do not depend on the others given
         table = annotate(table, model.predict_scores()[model.train_ == 0], model.calibration_)
-    else:
-        why = next((n for n in model.info_.get("notes", []) if n.startswith("not calibrated")),
-                   "trained without calibration")
-        notes.append(f"{why}: only the score is given")
     if evidence:
         if explainer is None:
             explainer = explainer_for(model, dataset, extended)

@@ -36,15 +36,16 @@ def write_metrics(result: CVResult, out: Path, views: dict[str, Any] | None, dat
 def write_cv_outputs(result: CVResult, out: Path, *, views: dict[str, Any] | None, dataset_source: str,
                      dataset_name: str = "", extra: dict[str, Any] | None = None,
                      reference: CVResult | None = None) -> dict[str, Any]:
-    """metrics.json, report.md and curves.png for one method's CV run; ``reference`` (popularity on the same
+    """metrics.json, report.md and curves.png for one method's CV run; ``reference`` (a baseline on the same
     folds) joins the report and the curves."""
     body = write_metrics(result, out, views, dataset_source, extra, dataset_name=dataset_name)
     rows = [(result.method, body)]
     curves = [(curve_label(result.method, body), list(iter_curves(result)))]
     if reference is not None:
         reference_body = payload(reference, None, dataset_source, dataset_name=dataset_name)
-        rows.append(("popularity, same folds", reference_body))
-        curves.append((curve_label("popularity, same folds", reference_body), list(iter_curves(reference))))
+        name = f"{reference.label or reference.method}, same folds"
+        rows.append((name, reference_body))
+        curves.append((curve_label(name, reference_body), list(iter_curves(reference))))
     atomic_write_text(out / "report.md", report_markdown(rows, title=f"Cross-validation of {result.method}"))
     plot_curves(curves, out / "curves.png", baseline=prevalence([body]))
     return body

@@ -15,28 +15,13 @@ import html
 import json
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pandas as pd
 
 from ammgc import __version__
-
-#: Column -> what it means, shown as the header's tooltip and in the legend below the table.
-COLUMN_HELP = {
-    "rank": "position in this ranking (1 = most likely)",
-    "drug": "drug name (new drugs are marked)",
-    "mirna": "miRNA name (new miRNAs are marked)",
-    "score": "the model's logit: a ranking key (higher = more likely), not a probability",
-    "percentile": "share of the model's candidate pairs (unobserved pairs of its training drugs and miRNAs) "
-                  "scored lower (0-100)",
-    "probability": "calibrated chance that a pair at this rank was a held-out positive when the configuration "
-                   "was evaluated on unseen publications",
-    "probability_low": "lower end of the probability's 95% interval, from the held-out counts around this rank",
-    "probability_high": "upper end of the probability's 95% interval, from the held-out counts around this rank",
-    "expected_precision": "share of held-out positives at this rank or better in that evaluation",
-    "evidence": "known associations most similar to the pair, with the view and similarity that connect them",
-}
+from ammgc.prediction.predict import COLUMN_HELP
 
 _STYLE = """
 body{font:14px/1.45 system-ui,sans-serif;margin:1.5rem auto;max-width:1200px;padding:0 1rem;color:#1d2330}
@@ -68,6 +53,19 @@ function cell(row, key) {
     }
     const digits = key === 'percentile' ? 3 : 4;
     td.appendChild(document.createTextNode(key === 'rank' ? String(value) : value.toFixed(digits)));
+  } else if (key === 'evidence' && value) {
+    // PubMed ids (the only runs of 6-9 digits in the text) link to their record; names stay text
+    String(value).split(/\b(\\d{6,9})\b/).forEach((part, i) => {
+      if (i % 2) {
+        const link = document.createElement('a');
+        link.href = 'https://pubmed.ncbi.nlm.nih.gov/' + part + '/';
+        link.rel = 'noopener noreferrer';
+        link.textContent = part;
+        td.appendChild(link);
+      } else {
+        td.appendChild(document.createTextNode(part));
+      }
+    });
   } else {
     td.textContent = value === null ? '' : String(value);
     if ((key === 'drug' && row.new_drug) || (key === 'mirna' && row.new_mirna)) {
@@ -119,10 +117,13 @@ def _clean(value: Any) -> Any:
 
 def ranking_page(table: pd.DataFrame, *, title: str, summary: Sequence[str] = (), notes: Sequence[str] = (),
                  new_drugs: Sequence[int] = (), new_mirnas: Sequence[int] = (),
-                 reliability_png: bytes | None = None) -> str:
+                 reliability_png: bytes | None = None, column_help: Mapping[str, str] | None = None) -> str:
     """The HTML page of a ranking (``ammgc predict``'s table): ``summary`` lines under the title, ``notes``
-    (warnings first) above the table, the reliability diagram below it when given."""
-    columns = [c for c in COLUMN_HELP if c in table.columns]
+    (warnings first) above the table, the reliability diagram below it when given; ``column_help`` says what
+    each column means (default ``COLUMN_HELP``). PubMed ids in the evidence link to their PubMed record."""
+    column_help = dict(column_help or COLUMN_HELP)
+    # Row numbers help a program join the CSV back to the model's tables; a reader needs names.
+    columns = [c for c in column_help if c in table.columns and not c.endswith("_index")]
     new_d, new_m = set(new_drugs), set(new_mirnas)
     rows = []
     for record in table.to_dict(orient="records"):
@@ -149,9 +150,9 @@ def ranking_page(table: pd.DataFrame, *, title: str, summary: Sequence[str] = ()
         '<p><input id="query" type="search" placeholder="filter by drug or miRNA" aria-label="filter"> '
         '<span id="count" class="meta"></span></p>',
         '<table id="ranking"><thead><tr>'
-        + "".join(f'<th data-key="{c}" title="{esc(COLUMN_HELP[c])}">{esc(c)}</th>' for c in columns)
+        + "".join(f'<th data-key="{c}" title="{esc(column_help[c])}">{esc(c)}</th>' for c in columns)
         + "</tr></thead><tbody></tbody></table>",
-        "<h2>Columns</h2><dl>" + "".join(f"<dt>{esc(c)}</dt><dd>{esc(COLUMN_HELP[c])}</dd>" for c in columns)
+        "<h2>Columns</h2><dl>" + "".join(f"<dt>{esc(c)}</dt><dd>{esc(column_help[c])}</dd>" for c in columns)
         + "</dl>",
     ]
     if reliability_png is not None:
@@ -164,26 +165,25 @@ def ranking_page(table: pd.DataFrame, *, title: str, summary: Sequence[str] = ()
     return "\n".join(parts) + "\n"
 
 
-def write_page(path: str | os.PathLike[str], prediction: Any, model: Any, *, source: str) -> None:
-    """``ranking_page`` of a prediction (``ammgc.prediction.predict``), written atomically to ``path``."""
+def write_page(path: str | os.PathLike[str], prediction: Any, model: Any) -> None:
+    """``ranking_page`` of a prediction (``ammgc.prediction.predict``), written atomically to ``path``: the
+    model's dataset and caveats above the table, its reliability diagram below."""
     from ammgc.io import atomic_open
     from ammgc.models.modelfile import describe
+    from ammgc.prediction.predict import column_help, model_caveats
 
     summary = describe(model)
     lines = [f"AMMGC trained on {summary['associations']} associations of {summary['drugs']} drugs x "
-             f"{summary['mirnas']} miRNAs ({summary['source']}), seed {summary['seed']}; model: {source}"]
+             f"{summary['mirnas']} miRNAs ({summary['dataset']}), seed {summary['seed']}", *model_caveats(model)]
     png = None
     if model.calibration_ is not None:
         from ammgc.reporting.figures import reliability_png
 
-        c = model.calibration_
-        lines.append(f"probabilities calibrated ({c.method}) on {c.folds} {c.protocol}-split held-out folds; "
-                     f"held-out Brier {c.measured[c.method]['brier']:.5f}, ECE {c.measured[c.method]['ece']:.5f}")
-        png = reliability_png(c)
-    else:
-        lines.append("no calibration: only the score (a ranking key) is given")
+        png = reliability_png(model.calibration_)
     table, extended = prediction.table, prediction.extended
-    page = ranking_page(table, title=f"ammgc predictions: {len(table)} pairs", summary=lines, notes=prediction.notes,
-                        new_drugs=extended.new_drugs, new_mirnas=extended.new_mirnas, reliability_png=png)
+    caveats = set(model_caveats(model))
+    page = ranking_page(table, title=f"ammgc predictions: {len(table)} pairs", summary=lines,
+                        notes=[n for n in prediction.notes if n not in caveats], new_drugs=extended.new_drugs,
+                        new_mirnas=extended.new_mirnas, reliability_png=png, column_help=column_help(model))
     with atomic_open(path, "w", encoding="utf-8") as handle:
         handle.write(page)
