@@ -152,17 +152,25 @@ def _rewrite(model_file: Path, tmp_path: Path, change: object) -> Path:
 
 
 @pytest.mark.parametrize(("change", "message"), [
-    (lambda m, t: m.update(drugs="not a table"), "inconsistent model file"),
-    (lambda m, t: m.update(config=[1, 2]), "config must be a JSON dict, not list"),
+    (lambda m, t: m.update(drugs="not a table"), "drugs must be a JSON object, not string"),
+    (lambda m, t: m.update(config=[1, 2]), "config must be a JSON object, not array"),
     (lambda m, t: m.update(config={**m["config"], "wings": 2}), "configuration has options this ammgc does not know"),
     (lambda m, t: t.update(scores=np.full_like(t["scores"], np.nan)), "'scores' holds NaN or infinite"),
     (lambda m, t: t.update(embeddings=np.full_like(t["embeddings"], np.inf)), "'embeddings' holds NaN"),
+    # the campaign's cases: each was a KeyError, or a refusal that did not name the file
+    (lambda m, t: m["drugs"].pop("name"), "drugs.name is missing"),
+    (lambda m, t: m["views"]["expression"].pop("width"), "views['expression'].width is missing"),
+    (lambda m, t: t.pop("mirna_mean.expression"), "tensor 'mirna_mean.expression' is missing"),
+    (lambda m, t: t["associations"].__setitem__((0, 0), 2), "tensor 'associations' must hold only 0 and 1"),
+    (lambda m, t: t.update(scores=np.full_like(t["scores"], 5.0)), "tensor 'scores' is not what the stored network"),
 ])
 def test_forged_model_content_is_refused(model_file: Path, tmp_path: Path, change: object, message: str,
                                          monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     forged = _rewrite(model_file, tmp_path, change)
     code, err = run(monkeypatch, capsys, "predict", "--model", str(forged))
-    assert code == 2 and message in err
+    errors = [line for line in err.splitlines() if line.startswith("error:")]
+    assert code == 2 and len(errors) == 1, err
+    assert message in errors[0] and str(forged) in errors[0]
 
 
 def test_a_string_format_version_is_named_as_such(model_file: Path, tmp_path: Path) -> None:
