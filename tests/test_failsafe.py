@@ -163,6 +163,8 @@ def _rewrite(model_file: Path, tmp_path: Path, change: object) -> Path:
     (lambda m, t: t.pop("mirna_mean.expression"), "tensor 'mirna_mean.expression' is missing"),
     (lambda m, t: t["associations"].__setitem__((0, 0), 2), "tensor 'associations' must hold only 0 and 1"),
     (lambda m, t: t.update(scores=np.full_like(t["scores"], 5.0)), "tensor 'scores' is not what the stored network"),
+    # a field of the file named like an option is not given the option's flag
+    (lambda m, t: m["modals"][0].pop("drug_views"), "model file: modals[0].drug_views is missing"),
 ])
 def test_forged_model_content_is_refused(model_file: Path, tmp_path: Path, change: object, message: str,
                                          monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
