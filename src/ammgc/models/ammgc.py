@@ -566,8 +566,8 @@ class AMMGC(Method):
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> AMMGC:
-        """A model written by ``save`` (or by ``ammgc train``); any defect of the file is a ``ModelFileError``
-        naming the file and the field."""
+        """A model written by ``save`` (or by ``ammgc train``); any defect of the file (checksum, schema, stored scores
+        that are not its network's) is a ``ModelFileError`` naming the file and the field."""
         return cls.from_state(read_model(path), path)
 
     def state(self) -> ModelState:
