@@ -81,7 +81,8 @@ def test_predict_out_dash_writes_the_csv_alone_to_standard_output(model_file: Pa
     printed = capsys.readouterr()
     assert printed.out == (tmp_path / "t.csv").read_text(encoding="utf-8")  # the CSV and nothing else
     assert "wrote 7 rows to standard output" in printed.err and "not a probability" in printed.err
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.csv"]  # no file named "-"
+    # no file named "-" and no sidecar for standard output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.csv", "t.csv.json"]
 
 
 @pytest.mark.parametrize(("option", "path", "message"), [
@@ -152,17 +153,27 @@ def _rewrite(model_file: Path, tmp_path: Path, change: object) -> Path:
 
 
 @pytest.mark.parametrize(("change", "message"), [
-    (lambda m, t: m.update(drugs="not a table"), "inconsistent model file"),
-    (lambda m, t: m.update(config=[1, 2]), "config must be a JSON dict, not list"),
+    (lambda m, t: m.update(drugs="not a table"), "drugs must be a JSON object, not string"),
+    (lambda m, t: m.update(config=[1, 2]), "config must be a JSON object, not array"),
     (lambda m, t: m.update(config={**m["config"], "wings": 2}), "configuration has options this ammgc does not know"),
     (lambda m, t: t.update(scores=np.full_like(t["scores"], np.nan)), "'scores' holds NaN or infinite"),
     (lambda m, t: t.update(embeddings=np.full_like(t["embeddings"], np.inf)), "'embeddings' holds NaN"),
+    # the campaign's cases: each was a KeyError, or a refusal that did not name the file
+    (lambda m, t: m["drugs"].pop("name"), "drugs.name is missing"),
+    (lambda m, t: m["views"]["expression"].pop("width"), "views['expression'].width is missing"),
+    (lambda m, t: t.pop("mirna_mean.expression"), "tensor 'mirna_mean.expression' is missing"),
+    (lambda m, t: t["associations"].__setitem__((0, 0), 2), "tensor 'associations' must hold only 0 and 1"),
+    (lambda m, t: t.update(scores=np.full_like(t["scores"], 5.0)), "tensor 'scores' is not what the stored network"),
+    # a field of the file named like an option is not given the option's flag
+    (lambda m, t: m["modals"][0].pop("drug_views"), "model file: modals[0].drug_views is missing"),
 ])
 def test_forged_model_content_is_refused(model_file: Path, tmp_path: Path, change: object, message: str,
                                          monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     forged = _rewrite(model_file, tmp_path, change)
     code, err = run(monkeypatch, capsys, "predict", "--model", str(forged))
-    assert code == 2 and message in err
+    errors = [line for line in err.splitlines() if line.startswith("error:")]
+    assert code == 2 and len(errors) == 1, err
+    assert message in errors[0] and str(forged) in errors[0]
 
 
 def test_a_string_format_version_is_named_as_such(model_file: Path, tmp_path: Path) -> None:

@@ -21,7 +21,7 @@ FAST = {"epochs_gcn": 20, "epochs_attention": 20, "hidden": (16, 16)}
 
 @pytest.fixture(scope="module")
 def trained() -> AMMGC:
-    return fit_model(make_planted_dataset(), FAST, seed=3, drug_features="files")
+    return fit_model(make_planted_dataset(), FAST, seed=3, drug_features="files", calibrate=True)
 
 
 @pytest.fixture
@@ -163,3 +163,196 @@ def test_a_publication_prior_is_stored_and_used_when_scoring(tmp_path: Path) -> 
     loaded = AMMGC.load(path)
     np.testing.assert_array_equal(loaded.mirna_prior_, model.mirna_prior_)
     np.testing.assert_allclose(loaded.recomputed_scores(), loaded.predict_scores(), rtol=1e-5, atol=1e-7)
+
+
+# --- forged files: a valid checksum over contents that are not what `ammgc train` writes ----------------------
+# Generated from the declared schema (modelfile.METADATA, TENSORS, MIRNA_VIEW_TENSORS) and the file's own tensors:
+# every field dropped, of another JSON type and failing its check; every tensor dropped, of another dtype, of a
+# broken shape and holding a NaN. Each must be one ModelFileError naming the file and the field or tensor.
+
+#: For every declared field with a check: a value of the right JSON type that fails it.
+BROKEN = {"kind": "sklearn", "seed": 2**32, "modals": [], "modals.drug_views": [1], "modals.mirna_views": [None],
+          "modals.width": 0, "views.width": -1, "drugs": {"name": ["a"], "smiles": []}, "drugs.name": [3],
+          "mirnas": {"name": ["a"], "sequence": [7]}, "mirnas.name": [[]], "info.prior_counts": "auto",
+          "info.notes": [{}], "calibration.folds": -5, "calibration.prevalence": 1.5}
+
+
+def _schema_fields(schema: dict, value: dict, path: tuple, where: str, key: str):
+    """(schema key like ``modals.width``, the name the error gives, path to the value, field spec) of every
+    declared field, records through their first item."""
+    for name, spec in schema.items():
+        field = f"{where}.{name}" if where else name
+        yield f"{key}.{name}" if key else name, field, (*path, name), spec
+        inner = value.get(name) if isinstance(value, dict) else None
+        if spec.fields:
+            yield from _schema_fields(spec.fields, inner or {}, (*path, name), field, f"{key}.{name}" if key else name)
+        if spec.each and inner:
+            first = 0 if isinstance(inner, list) else next(iter(inner))
+            yield from _schema_fields(spec.each, inner[first], (*path, name, first), f"{field}[{first!r}]",
+                                      f"{key}.{name}" if key else name)
+
+
+def _set(metadata: dict, path: tuple, value: object) -> None:
+    parent = metadata
+    for step in path[:-1]:
+        parent = parent[step]
+    parent[path[-1]] = value
+
+
+def _drop(metadata: dict, path: tuple) -> None:
+    parent = metadata
+    for step in path[:-1]:
+        parent = parent[step]
+    parent.pop(path[-1], None)
+
+
+def _get(metadata: dict, path: tuple) -> object:
+    for step in path:
+        metadata = metadata[step] if isinstance(metadata, dict | list) and (
+            isinstance(metadata, list) or step in metadata) else None
+    return metadata
+
+
+def metadata_forgeries(metadata: dict) -> list[tuple[str, str | None, object]]:
+    """(case, the field the error must name or None where the file must load, change of the metadata)."""
+    from ammgc.models.modelfile import METADATA
+
+    cases: list[tuple[str, str | None, object]] = []
+    seen_checks = set()
+    for key, field, path, spec in _schema_fields(METADATA, metadata, (), "", ""):
+        present = _get(metadata, path) is not None
+        if present:
+            cases.append((f"drop {field}", field if spec.required else None, lambda m, p=path: _drop(m, p)))
+        other = 7 if spec.kind is str else "text"
+        parent_present = len(path) == 1 or _get(metadata, path[:-1]) is not None
+        if parent_present:
+            cases.append((f"{field} as {type(other).__name__}", field, lambda m, p=path, o=other: _set(m, p, o)))
+        if spec.check is not None and parent_present:
+            seen_checks.add(key)
+            cases.append((f"{field} = {BROKEN[key]!r}", field, lambda m, p=path, v=BROKEN[key]: _set(m, p, v)))
+    assert seen_checks == set(BROKEN), "every declared check has a broken value here, and only those"
+    # every option's value is checked; one a loaded model does not read may be absent (files of older versions)
+    for option in metadata["config"]:
+        if option not in METADATA["config"].fields:
+            cases.append((f"drop config.{option}", None, lambda m, o=option: m["config"].pop(o)))
+        cases.append((f"config.{option} as object", option, lambda m, o=option: m["config"].update({o: {"x": 1}})))
+    # relations between fields
+    cases += [
+        ("a view narrower than its modal", "modals[1].width", lambda m: m["views"]["go"].update(width=14)),
+        ("a modal reads a view without record", "views", lambda m: m["views"].pop("go")),
+        ("a drug table without one row", "tensor 'associations'",
+         lambda m: m.update(drugs={k: v[:-1] for k, v in m["drugs"].items()})),
+        ("a record that is not an object", "views['go']", lambda m: m["views"].update(go=[15])),
+        ("a calibration that did not measure its method", "calibration.measured",
+         lambda m: m["calibration"].update(method="platt")),
+    ]
+    return cases
+
+
+def tensor_forgeries(tensors: dict) -> list[tuple[str, str, object]]:
+    """(case, the tensor the error must name, change of the tensors) for every tensor of the file."""
+    cases: list[tuple[str, str, object]] = []
+    for name, t in tensors.items():
+        other = np.float32 if t.dtype.kind == "u" else np.int32
+        grown = np.concatenate([t, t[:1]]) if t.ndim else np.stack([t, t])
+        cases += [(f"drop {name}", name, lambda x, n=name: x.pop(n)),
+                  (f"{name} as {np.dtype(other)}", name, lambda x, n=name, o=other: x.update({n: x[n].astype(o)})),
+                  (f"{name} one row more", name, lambda x, n=name, g=grown: x.update({n: g}))]
+        if t.dtype.kind == "f":
+            nan = t.copy()
+            nan.flat[t.size // 2] = np.nan
+            cases.append((f"NaN in {name}", name, lambda x, n=name, v=nan: x.update({n: v})))
+    cases += [("an association matrix holding a 2", "associations",
+               lambda x: x["associations"].__setitem__((0, 0), 2)),
+              ("a negative activity prior", "prior.mirna", lambda x: x["prior.mirna"].__setitem__(0, -1.0)),
+              ("a tensor of no part of the model", "stray", lambda x: x.update(stray=np.zeros(3))),
+              ("a probability above 1", "calibration.probability_knots",
+               lambda x: x["calibration.probability_knots"].__setitem__(0, 1.5))]
+    return cases
+
+
+def _forge(saved: Path, forged: Path, change_metadata: object = None, change_tensors: object = None) -> Path:
+    import copy
+
+    from ammgc.models.modelfile import write_payload
+
+    metadata, tensors = read_payload(saved)
+    metadata, tensors = copy.deepcopy(metadata), {k: v.copy() for k, v in tensors.items()}
+    if change_metadata:
+        change_metadata(metadata)  # type: ignore[operator]
+    if change_tensors:
+        change_tensors(tensors)  # type: ignore[operator]
+    write_payload(forged, metadata, tensors)
+    return forged
+
+
+def _use(model: AMMGC) -> None:
+    """What predict does with a model: known pairs' scores, a new drug and a new miRNA."""
+    from ammgc.prediction.new_entities import NewMirna, new_mirna_rows
+
+    model.predict_scores()
+    mirna_rows, _ = new_mirna_rows(model, [NewMirna("hsa-mir-new", "UGAGGUAGUAGGUUGUAUAGUU")])
+    drug_rows = {v: np.ones((1, model.view_width(v))) for v in model.drug_views}
+    model.extended_scores(drug_rows, mirna_rows)
+
+
+def _refusals(saved: Path, tmp_path: Path, cases: list, *, of: str) -> list[str]:
+    """Each case forged and loaded: the problems found (an error of another type, a message that does not name
+    the file and the field, a forged file that loads)."""
+    problems = []
+    for k, (case, field, change) in enumerate(cases):
+        forged = tmp_path / f"forged{k}.ammgc"
+        _forge(saved, forged, **{of: change})
+        try:
+            model = AMMGC.load(forged)
+            _use(model)
+        except ModelFileError as exc:
+            message = str(exc)
+            if field is None:
+                problems.append(f"{case}: refused ({message}) but the field is optional")
+            elif str(forged) not in message or field not in message or "\n" in message:
+                problems.append(f"{case}: the message does not name {field!r} and the file: {message}")
+            continue
+        except Exception as exc:  # noqa: BLE001 - what slips through is the finding
+            problems.append(f"{case}: {type(exc).__name__}: {exc}")
+            continue
+        if field is not None:
+            problems.append(f"{case}: loaded")
+    return problems
+
+
+def test_every_declared_field_forged_is_one_error_naming_it(saved: Path, tmp_path: Path) -> None:
+    metadata, _ = read_payload(saved)
+    cases = metadata_forgeries(metadata)
+    assert len(cases) > 60
+    problems = _refusals(saved, tmp_path, cases, of="change_metadata")
+    assert not problems, "\n".join(problems)
+
+
+def test_every_tensor_forged_is_one_error_naming_it(trained: AMMGC, saved: Path, tmp_path: Path) -> None:
+    from ammgc.models.modelfile import TENSORS, network_tensors
+
+    _, tensors = read_payload(saved)
+    # the loop covers every declared tensor, every network weight and the miRNA views' mean rows
+    assert set(TENSORS) | set(network_tensors(trained.network_)) <= set(tensors)
+    assert {f"mirna_mean.{v}" for v in trained.mirna_views} <= set(tensors)
+    cases = tensor_forgeries(tensors)
+    assert len(cases) > 60
+    problems = _refusals(saved, tmp_path, cases, of="change_tensors")
+    assert not problems, "\n".join(problems)
+
+
+def test_stored_scores_must_be_those_of_the_stored_network(saved: Path, tmp_path: Path) -> None:
+    forged = _forge(saved, tmp_path / "fives.ammgc", change_tensors=lambda t: t["scores"].fill(5.0))
+    with pytest.raises(ModelFileError, match=r"fives.ammgc: inconsistent model file: tensor 'scores' is not what the "
+                                             r"stored network gives: 960 score\(s\) differ beyond float rounding, "
+                                             r"the first of drug 'drug0' x miRNA 'hsa-mir-0' \(stored 5, network"):
+        AMMGC.load(forged)
+    # one score off by a hundredth is a difference; float32 rounding of the products (what another machine or
+    # order of summation gives, ~1e-7 of the scores) is not
+    _forge(saved, forged, change_tensors=lambda t: t["scores"].__setitem__((3, 4), t["scores"][3, 4] + 0.01))
+    with pytest.raises(ModelFileError, match=r"1 score\(s\) differ beyond float rounding, the first of drug 'drug3' "
+                                             r"x miRNA 'hsa-mir-4'"):
+        AMMGC.load(forged)
+    _forge(saved, forged, change_tensors=lambda t: t.update(scores=t["scores"] * (1 + 1e-6)))
+    AMMGC.load(forged)

@@ -5,10 +5,15 @@ A method is any object with
 * ``fit(dataset, train=None, *, seed=None) -> self``: learn from ``dataset`` (an ``ammgc.data.Dataset``) and the
   training association matrix ``train`` (p x q, 0/1; held-out pairs are 0 there; ``None``: every known
   association);
-* ``predict_scores() -> array``: the p x q scores of every drug x miRNA pair (higher = more likely associated).
+* ``predict_scores() -> array``: the p x q scores of every drug x miRNA pair (higher = more likely associated), a
+  numeric array (or anything ``numpy.asarray`` makes one of) with every value finite.
 
-That is all a user's class needs (it inherits nothing from ammgc): ``cross_validate``, ``ammgc cv --method
-module:Class`` and ``ammgc compare`` run it as they run the built-in methods. Optional attributes say what
+What ``fit`` returns is not used: the object ``fit`` was called on is the fitted method (returning ``self``, as
+scikit-learn does, is customary; ``None`` is fine). That is all a user's class needs (it inherits nothing from
+ammgc): ``cross_validate``, ``ammgc cv --method module:Class`` and ``ammgc compare`` run it as they run the
+built-in methods; a class that breaks the contract (or raises) is a ``MethodError`` naming it and the fold. With
+fold processes (``jobs`` > 1) its objects are sent to them by pickle, so the class must be importable there (defined
+in a module, not in an interactive session). Optional attributes say what
 differs between methods, so no caller asks for a method by name: ``get_params()`` (parameters, for ``clone``
 and the records), ``publications_use`` (``required`` / ``optional`` / ``unused``: whether ``fit`` reads
 ``dataset.publications``), ``prepare(dataset) -> Dataset`` (compute once, before any fold, what ``fit`` reads)
@@ -282,7 +287,7 @@ def import_class(spec: str) -> type:
         if target is None:
             raise MethodError(f"{spec}: module {module_name!r} has no {attribute!r}")
     if not isinstance(target, type):
-        raise MethodError(f"{spec}: {attribute!r} is a {type(target).__name__}, not a class")
+        raise MethodError(f"{spec}: {attribute!r} is not a class (it is of type {type(target).__name__})")
     return target
 
 
@@ -372,12 +377,19 @@ def scores_of(method: Any, dataset: Dataset, where: str = "") -> np.ndarray:
         raise type(exc)(f"{what}: {exc}") from None
     except Exception as exc:
         raise MethodError(f"{what}: predict_scores() failed ({type(exc).__name__}: {exc})") from None
-    try:
-        matrix = np.asarray(scores, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise MethodError(f"{what}: predict_scores() must return numbers, not "
-                          f"{type(scores).__name__} of {np.asarray(scores, dtype=object).dtype}") from None
     expected = dataset.associations.shape
+    if scores is None:
+        raise MethodError(f"{what}: predict_scores() returned None; it must return the {expected[0]} x {expected[1]} "
+                          f"scores (drugs x miRNAs)")
+    try:
+        array = np.asarray(scores)
+    except (TypeError, ValueError) as exc:  # ragged nested lists
+        raise MethodError(f"{what}: predict_scores() must return a p x q array of numbers ({exc})") from None
+    # numbers only: numeric strings would convert silently, objects and complex numbers do not rank
+    if array.dtype.kind not in "biuf":
+        raise MethodError(f"{what}: predict_scores() must return numbers, not {type(scores).__name__} of "
+                          f"{array.dtype}")
+    matrix = array.astype(np.float64, copy=False)
     if matrix.shape != expected:
         raise MethodError(f"{what}: predict_scores() returned shape {matrix.shape}; expected {expected} "
                           f"(drugs x miRNAs)")

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from ammgc.errors import AmmgcError
+from ammgc.errors import AmmgcError, ModelFileError
 
 DataOption = Annotated[Path | None, typer.Option(
     "--data", help="Dataset: a benchmark directory or a bring-your-own dataset (default: $AMMGC_DATA, "
@@ -196,7 +196,9 @@ def _run(app: typer.Typer) -> None:
         # into code 130; older typer raised Abort from the KeyboardInterrupt instead.
         code = app(standalone_mode=False)
     except AmmgcError as exc:
-        typer.secho(f"error: {with_flag_hints(str(exc))}", err=True, fg=typer.colors.RED)
+        # a model file's fields are not options, whatever their names
+        message = str(exc) if isinstance(exc, ModelFileError) else with_flag_hints(str(exc))
+        typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
         sys.exit(2)
     except KeyboardInterrupt:
         _interrupted()

@@ -8,10 +8,12 @@ import json
 import logging
 import math
 import os
+import pickle
 import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -237,8 +239,38 @@ def _dask_fold(dataset: Dataset, item: tuple[Any, Fold, int, int]) -> dict[str, 
         return run_fold(method, dataset, fold, seed)
 
 
-def _worker(args: tuple[Any, Dataset, Fold, int]) -> dict[str, Any]:
-    return run_fold(*args)
+def _worker(args: tuple[str, bytes, Dataset, Fold, int]) -> dict[str, Any]:
+    """One fold in a fold process. The method comes pickled and is unpickled here, so a class this process cannot
+    import is a ``MethodError`` naming it rather than a worker that dies with a traceback."""
+    name, method, dataset, fold, seed = args
+    try:
+        method = pickle.loads(method)
+    except Exception as exc:  # the user's class is not importable here (defined under `if __name__ == ...`)
+        raise MethodError(_unsendable(name, f"{type(exc).__name__}: {exc}")) from None
+    return run_fold(method, dataset, fold, seed)
+
+
+def _unsendable(name: str, problem: str) -> str:
+    return (f"{name}: cannot run in a fold process ({problem}); define the class in a module importable from the "
+            f"Python path, or use jobs=1")
+
+
+def _sendable(method: Any, name: str) -> bytes:
+    """The method pickled for fold processes, or a ``MethodError`` where they cannot rebuild it: an object pickle
+    refuses (a lock, a lambda, a class it cannot find), or a class of an interactive session, which a spawned
+    process cannot import (a script's ``__main__`` is imported again there; a notebook's or ``python -c``'s is not)."""
+    import sys
+
+    main = sys.modules.get("__main__")
+    importable_main = getattr(getattr(main, "__spec__", None), "name", None) or os.path.isfile(
+        str(getattr(main, "__file__", "") or ""))
+    if type(method).__module__ == "__main__" and not importable_main:
+        raise MethodError(_unsendable(name, f"class {type(method).__qualname__} is defined in an interactive "
+                                            f"session, which a fold process cannot import"))
+    try:
+        return pickle.dumps(method)
+    except Exception as exc:  # pickle raises PicklingError, TypeError or AttributeError for what it cannot send
+        raise MethodError(_unsendable(name, f"{type(exc).__name__}: {exc}")) from None
 
 
 def cross_validate(method: Any, dataset: Dataset, cv: Splitter | None = None, *, seed: int | None = None,
@@ -325,10 +357,11 @@ def cross_validate(method: Any, dataset: Dataset, cv: Splitter | None = None, *,
         else:
             import multiprocessing as mp
 
+            sent = _sendable(method, name)
             with ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn"),
                                      initializer=_init_fold_process,
                                      initargs=(training_threads(), os.getpid())) as pool:
-                futures = {pool.submit(_worker, (method, dataset, fold, seed)): fold for fold in todo}
+                futures = {pool.submit(_worker, (name, sent, dataset, fold, seed)): fold for fold in todo}
                 try:
                     for future in as_completed(futures):
                         finish(futures[future].key, future.result())
@@ -336,14 +369,12 @@ def cross_validate(method: Any, dataset: Dataset, cv: Splitter | None = None, *,
                     # a failed fold or Ctrl-C stops the run now: folds not yet started are dropped, not run
                     pool.shutdown(wait=False, cancel_futures=True)
                     raise
-    except MethodError:
-        raise
-    except (AttributeError, ImportError) as exc:
+    except BrokenProcessPool as exc:
         if isinstance(method, methods.Method):
             raise
-        # a user's class that a fold process cannot rebuild (defined in __main__ or a notebook cell)
-        raise MethodError(f"{name}: cannot run in a fold process ({type(exc).__name__}: {exc}); define the class "
-                          f"in a module importable from the Python path, or use jobs=1") from None
+        # the user's code ended a fold process (os._exit, a crash in an extension)
+        raise MethodError(f"{name}: a fold process running it ended abruptly ({exc}); the folds stored before "
+                          f"are kept") from None
     finally:
         bar.close()
         for store_ in (opened, shared):

@@ -48,7 +48,15 @@ from ammgc.models.layers import (
     PaddedBlocks,
     inner_product_logits,
 )
-from ammgc.models.modelfile import ModelState, build_network, network_tensors, read_model, stored_config, write_model
+from ammgc.models.modelfile import (
+    ModelState,
+    build_network,
+    network_tensors,
+    read_model,
+    scores_beyond_tolerance,
+    stored_config,
+    write_model,
+)
 from ammgc.models.network import ActivityDecoder, AMMGCNet
 from ammgc.models.training import (
     Offset,
@@ -558,8 +566,8 @@ class AMMGC(Method):
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> AMMGC:
-        """A model written by ``save`` (or by ``ammgc train``); any defect of the file is a ``ModelFileError``
-        naming the file and the field."""
+        """A model written by ``save`` (or by ``ammgc train``); any defect of the file (checksum, schema, stored scores
+        that are not its network's) is a ``ModelFileError`` naming the file and the field."""
         return cls.from_state(read_model(path), path)
 
     def state(self) -> ModelState:
@@ -616,7 +624,29 @@ class AMMGC(Method):
         model.modal_losses_, model.attention_losses_, model.timings_ = [], [], {}
         model.threads_ = 1
         model._fitted = True
+        model._check_stored_scores(path)
         return model
+
+    def _check_stored_scores(self, path: str | os.PathLike[str]) -> None:
+        """The stored scores are those the stored network gives, up to float rounding (``SCORE_TOLERANCE``): a file
+        whose scores were edited, or written beside another network, is refused rather than printed."""
+        fused = self.network_.fused
+        with torch.no_grad():
+            norms = torch.linalg.vector_norm(fused.double(), dim=1).cpu().numpy()
+        p, beyond, first = self.n_drugs_, 0, None
+        for start, block in self.score_blocks():
+            stop = start + block.shape[0]
+            bad = scores_beyond_tolerance(self.scores_[start:stop], block, np.outer(norms[start:stop], norms[p:]))
+            if bad.any() and first is None:
+                i, j = (int(x) for x in np.argwhere(bad)[0])
+                first = (start + i, j, float(self.scores_[start + i, j]), float(block[i, j]))
+            beyond += int(bad.sum())
+        if first is not None:
+            i, j, stored, network = first
+            raise ModelFileError(f"{path}: inconsistent model file: tensor 'scores' is not what the stored network "
+                                 f"gives: {beyond} score(s) differ beyond float rounding, the first of drug "
+                                 f"{self.dataset_.drug_names[i]!r} x miRNA {self.dataset_.mirna_names[j]!r} (stored "
+                                 f"{stored:.6g}, network {network:.6g})")
 
 
 @dataclass(frozen=True)

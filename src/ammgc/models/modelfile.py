@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from ammgc.errors import ModelFileError
+from ammgc.evaluation.calibration import GRID
 from ammgc.io import atomic_write_bytes
 from ammgc.models.layers import AttentionFusion, GCNEncoder
 from ammgc.models.network import ActivityDecoder, AMMGCNet
@@ -192,78 +193,127 @@ class ModelState:
 
 @dataclass(frozen=True)
 class Field:
-    """One metadata field: its JSON type, whether it may be absent, and a check of its value (None: fine;
-    else the problem)."""
+    """One metadata field: its JSON type, whether it may be absent (or null), the fields of the object it holds
+    (``fields``) or of each of its records (``each``: every item of an array, every value of an object keyed by
+    name), and a check of the whole value (None: fine; else the problem)."""
 
-    kind: type | tuple[type, ...]
+    kind: type
     required: bool = True
     check: Callable[[Any], str | None] | None = None
+    fields: dict[str, Field] | None = None
+    each: dict[str, Field] | None = None
 
 
-def _names(value: Any) -> str | None:
-    return None if isinstance(value, list) and all(isinstance(v, str) for v in value) else "must be a list of strings"
+_JSON_NAMES = {dict: "object", list: "array", str: "string", int: "whole number", float: "number",
+               bool: "true/false", type(None): "null"}
 
 
-def _table(value: Any) -> str | None:
-    """A table as the file stores it: columns of strings, of equal length, one of them ``name`` (names may
-    repeat: the benchmark lists Rituximab twice)."""
-    if "name" not in value:
-        return "has no 'name' column"
+def _json_name(value: Any) -> str:
+    return _JSON_NAMES.get(type(value), type(value).__name__)
+
+
+def _names(value: list[Any]) -> str | None:
+    return None if all(isinstance(v, str) for v in value) else "must be an array of strings"
+
+
+def _positive(value: int) -> str | None:
+    return None if value >= 1 else f"is {value}, not a positive whole number"
+
+
+def _nonempty(value: list[Any]) -> str | None:
+    return None if value else "lists no modal"
+
+
+def _seed(value: int) -> str | None:
+    return None if 0 <= value < 2**32 else f"is {value}, not a whole number in [0, 2^32)"
+
+
+def _probability(value: float) -> str | None:
+    return None if 0 <= value <= 1 else f"is {value}, not a probability"
+
+
+def _one_of(*allowed: str) -> Callable[[str], str | None]:
+    return lambda value: None if value in allowed else f"is {value!r}, not one of {', '.join(allowed)}"
+
+
+def _table(value: dict[str, Any]) -> str | None:
+    """A table as the file stores it: columns of strings, of equal length (names may repeat: the benchmark lists
+    Rituximab twice)."""
     lengths = {k: len(v) if isinstance(v, list) else -1 for k, v in value.items()}
     if any(n < 0 for n in lengths.values()) or len(set(lengths.values())) != 1:
-        return f"columns must be lists of equal length ({lengths})"
+        return f"columns must be arrays of equal length ({lengths})"
     return "cells must be strings" if any(_names(v) for v in value.values()) else None
 
 
-def _modals(value: Any) -> str | None:
-    if not value:
-        return "lists no modal"
-    for k, m in enumerate(value):
-        if not isinstance(m, dict) or not isinstance(m.get("name"), str):
-            return f"modal {k} has no name"
-        if _names(m.get("drug_views")) or _names(m.get("mirna_views")):
-            return f"modal {k}: drug_views and mirna_views must be lists of view names"
-        if not isinstance(m.get("width"), int) or isinstance(m.get("width"), bool) or m["width"] < 1:
-            return f"modal {k}: width must be a positive whole number"
-    return None
+#: What each modal records: its views and the width of its stacked node features.
+MODAL: dict[str, Field] = {
+    "name": Field(str), "drug_views": Field(list, check=_names), "mirna_views": Field(list, check=_names),
+    "width": Field(int, check=_positive),
+}
 
+#: What the reader uses of each view's record: the columns it has, and for the miRBase ``sequence`` view the
+#: stem-loops those columns are (a new miRNA's row is aligned to the same ones).
+VIEW: dict[str, Field] = {
+    "width": Field(int, check=_positive),
+    "mirbase": Field(dict, required=False, fields={"columns_sha256": Field(str)}),
+}
 
-def _views(value: Any) -> str | None:
-    for name, record in value.items():
-        width = record.get("width") if isinstance(record, dict) else None
-        if not isinstance(width, int) or isinstance(width, bool) or width < 1:
-            return f"view {name!r} has no positive whole width"
-    return None
+#: A drug or miRNA table: a ``name`` column and any others, each an array of strings.
+TABLE: dict[str, Field] = {"name": Field(list, check=_names)}
 
+#: What the reader uses of the training record: where the data came from, how activity was counted, notes.
+INFO: dict[str, Field] = {
+    "dataset": Field(str), "source": Field(str), "prior_counts": Field(str, check=_one_of("pairs", "studies", "mixed")),
+    "notes": Field(list, required=False, check=_names),
+}
 
-def _seed(value: Any) -> str | None:
-    return None if not isinstance(value, bool) and 0 <= value < 2**32 else "must be a whole number in [0, 2^32)"
+#: A calibration's record (its maps are the tensors ``CALIBRATION_TENSORS``): how it was made, and what it measured
+#: held out (``measured[method]``).
+CALIBRATION: dict[str, Field] = {
+    "method": Field(str), "protocol": Field(str), "folds": Field(int, check=_positive),
+    "prevalence": Field(float, check=_probability),
+    "measured": Field(dict, each={"brier": Field(float), "ece": Field(float)}),
+    "positives": Field(int, required=False), "candidates": Field(int, required=False),
+}
 
+#: The options of ``AMMGC.Config`` a loaded model reads: the network's layers, its decoder's prior, whether new
+#: entities have features. The others only shaped training; a file of a version before one of them was added takes
+#: its default. Every option's value is checked as ``fit`` checks it.
+CONFIG: dict[str, Field] = {
+    "hidden": Field(list), "last_activation": Field(str), "fusion": Field(str), "degree_prior": Field(float),
+    "node_features": Field(str),
+}
 
 #: Every metadata field the reader uses.
 METADATA: dict[str, Field] = {
     "kind": Field(str, check=lambda v: None if v == "ammgc" else f"is {v!r}, not an AMMGC model"),
-    "config": Field(dict),
+    "config": Field(dict, fields=CONFIG),
     "seed": Field(int, check=_seed),
-    "modals": Field(list, check=_modals),
-    "views": Field(dict, check=_views),
-    "drugs": Field(dict, check=_table),
-    "mirnas": Field(dict, check=_table),
-    "info": Field(dict),
-    "calibration": Field(dict, required=False),
+    "modals": Field(list, each=MODAL, check=_nonempty),
+    "views": Field(dict, each=VIEW),
+    "drugs": Field(dict, fields=TABLE, check=_table),
+    "mirnas": Field(dict, fields=TABLE, check=_table),
+    "info": Field(dict, fields=INFO),
+    "calibration": Field(dict, required=False, fields=CALIBRATION),
     "versions": Field(dict, required=False),
 }
 
 
 @dataclass(frozen=True)
 class Tensor:
-    """One stored array: its dtype kind (``f`` float, ``u`` unsigned), shape in named sizes (``p`` drugs,
-    ``q`` miRNAs, ``n`` = p + q, ``U`` modals, ``d`` embedding width, or a number), and its values' range."""
+    """One stored array: its dtype kind (``f`` float, ``u`` unsigned), shape in named sizes (``SIZES``, or a number),
+    its values' range (``finite``, ``non-negative``, ``probability``, ``0/1``), and whether it may be absent."""
 
     kind: str
     shape: tuple[str | int, ...]
     values: str = "finite"
+    required: bool = True
 
+
+#: The named sizes of tensor shapes: the tables give p and q, the modals U, the first tensor that has d gives it,
+#: and a view's record its width.
+SIZES = {"p": "drugs", "q": "miRNAs", "n": "drugs + miRNAs", "U": "modals", "d": "embedding width",
+         "width": "the view's width", "grid": "the calibration grid's top fractions", "bins": "reliability bins"}
 
 #: Every tensor the reader uses besides the network's weights, which must fit the network the configuration
 #: and modals describe (checked by loading them into it) and be finite.
@@ -276,63 +326,114 @@ TENSORS: dict[str, Tensor] = {
     "prior.mirna": Tensor("f", ("q",), "non-negative"),
 }
 
+#: Tensors of each miRNA view the modals read, except ``sequence`` (computed from a new miRNA's sequence): the
+#: mean training row, which a new miRNA gets.
+MIRNA_VIEW_TENSORS: dict[str, Tensor] = {"mirna_mean.{view}": Tensor("f", ("width",))}
+
+#: The maps of a calibrated model (``calibration`` in the metadata): probability and expected precision at each
+#: top fraction of the grid, the probability's interval (absent from files of older versions), and the reliability
+#: diagram's rows (mean probability, observed share, pairs) by bin.
+CALIBRATION_TENSORS: dict[str, Tensor] = {
+    "calibration.probability_knots": Tensor("f", ("grid",), "probability"),
+    "calibration.precision_knots": Tensor("f", ("grid",), "probability"),
+    "calibration.low_knots": Tensor("f", ("grid",), "probability", required=False),
+    "calibration.high_knots": Tensor("f", ("grid",), "probability", required=False),
+    "calibration.reliability": Tensor("f", (3, "bins")),
+}
+
 
 def check_schema(metadata: dict[str, Any], tensors: dict[str, np.ndarray], path: str | os.PathLike[str]) -> None:
-    """``metadata`` and ``tensors`` against ``METADATA`` and ``TENSORS``, and the relations between them."""
+    """``metadata`` and ``tensors`` against ``METADATA``, ``TENSORS``, ``MIRNA_VIEW_TENSORS`` and
+    ``CALIBRATION_TENSORS``, and the relations between them (the network's weights: ``build_network``); the first
+    problem is one ``ModelFileError`` naming the file and the field or tensor."""
 
     def fail(field: str, problem: str) -> ModelFileError:
         return ModelFileError(f"{path}: inconsistent model file: {field} {problem}")
 
     if not isinstance(metadata, dict):
         raise fail("metadata", "is not a JSON object")
-    for name, spec in METADATA.items():
-        if name not in metadata or metadata[name] is None:
-            if spec.required:
-                raise fail(name, "is missing")
-            continue
-        value = metadata[name]
-        if not isinstance(value, spec.kind) or isinstance(value, bool):
-            raise fail(name, f"must be a JSON {getattr(spec.kind, '__name__', spec.kind)}, not {type(value).__name__}")
-        problem = spec.check(value) if spec.check else None
-        if problem:
-            raise fail(name, problem)
-    modals = metadata["modals"]
-    views = [v for m in modals for v in (*m["drug_views"], *m["mirna_views"])]
-    unrecorded = sorted(set(views) - set(metadata["views"]))
+    _check_fields(metadata, METADATA, "", fail)
+    modals, views = metadata["modals"], metadata["views"]
+    used = [v for m in modals for v in (*m["drug_views"], *m["mirna_views"])]
+    unrecorded = sorted(set(used) - set(views))
     if unrecorded:
         raise fail("views", f"has no record of view(s) {unrecorded} that the modals read")
-    associations = tensors.get("associations")
-    if associations is None or associations.ndim != 2:
-        raise fail("tensor 'associations'", "is missing or not a matrix")
-    embeddings = tensors.get("embeddings")
-    if embeddings is None or embeddings.ndim != 3:
-        raise fail("tensor 'embeddings'", "is missing or not U x n x d")
-    p, q = associations.shape
-    sizes = {"p": p, "q": q, "n": p + q, "U": len(modals), "d": int(embeddings.shape[2])}
+    p, q = len(metadata["drugs"]["name"]), len(metadata["mirnas"]["name"])
+    for k, m in enumerate(modals):
+        blocks = [sum(views[v]["width"] for v in m[side]) for side in ("drug_views", "mirna_views")]
+        # the narrower block is padded to the wider one (stack_modal); a modal without views is one-hot
+        width = max(blocks) if m["drug_views"] or m["mirna_views"] else p + q
+        if m["width"] != width:
+            raise fail(f"modals[{k}].width", f"is {m['width']}, but its views give {width} columns")
+    sizes = {"p": p, "q": q, "n": p + q, "U": len(modals)}
     for name, spec in TENSORS.items():
         _check_tensor(name, spec, tensors.get(name), sizes, fail)
-    for table, n in (("drugs", p), ("mirnas", q)):
-        if len(metadata[table]["name"]) != n:
-            raise fail(table, f"names {len(metadata[table]['name'])} rows for a {p} x {q} association matrix")
-    mirna_views = {v for m in modals for v in m["mirna_views"]}
-    for view in sorted(mirna_views - {"sequence"}):
-        width = metadata["views"][view]["width"]
-        _check_tensor(f"mirna_mean.{view}", Tensor("f", (width,)), tensors.get(f"mirna_mean.{view}"), sizes, fail)
+    for view in dict.fromkeys(v for m in modals for v in m["mirna_views"] if v != "sequence"):
+        for pattern, spec in MIRNA_VIEW_TENSORS.items():
+            name = pattern.format(view=view)
+            _check_tensor(name, spec, tensors.get(name), {**sizes, "width": views[view]["width"]}, fail)
+    calibration = metadata.get("calibration")
+    if calibration is not None:
+        if calibration["method"] not in calibration["measured"]:
+            raise fail("calibration.measured", f"has no record of its method {calibration['method']!r}")
+        for name, spec in CALIBRATION_TENSORS.items():
+            _check_tensor(name, spec, tensors.get(name), {**sizes, "grid": len(GRID)}, fail)
+        ends = ["calibration.low_knots", "calibration.high_knots"]
+        if sum(end in tensors for end in ends) == 1:
+            missing = next(e for e in ends if e not in tensors)
+            raise fail(f"tensor {missing!r}", "is missing (an interval has both ends)")
     for name, tensor in tensors.items():
         if tensor.dtype.kind == "f" and not np.isfinite(tensor).all():
             raise fail(f"tensor {name!r}", "holds NaN or infinite values")
+
+
+def _check_fields(value: dict[str, Any], schema: dict[str, Field], where: str,
+                  fail: Callable[[str, str], ModelFileError]) -> None:
+    for name, spec in schema.items():
+        field = f"{where}.{name}" if where else name
+        if value.get(name) is None:
+            if spec.required:
+                raise fail(field, "is missing")
+            continue
+        _check_value(value[name], spec, field, fail)
+
+
+def _check_value(value: Any, spec: Field, field: str, fail: Callable[[str, str], ModelFileError]) -> None:
+    kind_ok = isinstance(value, spec.kind) and not isinstance(value, bool)
+    if spec.kind is float:
+        kind_ok = isinstance(value, int | float) and not isinstance(value, bool)
+    if not kind_ok:
+        raise fail(field, f"must be a JSON {_JSON_NAMES[spec.kind]}, not {_json_name(value)}")
+    if spec.fields:
+        _check_fields(value, spec.fields, field, fail)
+    if spec.each:
+        records = enumerate(value) if isinstance(value, list) else value.items()
+        for key, record in records:
+            where = f"{field}[{key!r}]"
+            if not isinstance(record, dict):
+                raise fail(where, f"must be a JSON object, not {_json_name(record)}")
+            _check_fields(record, spec.each, where, fail)
+    problem = spec.check(value) if spec.check else None
+    if problem:
+        raise fail(field, problem)
 
 
 def _check_tensor(name: str, spec: Tensor, tensor: np.ndarray | None, sizes: dict[str, int],
                   fail: Callable[[str, str], ModelFileError]) -> None:
     what = f"tensor {name!r}"
     if tensor is None:
+        if not spec.required:
+            return
         raise fail(what, "is missing")
     if tensor.dtype.kind != spec.kind:
-        raise fail(what, f"has dtype {tensor.dtype}, expected {'a float' if spec.kind == 'f' else 'uint8'} type")
-    expected = tuple(sizes[s] if isinstance(s, str) else s for s in spec.shape)
+        raise fail(what, f"has dtype {tensor.dtype}, expected {'a float' if spec.kind == 'f' else 'an unsigned'} type")
+    if tensor.ndim == len(spec.shape):  # a size first met here (d) is this tensor's
+        for size, got in zip(spec.shape, tensor.shape, strict=True):
+            if isinstance(size, str):
+                sizes.setdefault(size, got)
+    expected = tuple(sizes.get(s, -1) if isinstance(s, str) else s for s in spec.shape)
     if tensor.shape != expected:
-        named = " x ".join(str(s) for s in spec.shape)
+        named = " x ".join(SIZES.get(s, s) if isinstance(s, str) else str(s) for s in spec.shape)
         raise fail(what, f"has shape {tensor.shape}, expected {expected} ({named})")
     if spec.values == "0/1" and not np.isin(tensor, (0, 1)).all():
         raise fail(what, "must hold only 0 and 1")
@@ -340,10 +441,27 @@ def _check_tensor(name: str, spec: Tensor, tensor: np.ndarray | None, sizes: dic
         raise fail(what, "holds NaN or infinite values")
     if spec.values == "non-negative" and (tensor < 0).any():
         raise fail(what, "holds negative values")
+    if spec.values == "probability" and ((tensor < 0) | (tensor > 1)).any():
+        raise fail(what, "holds values outside [0, 1]")
+
+
+#: How far a stored score may lie from the one the stored network gives, as a fraction of |Z_i| |Z_j| (the
+#: fused embeddings' norms) plus as much absolutely. The scores are float32 products Z_i . Z_j (and a float64
+#: prior), whose rounding in any order of summation is at most about d * 2^-24 * |Z_i| |Z_j|: 6.1e-5 of it for
+#: the default d = 4 modals x 256. Real files lie far inside (docs/reliability.md); TF32 products (10-bit
+#: mantissas, which ammgc never turns on) would not.
+SCORE_TOLERANCE = 1e-4
+
+
+def scores_beyond_tolerance(stored: np.ndarray, recomputed: np.ndarray, bound: np.ndarray) -> np.ndarray:
+    """Where stored scores differ from recomputed ones by more than ``SCORE_TOLERANCE * (bound + 1)``, ``bound``
+    being |Z_i| |Z_j| of each pair."""
+    return ~(np.abs(stored - recomputed) <= SCORE_TOLERANCE * (bound + 1.0))
 
 
 def stored_config(stored: dict[str, Any], fields: list[str], path: str | os.PathLike[str]) -> dict[str, Any]:
-    """The stored configuration as keyword arguments, refusing options this version does not know."""
+    """The stored configuration as keyword arguments, refusing options this version does not know (an option the
+    file lacks takes its default: ``CONFIG`` declares those a loaded model reads, which it must have)."""
     unknown = sorted(set(stored) - set(fields))
     if unknown:
         raise ModelFileError(f"{path}: the model's configuration has options this ammgc does not know: {unknown}")
@@ -377,7 +495,8 @@ def build_network(config: Any, modals: list[Any], tensors: dict[str, np.ndarray]
             raise ModelFileError(f"{path}: inconsistent model file: tensor {name!r} has shape "
                                  f"{tuple(tensors[name].shape)}, the network needs {shape}")
         if tensors[name].dtype.kind != "f":
-            raise ModelFileError(f"{path}: inconsistent model file: tensor {name!r} has dtype {tensors[name].dtype}")
+            raise ModelFileError(f"{path}: inconsistent model file: tensor {name!r} has dtype {tensors[name].dtype}, "
+                                 f"expected a float type")
     known = set(expected) | set(TENSORS) | {"associations", "scores"}
     stray = sorted(k for k in tensors if k not in known and not k.startswith(("mirna_mean.", "calibration.")))
     if stray:
