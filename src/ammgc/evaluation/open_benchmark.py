@@ -157,7 +157,6 @@ def export_folds(dataset: Dataset, cv: Splitter, path: str | os.PathLike[str]) -
         from ammgc.data.publications import with_publications
 
         dataset = with_publications(dataset)
-    folds = list(cv.split(dataset))  # a protocol the dataset cannot fill fails here, before any file is written
     parent = ensure_writable_dir(target.absolute().parent)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".part", dir=parent))
     try:
@@ -171,7 +170,7 @@ def export_folds(dataset: Dataset, cv: Splitter, path: str | os.PathLike[str]) -
             hashes[name] = _sha256(data)
         drugs, mirnas = np.asarray(drug_ids, dtype=object), np.asarray(mirna_ids, dtype=object)
         records = []
-        for fold in folds:
+        for fold in cv.split(dataset):  # a protocol the dataset cannot fill fails at the first fold
             contents = {"train.csv": _pairs(np.argwhere(fold.train == 1), drugs, mirnas),
                         "test.csv": _pairs(fold.candidates[fold.labels == 1], drugs, mirnas),
                         "candidates.csv": _pairs(fold.candidates, drugs, mirnas)}
