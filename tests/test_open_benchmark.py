@@ -286,7 +286,7 @@ BAD = {
                      r"scores\.csv, row 4: unknown drug 'drug99' \(did you mean 'drug9'\?\)"),
     "header": (lambda f, s: _edit_csv(s / "r00_f00" / "scores.csv", lambda t: t.rename(columns={"score": "p"})),
                r"scores\.csv, row 1: the header is drug,mirna,p; expected drug,mirna,score"),
-    "fold missing": (lambda f, s: shutil.rmtree(s / "r00_f01"), r"1 of the 3 exported folds have no scores\.csv: "
+    "fold missing": (lambda f, s: shutil.rmtree(s / "r00_f01"), r"1 of the 3 exported folds has no scores\.csv: "
                                                               r"r00_f01"),
     "fold extra": (lambda f, s: shutil.copytree(s / "r00_f00", s / "r00_f09"), r"r00_f09/ is no fold of the export"),
     "train pair also in test": (_train_pair_in_test, r"train\.csv, row \d+: the training pair \(.*\) is also a "

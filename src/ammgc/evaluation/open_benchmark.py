@@ -348,6 +348,10 @@ def _unknown(name: str, column: str, ids: list[str], table: str) -> str:
     return f"unknown {what} {name!r}{did_you_mean(name, ids)}; the {what}s are the {column} column of {table}"
 
 
+def _have(count: int) -> str:
+    return "has" if count == 1 else "have"
+
+
 def _ids_text(ids: list[str]) -> str:
     return ", ".join(ids) if len(ids) <= 6 else f"{', '.join(ids[:3])}, ..., {ids[-1]} ({len(ids)} folds)"
 
@@ -435,8 +439,9 @@ def check_prediction_folders(export: Export, predictions: Path) -> None:
                         f"predictions hold exactly one folder per exported fold", file=predictions)
     missing = [i for i in ids if not (predictions / i / SCORES).is_file()]
     if missing:
-        raise DataError(f"{len(missing)} of the {len(ids)} exported folds have no {SCORES}: {_ids_text(missing)}; "
-                        f"every fold of {export.path} needs its scores", file=predictions / missing[0] / SCORES)
+        raise DataError(f"{len(missing)} of the {len(ids)} exported folds {_have(len(missing))} no {SCORES}: "
+                        f"{_ids_text(missing)}; every fold of {export.path} needs its scores",
+                        file=predictions / missing[0] / SCORES)
 
 
 def read_scores(path: Path, export: Export, fold: ExportedFold) -> np.ndarray:
@@ -467,9 +472,9 @@ def read_scores(path: Path, export: Export, fold: ExportedFold) -> np.ndarray:
     if len(codes) < len(candidates):
         absent = candidates[~np.isin(candidates, codes)]
         shown = ", ".join(export.pair_name(c) for c in absent[:SHOWN])
-        raise DataError(f"{len(absent)} of the {len(candidates)} candidate pairs of fold {fold.id} have no score "
-                        f"({shown}{', ...' if len(absent) > SHOWN else ''}); score every pair of "
-                        f"{export.path / fold.id / 'candidates.csv'}", file=path)
+        raise DataError(f"{len(absent)} of the {len(candidates)} candidate pairs of fold {fold.id} "
+                        f"{_have(len(absent))} no score ({shown}{', ...' if len(absent) > SHOWN else ''}); score "
+                        f"every pair of {export.path / fold.id / 'candidates.csv'}", file=path)
     by_code = np.argsort(codes, kind="stable")
     return values[by_code[np.searchsorted(codes[by_code], candidates)]]
 
