@@ -86,6 +86,8 @@ def test_the_same_options_give_byte_identical_files(dataset: Dataset, tmp_path: 
     assert sorted(p.name for p in (tmp_path / "a" / "r01_f02").iterdir()) == ["candidates.csv", "test.csv",
                                                                              "train.csv"]
     assert first["protocol"] == {"split": "study", "n_folds": 3, "repeats": 2, "seed": 3}
+    (tmp_path / "plain").mkdir()  # the export's folder has the mode a plain folder gets, not a temporary's
+    assert (tmp_path / "a").stat().st_mode == (tmp_path / "plain").stat().st_mode
     assert first["dataset"]["name"] == "planted" and len(first["dataset"]["sha256"]) == 64
     assert [f["id"] for f in first["folds"]] == [f.key for f in cv.split(dataset)]
     # another seed is another export, with other hashes
@@ -127,7 +129,7 @@ def test_an_existing_folder_is_written_only_when_empty_or_holding_the_same_expor
     with pytest.raises(AmmgcError, match="not empty and holds no exported folds"):
         export_folds(dataset, cv, tmp_path / "other")
     assert tree(tmp_path / "other") == {"notes.txt": b"mine"}
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty", "other"]  # no temporary left behind
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty", "other"]  # no staging folder left behind
 
 
 def test_shared_names_get_unambiguous_identifiers(dataset: Dataset, tmp_path: Path) -> None:

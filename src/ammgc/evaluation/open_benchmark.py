@@ -33,8 +33,8 @@ import json
 import logging
 import os
 import re
+import secrets
 import shutil
-import tempfile
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -158,7 +158,9 @@ def export_folds(dataset: Dataset, cv: Splitter, path: str | os.PathLike[str]) -
 
         dataset = with_publications(dataset)
     parent = ensure_writable_dir(target.absolute().parent)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".part", dir=parent))
+    # mkdir, not mkdtemp: the folder gets the mode a plain mkdir gives (mkdtemp's is private to its owner)
+    staging = parent / f".{target.name}.{secrets.token_hex(4)}.part"
+    staging.mkdir()
     try:
         drug_ids = entity_ids(dataset.drug_names)
         mirna_ids = entity_ids(dataset.mirna_names)
