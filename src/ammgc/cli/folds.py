@@ -39,11 +39,15 @@ def export(
     from ammgc.evaluation.open_benchmark import export_folds
 
     kind = split.strip().lower()
+    if kind not in ("pair", "study", "time", *SPLIT_NAMES, *SPLIT_NAMES.values()):
+        raise typer.BadParameter(f"must be one of pair, study, time, {', '.join(SPLIT_NAMES)}, not {split!r}",
+                                 param_hint="--split")
     cv = splitter_from(SPLIT_NAMES.get(kind, kind), folds, repeats, seed, cutoffs)
+    kept = (out / "manifest.json").is_file()  # a folder holding this very export is left as it is
     manifest = export_folds(load_data(data), cv, out)
-    typer.echo(f"wrote {len(manifest['folds'])} folds of the {manifest['protocol']['split']} split of "
-               f"{manifest['dataset']['name']} to {out} (folds_sha256 {manifest['folds_sha256'][:16]}, dataset "
-               f"sha256 {manifest['dataset']['sha256'][:16]})")
+    typer.echo(f"{'kept' if kept else 'wrote'} {len(manifest['folds'])} folds of the {manifest['protocol']['split']} "
+               f"split of {manifest['dataset']['name']} in {out} (folds_sha256 {manifest['folds_sha256'][:16]}, "
+               f"dataset sha256 {manifest['dataset']['sha256'][:16]})")
 
 
 def evaluate(
