@@ -37,7 +37,8 @@ import secrets
 import shutil
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -252,12 +253,14 @@ class Export:
     mirna_ids: list[str]
     drugs: pd.DataFrame
     mirnas: pd.DataFrame
-    _drug_index: pd.Index = field(repr=False, default=None)  # type: ignore[assignment]
-    _mirna_index: pd.Index = field(repr=False, default=None)  # type: ignore[assignment]
 
-    def __post_init__(self) -> None:
-        self._drug_index = pd.Index(self.drug_ids)
-        self._mirna_index = pd.Index(self.mirna_ids)
+    @cached_property
+    def _drug_index(self) -> pd.Index:
+        return pd.Index(self.drug_ids)
+
+    @cached_property
+    def _mirna_index(self) -> pd.Index:
+        return pd.Index(self.mirna_ids)
 
     @property
     def fold_ids(self) -> list[str]:
@@ -421,6 +424,11 @@ def read_export(path: str | os.PathLike[str]) -> Export:
             raise DataError(f"the file's sha256 is not the one {MANIFEST} records for it: the exported folds were "
                             f"changed after export; export them again", file=table_path)
         tables[name] = _read_csv(raw, table_path, (id_column, "name"), exact=False)
+        repeated = tables[name][id_column].duplicated()
+        if repeated.any():
+            row = int(np.flatnonzero(repeated.to_numpy())[0])
+            raise DataError(f"the {id_column} {tables[name][id_column].iloc[row]!r} is listed twice: the exported "
+                            f"folds were changed after export; export them again", file=table_path, row=row + 2)
     drug_ids = tables["drugs.csv"]["drug"].tolist()
     mirna_ids = tables["mirnas.csv"]["mirna"].tolist()
     return Export(root, manifest, drug_ids, mirna_ids, tables["drugs.csv"], tables["mirnas.csv"])
