@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import typer
 
-from ammgc.cli import compare, cv, data, experiment, features, predict, study, tune
+from ammgc.cli import compare, cv, data, experiment, features, folds, predict, study, tune
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
                   help="AMMGC: predict miRNA-drug resistance associations (Niu et al. 2022).")
@@ -44,6 +44,7 @@ predict.register(app)
 experiment.register(app)
 tune.register(app)
 study.register(app)
+folds.register(app)
 
 
 def main() -> None:

@@ -403,3 +403,43 @@ def index_markdown(parts: Sequence[str], plan: str, *, repeats: int, n_folds: in
               "`ammgc experiment sensitivity`); a configuration that several parts run was trained once "
               "(`shared-folds/`)."]
     return "\n".join(lines) + "\n"
+
+
+# --- graded predictions of exported folds (ammgc evaluate) ------------------------------------------------
+
+def grade_markdown(label: str, body: dict[str, Any], references: Mapping[str, dict[str, Any]],
+                   differences: Mapping[str, Mapping[str, tuple[float, float]]], *, export: Mapping[str, Any]
+                   ) -> str:
+    """report.md of graded predictions: ``body`` beside each reference on the same folds (report.md's tables),
+    the paired differences ({reference: {metric: (mean, standard error)}} of ``label`` − reference) and the
+    export (``folds``, ``folds_sha256``, ``dataset``, ``dataset_sha256``, ``ammgc``) the scores were graded on."""
+    rows = [(label, body), *((f"{name}, same folds", ref) for name, ref in references.items())]
+    paired = []
+    for name, diff in differences.items():
+        cells = []
+        for m in SUMMARY_METRICS:
+            mean, sem = diff[m]
+            cells.append(f"{mean:+.4f} ± {sem:.4f} ({mean / sem:+.1f} SE)" if sem > 0 else f"{mean:+.4f}")
+        paired.append([name, *cells])
+    first = body["folds"]
+    repeats = len({f["repeat"] for f in first})
+    lines = [f"# Grade of {label}", "",
+             *_table(["method", *(m.upper() for m in TABLE_METRICS)],
+                     ([lab, *(cell(b["mean"][m], b["std"][m]) for m in TABLE_METRICS)] for lab, b in rows)),
+             "", "## Ranking metrics (mean ± standard error)", "",
+             *_table(["method", *(USER_METRIC_LABELS[m] for m in USER_METRICS)],
+                     ([lab, *(cell(b["mean"][m], b["sem"][m]) for m in USER_METRICS)] for lab, b in rows)), ""]
+    if paired:
+        lines += [f"## {label} against each reference, paired on the same folds", "",
+                  f"Difference {label} − reference, mean ± standard error of the per-repeat (one repeat: per-fold) "
+                  "differences, and how many standard errors that is.", "",
+                  *_table(["reference", *(USER_METRIC_LABELS[m] for m in SUMMARY_METRICS)], paired), ""]
+    lines += [f"{repeats} repeat(s) x {len(first) // max(1, repeats)} folds, split by {body.get('split')}; "
+              "test set = the fold's held-out pairs among its candidates (test.csv, candidates.csv). F1/ACC/REC at "
+              "the max-F1 threshold. P@K: share of positives among the top K candidates; per-drug metrics average "
+              "over drugs with a held-out pair. Mean ± std over folds in the first table; standard error over "
+              "repeat means (over folds where there is one repeat). Each fold graded as `ammgc cv` grades it.",
+              "", f"Folds: {export['folds']} (folds_sha256 `{export['folds_sha256']}`), exported by ammgc "
+              f"{export['ammgc']} from {export['dataset']}"
+              + (f" (dataset sha256 `{export['dataset_sha256']}`)." if export.get("dataset_sha256") else ".")]
+    return "\n".join(lines) + "\n"
