@@ -246,6 +246,7 @@ def test_ctrl_c_anywhere_in_a_cold_train_keeps_the_previous_model(tmp_path: Path
         assert "Traceback" not in point["log"], where
         if point["kept"]:
             assert point["code"] == 130, where
+            assert "interrupted; nothing half-written was left in place" in point["log"], where
             interrupted += 1
         else:
             assert point["finished_before_signal"] or point["mtime_ns"] <= point["sent_ns"], \

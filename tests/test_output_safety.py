@@ -142,7 +142,7 @@ def test_diverging_loss_stops_with_stage_and_epoch_and_writes_no_metrics(
 
 
 @pytest.mark.parametrize(("raised", "code", "message"), [
-    (KeyboardInterrupt(), 130, "interrupted; finished folds are kept and a rerun resumes"),
+    (KeyboardInterrupt(), 130, "interrupted; nothing half-written was left in place"),
     (typer.Exit(3), 3, ""),  # e.g. `data check --strict` finding warnings: the code must reach the shell
     (AmmgcError("bad input"), 2, "error: bad input"),
     (typer.BadParameter("must be pair, drug or mirna"), 2, "Error: Invalid value: must be pair, drug or mirna"),

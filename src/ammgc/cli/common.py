@@ -48,15 +48,21 @@ CutoffsOption = Annotated[str | None, typer.Option(
 #: Repeats when --repeats is not given: the study split's folds are costlier to vary, time has one plan.
 
 
+#: what a Ctrl-C leaves, said as the command exits; commands that run folds say that a rerun resumes
+_on_interrupt = {"note": ""}
+
+
 @contextmanager
 def running(*, out: Path | None = None, mirbase: Path | None = None, executor: str = "local",
-            scheduler: str | None = None) -> Iterator[None]:
+            scheduler: str | None = None, resumes: bool = False) -> Iterator[None]:
     """What a command that computes runs inside: its output folder checked before any data is read or computed,
-    the miRBase folder it was given, the executor of its folds."""
+    the miRBase folder it was given, the executor of its folds; ``resumes``: its finished folds are kept."""
     from ammgc.data.source import located
     from ammgc.evaluation.cluster import execution
     from ammgc.io import ensure_writable_dir
 
+    if resumes:
+        _on_interrupt["note"] = "interrupted; finished folds are kept and a rerun resumes"
     if out is not None:
         ensure_writable_dir(out)
     with execution(executor, scheduler), located(mirbase=mirbase):
@@ -134,7 +140,7 @@ INTERRUPTED = 130
 
 
 def _interrupted() -> None:
-    typer.secho("interrupted; finished folds are kept and a rerun resumes", err=True)
+    typer.secho(_on_interrupt["note"], err=True)
     sys.exit(INTERRUPTED)
 
 
@@ -179,6 +185,7 @@ def run_app(app: typer.Typer) -> None:
     """Run the app; the project's own errors become one clear line and exit code 2, Ctrl-C exit code 130."""
     from ammgc.io import remove_empty_outputs
 
+    _on_interrupt["note"] = "interrupted; nothing half-written was left in place"
     try:
         _run(app)
     except SystemExit as exc:

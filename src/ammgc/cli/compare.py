@@ -82,7 +82,7 @@ def compare(
         user_modules_importable()
     compared = select_methods(methods, method_options(option))
     skip = any(m.strip().lower() == "all" for m in methods.split(","))
-    with running(out=out, mirbase=mirbase, executor=executor, scheduler=scheduler):
+    with running(out=out, mirbase=mirbase, executor=executor, scheduler=scheduler, resumes=True):
         dataset = load_data(data)
         if len(splitters) == 1:
             results = {names[0]: run_compare(compared, dataset, splitters[0], jobs=resolve_jobs(jobs), out=out,

@@ -63,7 +63,7 @@ def cv(
     config = method_config(option, device, p_neg=p_neg, epochs_gcn=epochs_gcn, epochs_attention=epochs_attention)
     cv = splitter_from(split, folds, repeats, seed, cutoffs)
     chosen = build_method(method, config)
-    with running(out=out, mirbase=mirbase, executor=executor, scheduler=scheduler):
+    with running(out=out, mirbase=mirbase, executor=executor, scheduler=scheduler, resumes=True):
         dataset = load_data(data)
         body = run_cv(chosen, dataset, cv, jobs=resolve_jobs(jobs), out=out, progress=True)
     mean, std, sem = body["mean"], body["std"], body["sem"]

@@ -61,7 +61,7 @@ def ablation(
     from ammgc.reporting.tables import metrics_line
 
     base = build_method("ammgc", method_config(option, device))
-    with running(out=out, mirbase=mirbase, executor=executor, scheduler=scheduler):
+    with running(out=out, mirbase=mirbase, executor=executor, scheduler=scheduler, resumes=True):
         bodies = run_ablation(base, load_data(data), PairSplit(folds, repeats, seed), variants=variant,
                               jobs=resolve_jobs(jobs), out=out, progress=True)
     labels = {v.key: v.label for v in VARIANTS} | {"popularity": "popularity"}
@@ -96,7 +96,7 @@ def sensitivity(
     parsed = parse_values(param, values)
     out = out or Path("runs/sensitivity") / param
     base = build_method("ammgc", method_config(option, device))
-    with running(out=out, mirbase=mirbase, executor=executor, scheduler=scheduler):
+    with running(out=out, mirbase=mirbase, executor=executor, scheduler=scheduler, resumes=True):
         rows = run_sensitivity(base, load_data(data), PairSplit(folds, repeats, seed), param=param, values=parsed,
                                jobs=resolve_jobs(jobs), out=out, progress=True)
     for r in rows:

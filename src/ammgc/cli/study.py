@@ -53,7 +53,7 @@ def study(
     typer.echo(plan_text(plan, jobs=workers), err=True)
     if plan_only:
         return
-    with running(out=out, mirbase=mirbase, executor=executor, scheduler=scheduler):
+    with running(out=out, mirbase=mirbase, executor=executor, scheduler=scheduler, resumes=True):
         run_study(load_data(data), parts=chosen, repeats=repeats, n_folds=folds, seed=seed, jobs=workers,
                   overrides=overrides, out=out, progress=True)
     typer.echo(f"wrote {out / 'index.md'}")

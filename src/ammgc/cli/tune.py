@@ -79,7 +79,7 @@ def tune(
     points = grid_options(grid)
     if ":" in method:
         user_modules_importable()
-    with running(out=out, mirbase=mirbase, executor=executor, scheduler=scheduler):
+    with running(out=out, mirbase=mirbase, executor=executor, scheduler=scheduler, resumes=True):
         chosen = run_tune(method, load_data(data), split=split, grid=points, base=parse_options(option),
                           inner_folds=inner_folds, seed=seed, n_folds=folds, cutoffs=cutoff_values,
                           jobs=resolve_jobs(jobs), out=out, progress=True)
