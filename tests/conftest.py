@@ -39,7 +39,8 @@ def isolated_environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[N
     def local_only(url: str, **kwargs: object) -> bytes:
         parsed = urllib.parse.urlparse(url)
         if parsed.scheme != "file" and parsed.hostname not in ("127.0.0.1", "localhost"):
-            raise download.Unreachable(f"downloads are blocked in the tests ({parsed.hostname})")
+            raise download.Unreachable(f"downloads are blocked in the tests ({parsed.hostname})",
+                                       no_connection=True)
         return get(url, **kwargs)  # type: ignore[arg-type]
 
     download._get = local_only  # type: ignore[assignment]

@@ -521,3 +521,29 @@ def test_without_mirbase_or_network_the_benchmark_keeps_the_default_model_and_ow
     assert "shipped in the package" in model.dataset_.view("sequence").source
     with pytest.raises(DownloadError, match="no network"):
         AMMGC(**tiny, mirna_views=["go"], drug_features="files").fit(own)
+
+
+def test_a_host_that_refused_every_retry_is_tried_once_for_the_rest_of_the_process(monkeypatch) -> None:
+    """Offline, a run of many folds looks its sources up once per fold: it waits out the retries once."""
+    import ammgc.data.download as download
+
+    calls: list[str] = []
+
+    def refused(url: str, **kwargs: object) -> bytes:
+        calls.append(url)
+        raise download.Unreachable("connection refused", no_connection=True)
+
+    monkeypatch.setattr(download, "_get", refused)
+    monkeypatch.setattr(download, "_NO_CONNECTION", set())
+    pauses: list[float] = []
+    monkeypatch.setattr(download.time, "sleep", pauses.append)
+    with pytest.raises(download.Unreachable) as first:
+        download.download_bytes("http://example.org/a", retries=3, backoff_s=1.0)
+    assert (first.value.attempts, len(calls), pauses) == (4, 4, [1.0, 2.0, 4.0])
+    with pytest.raises(download.Unreachable) as second:
+        download.download_bytes("http://example.org/b", retries=3, backoff_s=1.0)
+    assert (second.value.attempts, len(calls), len(pauses)) == (1, 5, 3)
+    # another host keeps its retries
+    with pytest.raises(download.Unreachable):
+        download.download_bytes("http://example.net/a", retries=1, backoff_s=0.0)
+    assert len(calls) == 7

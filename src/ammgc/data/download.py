@@ -32,7 +32,19 @@ _CHUNK = 1 << 16
 
 
 class Unreachable(Exception):
-    """A failure worth retrying: no connection, a timeout, a truncated transfer, HTTP 408/425/429/5xx."""
+    """A failure worth retrying: no connection, a timeout, a truncated transfer, HTTP 408/425/429/5xx.
+    ``no_connection``: no connection could be made at all; ``attempts``: how many were made."""
+
+    def __init__(self, reason: str, *, no_connection: bool = False) -> None:
+        super().__init__(reason)
+        self.no_connection = no_connection
+        self.attempts = 1
+
+
+#: hosts (with port) to which no connection could be made through every retry: in the rest of this process a
+#: download from them is tried once, with no pauses (offline, a run of many folds would otherwise wait out the
+#: retries of every fold's lookup)
+_NO_CONNECTION: set[str] = set()
 
 
 class NotFound(Exception):
@@ -46,14 +58,24 @@ def mirror_url(base_url: str, path: str) -> str:
 
 def download_bytes(url: str, *, retries: int = DEFAULT_RETRIES, backoff_s: float = DEFAULT_BACKOFF_S,
                    timeout_s: float = DEFAULT_TIMEOUT_S, progress: bool = True, label: str = "") -> bytes:
-    """The body at ``url``, retrying transient failures ``retries`` times (pause ``backoff_s * 2**k``)."""
+    """The body at ``url``, retrying transient failures ``retries`` times (pause ``backoff_s * 2**k``); a host
+    this process could not connect to through all its retries is tried once."""
+    host = urllib.parse.urlparse(url).netloc
+    if host in _NO_CONNECTION:
+        retries = 0
     for attempt in range(retries + 1):
         try:
-            return _get(url, timeout_s=timeout_s, progress=progress, label=label or url)
-        except Unreachable:
+            body = _get(url, timeout_s=timeout_s, progress=progress, label=label or url)
+        except Unreachable as exc:
             if attempt == retries:
+                exc.attempts = attempt + 1
+                if exc.no_connection:
+                    _NO_CONNECTION.add(host)
                 raise
             time.sleep(backoff_s * 2 ** attempt)
+        else:
+            _NO_CONNECTION.discard(host)
+            return body
     raise AssertionError("unreachable")
 
 
@@ -72,9 +94,9 @@ def _get(url: str, *, timeout_s: float, progress: bool, label: str) -> bytes:
             raise Unreachable(f"HTTP {exc.code}") from None
         raise DownloadError(f"{url}: HTTP {exc.code} {exc.reason}") from None
     except urllib.error.URLError as exc:
-        raise Unreachable(_network_reason(exc.reason)) from None
+        raise Unreachable(_network_reason(exc.reason), no_connection=True) from None
     except (TimeoutError, ConnectionError, OSError, http.client.HTTPException) as exc:
-        raise Unreachable(_network_reason(exc)) from None
+        raise Unreachable(_network_reason(exc), no_connection=True) from None
     with response:
         length_header = response.headers.get("Content-Length")
         expected = int(length_header) if length_header and length_header.isdigit() else None

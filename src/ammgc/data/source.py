@@ -202,7 +202,7 @@ class DataSource:
         except NotFound:
             return self._unavailable(spec, url, "not found (HTTP 404)", dest, base_url, strict)
         except Unreachable as exc:
-            attempts = f"{retries + 1} attempt{'s' if retries else ''}"
+            attempts = f"{exc.attempts} attempt{'s' if exc.attempts > 1 else ''}"
             return self._unavailable(spec, url, f"unreachable after {attempts} ({exc})", dest, base_url, strict)
         self.check(spec, data, url)
         try:
