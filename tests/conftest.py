@@ -53,6 +53,18 @@ def isolated_environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[N
 
 
 @pytest.fixture(autouse=True, scope="session")
+def one_fold_process_by_default() -> Iterator[None]:
+    """Commands run their folds in this process unless a test asks for fold processes (``--jobs 2``): a
+    spawned process spends seconds importing torch, more than a small test's folds take."""
+    import ammgc.runtime as runtime
+
+    default = runtime.default_jobs
+    runtime.default_jobs = lambda: 1  # type: ignore[assignment]
+    yield
+    runtime.default_jobs = default  # type: ignore[assignment]
+
+
+@pytest.fixture(autouse=True, scope="session")
 def one_torch_thread() -> Iterator[None]:
     """Every training in the tests on one thread, as the tool does: on a busy machine torch's spinning
     threads slow small fits tenfold, and the thread count changes float rounding."""

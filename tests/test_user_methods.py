@@ -213,9 +213,10 @@ def test_an_object_pickle_refuses_is_refused_before_fold_processes_start(
     with pytest.raises(MethodError, match=r"^test_user_methods:Degree: cannot run in a fold process \(TypeError: "
                                           r"cannot pickle '_thread.lock' object\)"):
         cross_validate(locked, planted_with_publications, StudySplit(3, 1), jobs=2)
-    missing = type("Gone", (Degree,), {"__module__": "__main__"})  # not findable where pickle looks
-    with pytest.raises(MethodError, match=r"^__main__:Gone: cannot run in a fold process \(PicklingError: Can't "
-                                          r"pickle <class '__main__.Gone'>: attribute lookup Gone on __main__ failed"):
+    missing = type("Gone", (Degree,), {"__module__": __name__})  # not findable where pickle looks
+    with pytest.raises(MethodError, match=rf"^{__name__}:Gone: cannot run in a fold process \(PicklingError: Can't "
+                                          rf"pickle <class '{__name__}.Gone'>: attribute lookup Gone on {__name__} "
+                                          r"failed"):
         cross_validate(missing(), planted_with_publications, StudySplit(3, 1), jobs=2)
 
 
