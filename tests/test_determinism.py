@@ -16,7 +16,7 @@ CONFIG = {"epochs_gcn": 15, "epochs_attention": 15, "hidden": (16, 16), "mirna_v
 
 def cv_metrics(monkeypatch: pytest.MonkeyPatch, data: Path, out: Path, seed: int) -> dict:
     """`ammgc cv` in this process; metrics.json without the wall-clock times."""
-    options = ["epochs_gcn=15", "epochs_attention=15", "hidden=[16,16]", 'mirna_views=["expression"]']
+    options = ["epochs_gcn=5", "epochs_attention=5", "hidden=[16,16]", 'mirna_views=["expression"]']
     monkeypatch.setattr(sys, "argv", ["ammgc", "cv", "--data", str(data), "--method", "ammgc",
                                       *[arg for item in options for arg in ("-o", item)],
                                       "--repeats", "1", "--folds", "2", "--seed", str(seed), "--jobs", "1",

@@ -28,7 +28,7 @@ from ammgc.models.ammgc import AMMGC
 
 SEED = 3
 REPEATS, FOLDS = 2, 2
-OPTIONS = ["epochs_gcn=15", "epochs_attention=15", "hidden=[16,16]", 'mirna_views=["expression"]']
+OPTIONS = ["epochs_gcn=5", "epochs_attention=5", "hidden=[16,16]", 'mirna_views=["expression"]']
 # The machine running the tests may be shared and loaded: generous limits, never a fixed sleep.
 START_TIMEOUT_S = 300
 EXIT_TIMEOUT_S = 120
