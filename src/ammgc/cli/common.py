@@ -200,7 +200,7 @@ def run_app(app: typer.Typer) -> None:
 def _run(app: typer.Typer) -> None:
     try:
         # Without standalone mode typer returns (not raises) the code of typer.Exit, and turns Ctrl-C
-        # into code 130; older typer raised Abort from the KeyboardInterrupt instead.
+        # into code 130 (or, in some typer versions, raises Abort from the KeyboardInterrupt: handled below).
         code = app(standalone_mode=False)
     except AmmgcError as exc:
         # a model file's fields are not options, whatever their names
