@@ -25,10 +25,6 @@ from ammgc.cli.common import (
 )
 
 
-def register(app: typer.Typer) -> None:
-    app.command("compare")(compare)
-
-
 def method_options(items: list[str] | None) -> dict[str, dict[str, Any]]:
     """``METHOD.KEY=VALUE`` pairs -> {method: {key: value}} (values parsed as JSON when they are JSON)."""
     configs: dict[str, dict[str, Any]] = {}

@@ -31,10 +31,6 @@ from ammgc.cli.common import (
 )
 
 
-def register(app: typer.Typer) -> None:
-    app.command("cv")(cv)
-
-
 def cv(
     data: DataOption = None,
     mirbase: MirbaseOption = None,

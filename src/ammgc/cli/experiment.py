@@ -33,9 +33,6 @@ RepeatsOption = Annotated[int, typer.Option("--repeats", min=1, help="CV repeats
 ModelsOption = Annotated[int, typer.Option("--models", min=1, help="Models trained (seeds SEED..SEED+N-1).")]
 
 
-def register(root: typer.Typer) -> None:
-    root.command("evaluate-ranking")(evaluate_ranking)
-
 
 @app.command("ablation")
 def ablation(

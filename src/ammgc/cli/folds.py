@@ -15,10 +15,6 @@ app = typer.Typer(no_args_is_help=True, help="The open benchmark: a protocol's f
 SPLIT_NAMES = {"cold-drug": "drug", "cold-mirna": "mirna"}
 
 
-def register(root: typer.Typer) -> None:
-    root.add_typer(app, name="folds")
-    root.command("evaluate")(evaluate)
-
 
 @app.command("export")
 def export(

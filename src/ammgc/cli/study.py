@@ -21,10 +21,6 @@ from ammgc.cli.common import (
 )
 
 
-def register(app: typer.Typer) -> None:
-    app.command("study")(study)
-
-
 def study(
     data: DataOption = None,
     mirbase: MirbaseOption = None,

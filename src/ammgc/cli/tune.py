@@ -27,10 +27,6 @@ from ammgc.cli.common import (
 )
 
 
-def register(app: typer.Typer) -> None:
-    app.command("tune")(tune)
-
-
 def grid_options(items: list[str] | None) -> list[dict[str, Any]] | None:
     """``KEY=[v1,v2]`` options -> every combination; None when no --grid was given (the method's own grid)."""
     from ammgc.experiments.tune import expand_grid
