@@ -10,16 +10,14 @@ import typer
 from ammgc.cli.common import (
     DataOption,
     DeviceOption,
-    ExecutorOption,
-    JobsOption,
+    FoldExecution,
     MethodOption,
     MirbaseOption,
-    SchedulerOption,
     SeedOption,
     build_method,
     load_data,
     method_config,
-    resolve_jobs,
+    option_groups,
     running,
 )
 
@@ -33,17 +31,16 @@ RepeatsOption = Annotated[int, typer.Option("--repeats", min=1, help="CV repeats
 ModelsOption = Annotated[int, typer.Option("--models", min=1, help="Models trained (seeds SEED..SEED+N-1).")]
 
 
-
 @app.command("ablation")
+@option_groups
 def ablation(
+    *,
     data: DataOption = None,
     mirbase: MirbaseOption = None,
     folds: FoldsOption = 5,
     repeats: RepeatsOption = 10,
     seed: SeedOption = 0,
-    jobs: JobsOption = 0,
-    executor: ExecutorOption = "local",
-    scheduler: SchedulerOption = None,
+    execution: FoldExecution,
     variant: Annotated[list[str] | None, typer.Option(
         "--variant", help="Run only these variants (repeatable): full, no_attention, no_biological, "
                           "no_multimodal, modal1..modal4.")] = None,
@@ -58,9 +55,9 @@ def ablation(
     from ammgc.reporting.tables import metrics_line
 
     base = build_method("ammgc", method_config(option, device))
-    with running(out=out, mirbase=mirbase, executor=executor, scheduler=scheduler, resumes=True):
+    with running(out=out, mirbase=mirbase, folds=execution):
         bodies = run_ablation(base, load_data(data), PairSplit(folds, repeats, seed), variants=variant,
-                              jobs=resolve_jobs(jobs), out=out, progress=True)
+                              jobs=execution.workers, out=out, progress=True)
     labels = {v.key: v.label for v in VARIANTS} | {"popularity": "popularity"}
     for key, body in bodies.items():
         typer.echo(f"{labels[key]}: {metrics_line(body['mean'], body['std'], ('aupr', 'auc'))}")
@@ -68,7 +65,9 @@ def ablation(
 
 
 @app.command("sensitivity")
+@option_groups
 def sensitivity(
+    *,
     param: Annotated[str, typer.Option("--param", help="layers (GCN depth), width (second-layer width) or p_neg.")],
     values: Annotated[list[str] | None, typer.Option(
         "--values", help="Values to try, comma-separated or repeated (default: the paper's).")] = None,
@@ -77,9 +76,7 @@ def sensitivity(
     folds: FoldsOption = 5,
     repeats: RepeatsOption = 10,
     seed: SeedOption = 0,
-    jobs: JobsOption = 0,
-    executor: ExecutorOption = "local",
-    scheduler: SchedulerOption = None,
+    execution: FoldExecution,
     device: DeviceOption = "cpu",
     out: Annotated[Path | None, typer.Option("--out", help="Output directory (default runs/sensitivity/PARAM).")
                    ] = None,
@@ -93,9 +90,9 @@ def sensitivity(
     parsed = parse_values(param, values)
     out = out or Path("runs/sensitivity") / param
     base = build_method("ammgc", method_config(option, device))
-    with running(out=out, mirbase=mirbase, executor=executor, scheduler=scheduler, resumes=True):
+    with running(out=out, mirbase=mirbase, folds=execution):
         rows = run_sensitivity(base, load_data(data), PairSplit(folds, repeats, seed), param=param, values=parsed,
-                               jobs=resolve_jobs(jobs), out=out, progress=True)
+                               jobs=execution.workers, out=out, progress=True)
     for r in rows:
         if r["source"] == "ours":
             spread = {m: r[f"{m}_std"] for m in ("aupr", "auc")}

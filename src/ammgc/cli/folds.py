@@ -15,7 +15,6 @@ app = typer.Typer(no_args_is_help=True, help="The open benchmark: a protocol's f
 SPLIT_NAMES = {"cold-drug": "drug", "cold-mirna": "mirna"}
 
 
-
 @app.command("export")
 def export(
     out: Annotated[Path, typer.Option("--out", help="Folder to write (missing or empty; one holding this very "

@@ -35,7 +35,6 @@ ConfigOption = Annotated[list[str] | None, typer.Option(
 SHOWN_ROWS = 20
 
 
-
 def _train(data: Path | None, config: dict[str, Any], seed: int, drug_features: str | None, calibrate: bool) -> Any:
     """Train the prediction model on --data, saying what it does."""
     from ammgc.prediction.training import PREDICTION_DEFAULTS, train

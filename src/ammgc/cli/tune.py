@@ -11,17 +11,15 @@ import typer
 from ammgc.cli.common import (
     CutoffsOption,
     DataOption,
-    ExecutorOption,
-    JobsOption,
+    FoldExecution,
     MethodOption,
     MirbaseOption,
-    SchedulerOption,
     SeedOption,
     SplitOption,
     load_data,
+    option_groups,
     parse_cutoffs,
     parse_options,
-    resolve_jobs,
     running,
     user_modules_importable,
 )
@@ -42,7 +40,9 @@ def grid_options(items: list[str] | None) -> list[dict[str, Any]] | None:
     return expand_grid(axes)
 
 
+@option_groups
 def tune(
+    *,
     data: DataOption = None,
     mirbase: MirbaseOption = None,
     method: MethodOption = "ammgc",
@@ -52,9 +52,7 @@ def tune(
                                                               "training part of fold 0 only.")] = 5,
     inner_folds: Annotated[int, typer.Option("--inner-folds", min=2, help="Inner folds (study, pair).")] = 3,
     seed: SeedOption = 0,
-    jobs: JobsOption = 0,
-    executor: ExecutorOption = "local",
-    scheduler: SchedulerOption = None,
+    execution: FoldExecution,
     grid: Annotated[list[str] | None, typer.Option(
         "--grid", "-g", help="Values to try as KEY=[v1,v2] (JSON list); several multiply. Default: the method's "
                              "own grid (ammgc.experiments.tune.DEFAULT_GRIDS).")] = None,
@@ -75,10 +73,10 @@ def tune(
     points = grid_options(grid)
     if ":" in method:
         user_modules_importable()
-    with running(out=out, mirbase=mirbase, executor=executor, scheduler=scheduler, resumes=True):
+    with running(out=out, mirbase=mirbase, folds=execution):
         chosen = run_tune(method, load_data(data), split=split, grid=points, base=parse_options(option),
                           inner_folds=inner_folds, seed=seed, n_folds=folds, cutoffs=cutoff_values,
-                          jobs=resolve_jobs(jobs), out=out, progress=True)
+                          jobs=execution.workers, out=out, progress=True)
     typer.echo(f"chosen for {method} under the {split} protocol: {json.dumps(chosen['point'], sort_keys=True)} "
                f"(inner AP {chosen['inner_ap']:.4f})")
     typer.echo(f"wrote {out / 'tune.md'}, {out / 'tune.csv'}, {out / 'best.json'}")
