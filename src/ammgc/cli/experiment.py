@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -31,15 +32,29 @@ RepeatsOption = Annotated[int, typer.Option("--repeats", min=1, help="CV repeats
 ModelsOption = Annotated[int, typer.Option("--models", min=1, help="Models trained (seeds SEED..SEED+N-1).")]
 
 
+@dataclass(frozen=True)
+class PaperCV:
+    """The paper's cross-validation over random pairs (--folds, --repeats, --seed): an option group
+    (``option_groups``)."""
+
+    folds: FoldsOption = 5
+    repeats: RepeatsOption = 10
+    seed: SeedOption = 0
+
+    @property
+    def splitter(self) -> Any:
+        from ammgc.evaluation.splits import PairSplit
+
+        return PairSplit(self.folds, self.repeats, self.seed)
+
+
 @app.command("ablation")
 @option_groups
 def ablation(
     *,
     data: DataOption = None,
     mirbase: MirbaseOption = None,
-    folds: FoldsOption = 5,
-    repeats: RepeatsOption = 10,
-    seed: SeedOption = 0,
+    cv: PaperCV,
     execution: FoldExecution,
     variant: Annotated[list[str] | None, typer.Option(
         "--variant", help="Run only these variants (repeatable): full, no_attention, no_biological, "
@@ -50,13 +65,12 @@ def ablation(
     option: OptionOption = None,
 ) -> None:
     """The paper's Table 2: eight AMMGC variants and popularity under the same CV; writes OUT/table2.md/.csv."""
-    from ammgc.evaluation.splits import PairSplit
     from ammgc.experiments.ablation import VARIANTS, run_ablation
     from ammgc.reporting.tables import metrics_line
 
     base = build_method("ammgc", method_config(option, device))
     with running(out=out, mirbase=mirbase, folds=execution):
-        bodies = run_ablation(base, load_data(data), PairSplit(folds, repeats, seed), variants=variant,
+        bodies = run_ablation(base, load_data(data), cv.splitter, variants=variant,
                               jobs=execution.workers, out=out, progress=True)
     labels = {v.key: v.label for v in VARIANTS} | {"popularity": "popularity"}
     for key, body in bodies.items():
@@ -73,9 +87,7 @@ def sensitivity(
         "--values", help="Values to try, comma-separated or repeated (default: the paper's).")] = None,
     data: DataOption = None,
     mirbase: MirbaseOption = None,
-    folds: FoldsOption = 5,
-    repeats: RepeatsOption = 10,
-    seed: SeedOption = 0,
+    cv: PaperCV,
     execution: FoldExecution,
     device: DeviceOption = "cpu",
     out: Annotated[Path | None, typer.Option("--out", help="Output directory (default runs/sensitivity/PARAM).")
@@ -83,7 +95,6 @@ def sensitivity(
     option: OptionOption = None,
 ) -> None:
     """Figure 3 / Table 3: AMMGC with one parameter varied; writes sensitivity.md/.csv and figure3.png."""
-    from ammgc.evaluation.splits import PairSplit
     from ammgc.experiments.sensitivity import parse_values, run_sensitivity
     from ammgc.reporting.tables import metrics_line
 
@@ -91,7 +102,7 @@ def sensitivity(
     out = out or Path("runs/sensitivity") / param
     base = build_method("ammgc", method_config(option, device))
     with running(out=out, mirbase=mirbase, folds=execution):
-        rows = run_sensitivity(base, load_data(data), PairSplit(folds, repeats, seed), param=param, values=parsed,
+        rows = run_sensitivity(base, load_data(data), cv.splitter, param=param, values=parsed,
                                jobs=execution.workers, out=out, progress=True)
     for r in rows:
         if r["source"] == "ours":
