@@ -8,9 +8,10 @@ from __future__ import annotations
 import typer
 
 from ammgc.cli import compare, cv, data, experiment, features, folds, predict, study, tune
+from ammgc.cli.common import App
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
-                  help="AMMGC: predict miRNA-drug resistance associations (Niu et al. 2022).")
+app = App(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+          help="AMMGC: predict miRNA-drug resistance associations (Niu et al. 2022).")
 
 
 def _version(value: bool) -> None:

@@ -1,4 +1,4 @@
-"""Options shared by several commands, and the error boundary of the command line."""
+"""Options shared by several commands, option groups, and the error boundary of the command line."""
 
 from __future__ import annotations
 
@@ -52,7 +52,7 @@ CutoffsOption = Annotated[str | None, typer.Option(
 
 @dataclasses.dataclass(frozen=True)
 class FoldExecution:
-    """Where a command's folds run (--jobs, --executor, --scheduler): an option group, see ``option_groups``."""
+    """Where a command's folds run (--jobs, --executor, --scheduler): an option group (``option_groups``)."""
 
     jobs: JobsOption = 0
     executor: ExecutorOption = "local"
@@ -69,12 +69,13 @@ class FoldExecution:
 def option_groups(command: Callable[..., None]) -> Callable[..., None]:
     """``command`` with each parameter whose type is an option group (a dataclass of options, such as
     ``FoldExecution``) spread into the group's options, in its place: typer sees the options, and the command
-    gets the group built from them. Commands that share a group declare its options once."""
+    gets the group built from them. Commands that share a group declare its options once; the group parameter
+    has no default, so such a command's parameters are keyword-only. ``App`` applies this to every command."""
     hints = get_type_hints(command, include_extras=True)
     groups: dict[str, Any] = {}
     params: list[inspect.Parameter] = []
     for param in inspect.signature(command).parameters.values():
-        kind = hints[param.name]
+        kind = hints.get(param.name, param.annotation)
         if not dataclasses.is_dataclass(kind):
             params.append(param.replace(annotation=kind))
             continue
@@ -82,6 +83,8 @@ def option_groups(command: Callable[..., None]) -> Callable[..., None]:
         fields = get_type_hints(kind, include_extras=True)
         params += [inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, default=f.default,
                                      annotation=fields[f.name]) for f in dataclasses.fields(kind)]
+    if not groups:
+        return command
 
     @functools.wraps(command)
     def run(**options: Any) -> None:
@@ -93,6 +96,14 @@ def option_groups(command: Callable[..., None]) -> Callable[..., None]:
     return run
 
 
+class App(typer.Typer):
+    """A typer app whose commands may take option groups (``option_groups``)."""
+
+    def command(self, *args: Any, **kwargs: Any) -> Callable[[Callable[..., None]], Callable[..., None]]:
+        register = super().command(*args, **kwargs)
+        return lambda command: register(option_groups(command))
+
+
 #: what a Ctrl-C leaves, said as the command exits; commands that run folds say that a rerun resumes
 _on_interrupt = {"note": ""}
 
@@ -101,8 +112,8 @@ _on_interrupt = {"note": ""}
 def running(*, out: Path | None = None, mirbase: Path | None = None,
             folds: FoldExecution | None = None) -> Iterator[None]:
     """What a command that computes runs inside: its output folder checked before any data is read or computed,
-    the miRBase folder it was given; ``folds``: where the folds of a command that runs folds run (it keeps the
-    finished ones, and a rerun resumes)."""
+    the miRBase folder it was given and, for a command that runs folds, where they run (``folds``; its finished
+    folds are kept and a rerun resumes)."""
     from ammgc.data.source import located
     from ammgc.evaluation.cluster import execution
     from ammgc.io import ensure_writable_dir

@@ -15,7 +15,6 @@ from ammgc.cli.common import (
     RepeatsOption,
     SeedOption,
     load_data,
-    option_groups,
     parse_options,
     running,
     splitter_from,
@@ -35,7 +34,6 @@ def method_options(items: list[str] | None) -> dict[str, dict[str, Any]]:
     return configs
 
 
-@option_groups
 def compare(
     *,
     data: DataOption = None,

@@ -23,13 +23,11 @@ from ammgc.cli.common import (
     build_method,
     load_data,
     method_config,
-    option_groups,
     running,
     splitter_from,
 )
 
 
-@option_groups
 def cv(
     *,
     data: DataOption = None,

@@ -20,7 +20,6 @@ from ammgc.cli.common import (
     build_method,
     load_data,
     method_config,
-    option_groups,
     running,
 )
 
@@ -80,7 +79,6 @@ def say_model(model: Any) -> None:
         typer.echo(line if line.startswith(("warning:", "caution:")) else f"note: {line}", err=True)
 
 
-@option_groups
 def train(
     *,
     data: DataOption = None,
@@ -206,7 +204,6 @@ def _parse_top(top: str) -> int | None:
     return value
 
 
-@option_groups
 def predict(
     *,
     model_file: Annotated[Path | None, typer.Option(

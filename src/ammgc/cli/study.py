@@ -13,13 +13,11 @@ from ammgc.cli.common import (
     MirbaseOption,
     SeedOption,
     load_data,
-    option_groups,
     parse_options,
     running,
 )
 
 
-@option_groups
 def study(
     *,
     data: DataOption = None,

@@ -17,7 +17,6 @@ from ammgc.cli.common import (
     SeedOption,
     SplitOption,
     load_data,
-    option_groups,
     parse_cutoffs,
     parse_options,
     running,
@@ -40,7 +39,6 @@ def grid_options(items: list[str] | None) -> list[dict[str, Any]] | None:
     return expand_grid(axes)
 
 
-@option_groups
 def tune(
     *,
     data: DataOption = None,
