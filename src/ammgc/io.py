@@ -29,10 +29,6 @@ def file_blob_sha1(path: str | os.PathLike[str]) -> str:
     return git_blob_sha1(Path(path).read_bytes())
 
 
-def sha256_hex(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
 @contextlib.contextmanager
 def atomic_open(path: str | os.PathLike[str], mode: str = "w", **kwargs: Any) -> Iterator[IO[Any]]:
     """Open a temporary file beside ``path``; rename it over ``path`` only if the block succeeds.

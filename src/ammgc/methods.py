@@ -217,7 +217,7 @@ PRESETS: dict[str, tuple[str, dict[str, Any]]] = {
     # the paper's epochs, no degree prior: the configuration of the paper's own experiments
     "ammgc-paper": ("ammgc", {"epochs_gcn": 400, "epochs_attention": 1000, "degree_prior": 0.0,
                               "prior_in_training": 0.0, "prior_counts": "pairs"}),
-    # the default of ammgc 0.1: degree prior, chosen on the paper's random pair folds
+    # with a degree prior: the configuration chosen on the paper's random pair folds
     "ammgc-pairs": ("ammgc", {"epochs_gcn": 100, "epochs_attention": 200, "degree_prior": 2.0,
                               "prior_in_training": 0.0, "prior_counts": "pairs"}),
     # CF over miRNAs: co-reported miRNAs vote; strong on random pair folds, the memoriser to watch

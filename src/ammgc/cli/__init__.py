@@ -1,6 +1,6 @@
 """Command line: argument parsing only; every command calls library functions.
 
-Each command group lives in its own module and registers on ``app`` here.
+Each command, or group of commands, lives in its own module; all are registered on ``app`` here.
 """
 
 from __future__ import annotations
@@ -8,12 +8,10 @@ from __future__ import annotations
 import typer
 
 from ammgc.cli import compare, cv, data, experiment, features, folds, predict, study, tune
+from ammgc.cli.common import App
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
-                  help="AMMGC: predict miRNA-drug resistance associations (Niu et al. 2022).")
-app.add_typer(data.app, name="data")
-app.add_typer(features.app, name="features")
-app.add_typer(experiment.app, name="experiment")
+app = App(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+          help="AMMGC: predict miRNA-drug resistance associations (Niu et al. 2022).")
 
 
 def _version(value: bool) -> None:
@@ -38,13 +36,15 @@ def _root(version: bool = typer.Option(False, "--version", callback=_version, is
     report_through_terminal()
 
 
-cv.register(app)
-compare.register(app)
-predict.register(app)
-experiment.register(app)
-tune.register(app)
-study.register(app)
-folds.register(app)
+#: the commands, then the groups, in the order --help lists them
+COMMANDS = {"cv": cv.cv, "compare": compare.compare, "explain": predict.explain, "train": predict.train,
+            "predict": predict.predict, "evaluate-ranking": experiment.evaluate_ranking, "tune": tune.tune,
+            "study": study.study, "evaluate": folds.evaluate}
+GROUPS = {"data": data.app, "features": features.app, "experiment": experiment.app, "folds": folds.app}
+for name, command in COMMANDS.items():
+    app.command(name)(command)
+for name, group in GROUPS.items():
+    app.add_typer(group, name=name)
 
 
 def main() -> None:

@@ -1,12 +1,15 @@
-"""Options shared by several commands, and the error boundary of the command line."""
+"""Options shared by several commands, option groups, and the error boundary of the command line."""
 
 from __future__ import annotations
 
+import dataclasses
+import functools
+import inspect
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, get_type_hints
 
 import typer
 
@@ -45,7 +48,60 @@ RepeatsOption = Annotated[int | None, typer.Option(
     "--repeats", min=1, help="Repeats (seeds seed..seed+R-1); default 10 (study: 5; time: 1, its cut-offs).")]
 CutoffsOption = Annotated[str | None, typer.Option(
     "--cutoffs", help="Time split: cut-offs as fractions of the first-report order, e.g. 0.6,0.7,0.8 (the default).")]
-#: Repeats when --repeats is not given: the study split's folds are costlier to vary, time has one plan.
+
+
+@dataclasses.dataclass(frozen=True)
+class FoldExecution:
+    """Where a command's folds run (--jobs, --executor, --scheduler): an option group (``option_groups``)."""
+
+    jobs: JobsOption = 0
+    executor: ExecutorOption = "local"
+    scheduler: SchedulerOption = None
+
+    @property
+    def workers(self) -> int:
+        """--jobs as every command reads it: 0 means one process per usable core."""
+        from ammgc.runtime import default_jobs
+
+        return self.jobs or default_jobs()
+
+
+def option_groups(command: Callable[..., None]) -> Callable[..., None]:
+    """``command`` with each parameter whose type is an option group (a dataclass of options, such as
+    ``FoldExecution``) spread into the group's options, in its place: typer sees the options, and the command
+    gets the group built from them. Commands that share a group declare its options once; the group parameter
+    has no default, so such a command's parameters are keyword-only. ``App`` applies this to every command."""
+    hints = get_type_hints(command, include_extras=True)
+    groups: dict[str, Any] = {}
+    params: list[inspect.Parameter] = []
+    for param in inspect.signature(command).parameters.values():
+        kind = hints.get(param.name, param.annotation)
+        if not dataclasses.is_dataclass(kind):
+            params.append(param.replace(annotation=kind))
+            continue
+        groups[param.name] = kind
+        fields = get_type_hints(kind, include_extras=True)
+        params += [inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, default=f.default,
+                                     annotation=fields[f.name]) for f in dataclasses.fields(kind)]
+    if not groups:
+        return command
+
+    @functools.wraps(command)
+    def run(**options: Any) -> None:
+        for name, group in groups.items():
+            options[name] = group(**{f.name: options.pop(f.name) for f in dataclasses.fields(group)})
+        command(**options)
+
+    run.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    return run
+
+
+class App(typer.Typer):
+    """A typer app whose commands may take option groups (``option_groups``)."""
+
+    def command(self, *args: Any, **kwargs: Any) -> Callable[[Callable[..., None]], Callable[..., None]]:
+        register = super().command(*args, **kwargs)
+        return lambda command: register(option_groups(command))
 
 
 #: what a Ctrl-C leaves, said as the command exits; commands that run folds say that a rerun resumes
@@ -53,19 +109,21 @@ _on_interrupt = {"note": ""}
 
 
 @contextmanager
-def running(*, out: Path | None = None, mirbase: Path | None = None, executor: str = "local",
-            scheduler: str | None = None, resumes: bool = False) -> Iterator[None]:
+def running(*, out: Path | None = None, mirbase: Path | None = None,
+            folds: FoldExecution | None = None) -> Iterator[None]:
     """What a command that computes runs inside: its output folder checked before any data is read or computed,
-    the miRBase folder it was given, the executor of its folds; ``resumes``: its finished folds are kept."""
+    the miRBase folder it was given and, for a command that runs folds, where they run (``folds``; its finished
+    folds are kept and a rerun resumes)."""
     from ammgc.data.source import located
     from ammgc.evaluation.cluster import execution
     from ammgc.io import ensure_writable_dir
 
-    if resumes:
+    if folds is not None:
         _on_interrupt["note"] = "interrupted; finished folds are kept and a rerun resumes"
+    where = folds or FoldExecution()
     if out is not None:
         ensure_writable_dir(out)
-    with execution(executor, scheduler), located(mirbase=mirbase):
+    with execution(where.executor, where.scheduler), located(mirbase=mirbase):
         yield
 
 
@@ -200,7 +258,7 @@ def run_app(app: typer.Typer) -> None:
 def _run(app: typer.Typer) -> None:
     try:
         # Without standalone mode typer returns (not raises) the code of typer.Exit, and turns Ctrl-C
-        # into code 130; older typer raised Abort from the KeyboardInterrupt instead.
+        # into code 130 (or, in some typer versions, raises Abort from the KeyboardInterrupt: handled below).
         code = app(standalone_mode=False)
     except AmmgcError as exc:
         # a model file's fields are not options, whatever their names
@@ -258,10 +316,3 @@ def method_config(options: list[str] | None, device: str, **shortcuts: object) -
     if device != "cpu":
         config["device"] = device
     return config
-
-
-def resolve_jobs(jobs: int) -> int:
-    """``--jobs`` as every command reads it: 0 means one process per usable core."""
-    from ammgc.runtime import default_jobs
-
-    return jobs or default_jobs()

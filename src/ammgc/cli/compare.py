@@ -10,23 +10,16 @@ import typer
 from ammgc.cli.common import (
     CutoffsOption,
     DataOption,
-    ExecutorOption,
-    JobsOption,
+    FoldExecution,
     MirbaseOption,
     RepeatsOption,
-    SchedulerOption,
     SeedOption,
     load_data,
     parse_options,
-    resolve_jobs,
     running,
     splitter_from,
     user_modules_importable,
 )
-
-
-def register(app: typer.Typer) -> None:
-    app.command("compare")(compare)
 
 
 def method_options(items: list[str] | None) -> dict[str, dict[str, Any]]:
@@ -42,6 +35,7 @@ def method_options(items: list[str] | None) -> dict[str, dict[str, Any]]:
 
 
 def compare(
+    *,
     data: DataOption = None,
     mirbase: MirbaseOption = None,
     methods: Annotated[str, typer.Option(
@@ -55,9 +49,7 @@ def compare(
         "--split", help="Protocol(s), comma-separated: pair (the paper's), study, time, drug, mirna. With several, "
                         "each goes to OUT/<split>/ and OUT/protocols.md compares them.")] = "pair",
     cutoffs: CutoffsOption = None,
-    jobs: JobsOption = 0,
-    executor: ExecutorOption = "local",
-    scheduler: SchedulerOption = None,
+    execution: FoldExecution,
     out: Annotated[Path, typer.Option("--out", help="Output directory (resumable per method and fold).")
                    ] = Path("runs/compare"),
     option: Annotated[list[str] | None, typer.Option(
@@ -82,13 +74,13 @@ def compare(
         user_modules_importable()
     compared = select_methods(methods, method_options(option))
     skip = any(m.strip().lower() == "all" for m in methods.split(","))
-    with running(out=out, mirbase=mirbase, executor=executor, scheduler=scheduler, resumes=True):
+    with running(out=out, mirbase=mirbase, folds=execution):
         dataset = load_data(data)
         if len(splitters) == 1:
-            results = {names[0]: run_compare(compared, dataset, splitters[0], jobs=resolve_jobs(jobs), out=out,
+            results = {names[0]: run_compare(compared, dataset, splitters[0], jobs=execution.workers, out=out,
                                              progress=True, skip_unavailable=skip)}
         else:
-            results = run_protocols(compared, dataset, splitters, out=out, jobs=resolve_jobs(jobs), progress=True,
+            results = run_protocols(compared, dataset, splitters, out=out, jobs=execution.workers, progress=True,
                                     skip_unavailable=skip)
     for name, bodies in results.items():
         width = max(len(m) for m in bodies)

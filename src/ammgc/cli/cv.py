@@ -13,29 +13,23 @@ from ammgc.cli.common import (
     DeviceOption,
     EpochsAttentionOption,
     EpochsGcnOption,
-    ExecutorOption,
-    JobsOption,
+    FoldExecution,
     MethodOption,
     MirbaseOption,
     PNegOption,
     RepeatsOption,
-    SchedulerOption,
     SeedOption,
     SplitOption,
     build_method,
     load_data,
     method_config,
-    resolve_jobs,
     running,
     splitter_from,
 )
 
 
-def register(app: typer.Typer) -> None:
-    app.command("cv")(cv)
-
-
 def cv(
+    *,
     data: DataOption = None,
     mirbase: MirbaseOption = None,
     method: MethodOption = "ammgc",
@@ -48,9 +42,7 @@ def cv(
     epochs_gcn: EpochsGcnOption = None,
     epochs_attention: EpochsAttentionOption = None,
     device: DeviceOption = "cpu",
-    jobs: JobsOption = 0,
-    executor: ExecutorOption = "local",
-    scheduler: SchedulerOption = None,
+    execution: FoldExecution,
     out: Annotated[Path, typer.Option("--out", help="Output directory (resumable).")] = Path("runs/cv"),
     option: Annotated[list[str] | None, typer.Option(
         "--option", "-o", help="Any method option as KEY=VALUE (JSON value), e.g. -o hidden=[128,256].")] = None,
@@ -63,9 +55,9 @@ def cv(
     config = method_config(option, device, p_neg=p_neg, epochs_gcn=epochs_gcn, epochs_attention=epochs_attention)
     cv = splitter_from(split, folds, repeats, seed, cutoffs)
     chosen = build_method(method, config)
-    with running(out=out, mirbase=mirbase, executor=executor, scheduler=scheduler, resumes=True):
+    with running(out=out, mirbase=mirbase, folds=execution):
         dataset = load_data(data)
-        body = run_cv(chosen, dataset, cv, jobs=resolve_jobs(jobs), out=out, progress=True)
+        body = run_cv(chosen, dataset, cv, jobs=execution.workers, out=out, progress=True)
     mean, std, sem = body["mean"], body["std"], body["sem"]
     params = cv.params()
     plan = (f"cut-offs {', '.join(map(str, params['cutoffs']))}" if "cutoffs" in params

@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ammgc.cli.common import DataOption, MirbaseOption
+from ammgc.cli.common import App, DataOption, MirbaseOption
 
 if TYPE_CHECKING:
     from ammgc.data.dataset import Dataset
 
-app = typer.Typer(no_args_is_help=True, help="Inspect, validate and download datasets.")
+app = App(no_args_is_help=True, help="Inspect, validate and download datasets.")
 
 
 @app.command("info")

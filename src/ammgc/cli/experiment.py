@@ -2,29 +2,30 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from ammgc.cli.common import (
+    App,
     DataOption,
     DeviceOption,
-    ExecutorOption,
-    JobsOption,
+    FoldExecution,
     MethodOption,
     MirbaseOption,
-    SchedulerOption,
     SeedOption,
     build_method,
     load_data,
     method_config,
-    resolve_jobs,
     running,
 )
 
-app = typer.Typer(no_args_is_help=True, help="The paper's other studies: ablation, sensitivity, attention, "
-                                             "case study.")
+if TYPE_CHECKING:
+    from ammgc.evaluation.splits import PairSplit
+
+app = App(no_args_is_help=True, help="The paper's other studies: ablation, sensitivity, attention, case study.")
 
 OptionOption = Annotated[list[str] | None, typer.Option(
     "--option", "-o", help="Base AMMGC option as KEY=VALUE (JSON value), e.g. -o epochs_gcn=100.")]
@@ -33,20 +34,39 @@ RepeatsOption = Annotated[int, typer.Option("--repeats", min=1, help="CV repeats
 ModelsOption = Annotated[int, typer.Option("--models", min=1, help="Models trained (seeds SEED..SEED+N-1).")]
 
 
-def register(root: typer.Typer) -> None:
-    root.command("evaluate-ranking")(evaluate_ranking)
+@dataclass(frozen=True)
+class PaperCV:
+    """The paper's cross-validation over random pairs (--folds, --repeats, --seed): an option group
+    (``option_groups``)."""
+
+    folds: FoldsOption = 5
+    repeats: RepeatsOption = 10
+    seed: SeedOption = 0
+
+    @property
+    def splitter(self) -> PairSplit:
+        from ammgc.evaluation.splits import PairSplit
+
+        return PairSplit(self.folds, self.repeats, self.seed)
+
+
+@dataclass(frozen=True)
+class Ensemble:
+    """The models a command trains on every association (--seed, --models, --device): an option group
+    (``option_groups``)."""
+
+    seed: SeedOption = 0
+    models: ModelsOption = 1
+    device: DeviceOption = "cpu"
 
 
 @app.command("ablation")
 def ablation(
+    *,
     data: DataOption = None,
     mirbase: MirbaseOption = None,
-    folds: FoldsOption = 5,
-    repeats: RepeatsOption = 10,
-    seed: SeedOption = 0,
-    jobs: JobsOption = 0,
-    executor: ExecutorOption = "local",
-    scheduler: SchedulerOption = None,
+    cv: PaperCV,
+    execution: FoldExecution,
     variant: Annotated[list[str] | None, typer.Option(
         "--variant", help="Run only these variants (repeatable): full, no_attention, no_biological, "
                           "no_multimodal, modal1..modal4.")] = None,
@@ -56,14 +76,13 @@ def ablation(
     option: OptionOption = None,
 ) -> None:
     """The paper's Table 2: eight AMMGC variants and popularity under the same CV; writes OUT/table2.md/.csv."""
-    from ammgc.evaluation.splits import PairSplit
     from ammgc.experiments.ablation import VARIANTS, run_ablation
     from ammgc.reporting.tables import metrics_line
 
     base = build_method("ammgc", method_config(option, device))
-    with running(out=out, mirbase=mirbase, executor=executor, scheduler=scheduler, resumes=True):
-        bodies = run_ablation(base, load_data(data), PairSplit(folds, repeats, seed), variants=variant,
-                              jobs=resolve_jobs(jobs), out=out, progress=True)
+    with running(out=out, mirbase=mirbase, folds=execution):
+        bodies = run_ablation(base, load_data(data), cv.splitter, variants=variant,
+                              jobs=execution.workers, out=out, progress=True)
     labels = {v.key: v.label for v in VARIANTS} | {"popularity": "popularity"}
     for key, body in bodies.items():
         typer.echo(f"{labels[key]}: {metrics_line(body['mean'], body['std'], ('aupr', 'auc'))}")
@@ -72,33 +91,29 @@ def ablation(
 
 @app.command("sensitivity")
 def sensitivity(
+    *,
     param: Annotated[str, typer.Option("--param", help="layers (GCN depth), width (second-layer width) or p_neg.")],
     values: Annotated[list[str] | None, typer.Option(
         "--values", help="Values to try, comma-separated or repeated (default: the paper's).")] = None,
     data: DataOption = None,
     mirbase: MirbaseOption = None,
-    folds: FoldsOption = 5,
-    repeats: RepeatsOption = 10,
-    seed: SeedOption = 0,
-    jobs: JobsOption = 0,
-    executor: ExecutorOption = "local",
-    scheduler: SchedulerOption = None,
+    cv: PaperCV,
+    execution: FoldExecution,
     device: DeviceOption = "cpu",
     out: Annotated[Path | None, typer.Option("--out", help="Output directory (default runs/sensitivity/PARAM).")
                    ] = None,
     option: OptionOption = None,
 ) -> None:
     """Figure 3 / Table 3: AMMGC with one parameter varied; writes sensitivity.md/.csv and figure3.png."""
-    from ammgc.evaluation.splits import PairSplit
     from ammgc.experiments.sensitivity import parse_values, run_sensitivity
     from ammgc.reporting.tables import metrics_line
 
     parsed = parse_values(param, values)
     out = out or Path("runs/sensitivity") / param
     base = build_method("ammgc", method_config(option, device))
-    with running(out=out, mirbase=mirbase, executor=executor, scheduler=scheduler, resumes=True):
-        rows = run_sensitivity(base, load_data(data), PairSplit(folds, repeats, seed), param=param, values=parsed,
-                               jobs=resolve_jobs(jobs), out=out, progress=True)
+    with running(out=out, mirbase=mirbase, folds=execution):
+        rows = run_sensitivity(base, load_data(data), cv.splitter, param=param, values=parsed,
+                               jobs=execution.workers, out=out, progress=True)
     for r in rows:
         if r["source"] == "ours":
             spread = {m: r[f"{m}_std"] for m in ("aupr", "auc")}
@@ -108,20 +123,20 @@ def sensitivity(
 
 @app.command("attention")
 def attention(
+    *,
     data: DataOption = None,
     mirbase: MirbaseOption = None,
-    seed: SeedOption = 0,
-    models: ModelsOption = 1,
-    device: DeviceOption = "cpu",
+    ensemble: Ensemble,
     out: Annotated[Path, typer.Option("--out", help="Output directory.")] = Path("runs/attention"),
     option: OptionOption = None,
 ) -> None:
     """Figure 2: train on every association and draw the attention coefficients per modal."""
     from ammgc.experiments.attention import run_attention
 
-    model = build_method("ammgc", method_config(option, device))
+    model = build_method("ammgc", method_config(option, ensemble.device))
     with running(mirbase=mirbase):
-        body = run_attention(model, load_data(data), seed=seed, models=models, out=out, progress=True)
+        body = run_attention(model, load_data(data), seed=ensemble.seed, models=ensemble.models, out=out,
+                             progress=True)
     for r in body["summary"]:
         typer.echo(f"{r['modal']} ({r['drug_views']} x {r['mirna_views']}): mean coefficient {r['mean']:.4f}")
     if body["claim"]:
@@ -131,12 +146,11 @@ def attention(
 
 @app.command("casestudy")
 def casestudy(
+    *,
     data: DataOption = None,
     mirbase: MirbaseOption = None,
     top: Annotated[int, typer.Option("--top", min=1, help="How many of our top pairs to list.")] = 10,
-    seed: SeedOption = 0,
-    models: ModelsOption = 1,
-    device: DeviceOption = "cpu",
+    ensemble: Ensemble,
     out: Annotated[Path, typer.Option("--out", help="Output directory.")] = Path("runs/casestudy"),
     drug_features: Annotated[str | None, typer.Option(
         "--drug-features", help="files: the dataset's drug feature files (the paper's); smiles: drug views "
@@ -149,12 +163,13 @@ def casestudy(
     from ammgc.experiments.casestudy import run_casestudy
     from ammgc.reporting.tables import format_score
 
-    config = method_config(option, device)
+    config = method_config(option, ensemble.device)
     if drug_features is not None:
         config["drug_features"] = drug_features
     model = build_method("ammgc", config)
     with running(mirbase=mirbase):
-        body = run_casestudy(model, load_data(data), seed=seed, models=models, top=top, out=out, progress=True)
+        body = run_casestudy(model, load_data(data), seed=ensemble.seed, models=ensemble.models, top=top, out=out,
+                             progress=True)
     for r in body["ours"]:
         mark = f"  (paper's #{r['paper_rank']})" if r["paper_rank"] is not None else ""
         typer.echo(f"{r['rank']:>4}  {r['drug']} – {r['mirna']}  {format_score(r['score'])}{mark}")
@@ -163,6 +178,7 @@ def casestudy(
 
 
 def evaluate_ranking(
+    *,
     pairs: Annotated[Path, typer.Option("--pairs", help="CSV of (drug, mirna) pairs: names in columns drug/mirna "
                                                         "or 0-based indices in drug_index/mirna_index.")],
     predictions: Annotated[Path | None, typer.Option(
@@ -173,23 +189,21 @@ def evaluate_ranking(
     data: DataOption = None,
     mirbase: MirbaseOption = None,
     method: MethodOption = "ammgc",
-    seed: SeedOption = 0,
-    models: ModelsOption = 1,
-    device: DeviceOption = "cpu",
+    ensemble: Ensemble,
     out: Annotated[Path, typer.Option("--out", help="Output directory.")] = Path("runs/evaluate-ranking"),
     option: OptionOption = None,
 ) -> None:
     """External validation: where given pairs fall in the ranking of unobserved pairs, beside popularity."""
     from ammgc.experiments.external import HITS_AT, run_evaluate_ranking
 
-    if (predictions is not None or model_file is not None) and (option or method != "ammgc" or models != 1):
+    if (predictions is not None or model_file is not None) and (option or method != "ammgc" or ensemble.models != 1):
         raise typer.BadParameter("training options (-o, --method, --models) do not apply to a ranking read "
                                  "from a file", param_hint="--predictions/--model")
-    chosen = build_method(method, method_config(option, device))
+    chosen = build_method(method, method_config(option, ensemble.device))
     with running(mirbase=mirbase):
         body = run_evaluate_ranking(pairs, load_data(data) if data is not None or model_file is None else None,
-                                    predictions=predictions, model_file=model_file, method=chosen, seed=seed,
-                                    models=models, out=out, progress=True)
+                                    predictions=predictions, model_file=model_file, method=chosen,
+                                    seed=ensemble.seed, models=ensemble.models, out=out, progress=True)
     for label, m in body["results"].items():
         hits = ", ".join(f"hits@{k} {m[f'hits@{k}']}" for k in HITS_AT)
         typer.echo(f"{label}: AUC {m['auc']:.4f}, AP {m['ap']:.4f}, {hits}, median rank {m['median_rank']:.0f} "

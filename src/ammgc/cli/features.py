@@ -6,9 +6,9 @@ import json
 
 import typer
 
-from ammgc.cli.common import DataOption, MirbaseOption
+from ammgc.cli.common import App, DataOption, MirbaseOption
 
-app = typer.Typer(no_args_is_help=True, help="Inspect the drug and miRNA feature views.")
+app = App(no_args_is_help=True, help="Inspect the drug and miRNA feature views.")
 
 
 @app.command("info")

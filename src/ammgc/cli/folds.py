@@ -7,17 +7,12 @@ from typing import Annotated
 
 import typer
 
-from ammgc.cli.common import CutoffsOption, DataOption, RepeatsOption, SeedOption, load_data, splitter_from
+from ammgc.cli.common import App, CutoffsOption, DataOption, RepeatsOption, SeedOption, load_data, splitter_from
 
-app = typer.Typer(no_args_is_help=True, help="The open benchmark: a protocol's folds as plain files.")
+app = App(no_args_is_help=True, help="The open benchmark: a protocol's folds as plain files.")
 
 #: --split names of the cold-start protocols beside the splitter kinds
 SPLIT_NAMES = {"cold-drug": "drug", "cold-mirna": "mirna"}
-
-
-def register(root: typer.Typer) -> None:
-    root.add_typer(app, name="folds")
-    root.command("evaluate")(evaluate)
 
 
 @app.command("export")

@@ -3,6 +3,7 @@ drugs and miRNAs."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -35,23 +36,35 @@ ConfigOption = Annotated[list[str] | None, typer.Option(
 SHOWN_ROWS = 20
 
 
-def register(app: typer.Typer) -> None:
-    app.command("explain")(explain)
-    app.command("train")(train)
-    app.command("predict")(predict)
+@dataclass(frozen=True)
+class Training:
+    """How `ammgc train` trains, and `ammgc predict` without --model: an option group (``option_groups``)."""
+
+    seed: SeedOption = 0
+    drug_features: DrugFeaturesOption = None
+    epochs_gcn: EpochsGcnOption = None
+    epochs_attention: EpochsAttentionOption = None
+    p_neg: PNegOption = None
+    device: DeviceOption = "cpu"
+    calibrate: CalibrateOption = True
+
+    def config(self, option: list[str] | None) -> dict[str, Any]:
+        """The AMMGC options the command line gives (-o, the epoch and p_neg shortcuts, the device)."""
+        return method_config(option, self.device, epochs_gcn=self.epochs_gcn, epochs_attention=self.epochs_attention,
+                             p_neg=self.p_neg)
 
 
-def _train(data: Path | None, config: dict[str, Any], seed: int, drug_features: str | None, calibrate: bool) -> Any:
+def _train(data: Path | None, config: dict[str, Any], training: Training) -> Any:
     """Train the prediction model on --data, saying what it does."""
     from ammgc.prediction.training import PREDICTION_DEFAULTS, train
 
     dataset = load_data(data)
-    if drug_features is not None:
-        config = {**config, "drug_features": drug_features}
+    if training.drug_features is not None:
+        config = {**config, "drug_features": training.drug_features}
     model = build_method("ammgc", {**PREDICTION_DEFAULTS, **config})
     typer.echo(f"training AMMGC on {dataset.n_associations} associations of {dataset.n_drugs} drugs x "
-               f"{dataset.n_mirnas} miRNAs ({dataset.source}), seed {seed} ...", err=True)
-    model = train(dataset, model, seed=seed, calibrate=calibrate, progress=calibrate)
+               f"{dataset.n_mirnas} miRNAs ({dataset.source}), seed {training.seed} ...", err=True)
+    model = train(dataset, model, seed=training.seed, calibrate=training.calibrate, progress=training.calibrate)
     typer.echo(f"trained in {model.info_['seconds']:.1f} s; modals: "
                + "; ".join(f"{'+'.join(m.drug_views)} x {'+'.join(m.mirna_views)}" for m in model.modals_), err=True)
     return model
@@ -67,16 +80,11 @@ def say_model(model: Any) -> None:
 
 
 def train(
+    *,
     data: DataOption = None,
     mirbase: MirbaseOption = None,
     out: Annotated[Path, typer.Option("--out", help="Model file to write.")] = Path("model.ammgc"),
-    seed: SeedOption = 0,
-    drug_features: DrugFeaturesOption = None,
-    epochs_gcn: EpochsGcnOption = None,
-    epochs_attention: EpochsAttentionOption = None,
-    p_neg: PNegOption = None,
-    device: DeviceOption = "cpu",
-    calibrate: CalibrateOption = True,
+    training: Training,
     option: ConfigOption = None,
 ) -> None:
     """Train AMMGC on every known association and save it as one model file for `ammgc predict --model`;
@@ -85,9 +93,8 @@ def train(
 
     check_output_file(out, option="--out", inputs=[data, mirbase])
     check_output_file(reliability_path(out), option="--out (its reliability diagram)", inputs=[data, mirbase])
-    config = method_config(option, device, epochs_gcn=epochs_gcn, epochs_attention=epochs_attention, p_neg=p_neg)
     with running(mirbase=mirbase):
-        model = _train(data, config, seed, drug_features, calibrate)
+        model = _train(data, training.config(option), training)
         say_model(model)
         size = model.save(out)
     typer.echo(f"wrote {out} ({size / 1e6:.1f} MB)")
@@ -198,6 +205,7 @@ def _parse_top(top: str) -> int | None:
 
 
 def predict(
+    *,
     model_file: Annotated[Path | None, typer.Option(
         "--model", help="A model file from `ammgc train` (otherwise a model is trained here).")] = None,
     data: DataOption = None,
@@ -221,13 +229,7 @@ def predict(
         "--html", help="Also write the ranking as one self-contained HTML page (search, sort, column meanings, "
                        "calibration diagram; no network needed to open it).")] = None,
     save: Annotated[Path | None, typer.Option("--save-model", help="Also save the trained model here.")] = None,
-    seed: SeedOption = 0,
-    drug_features: DrugFeaturesOption = None,
-    epochs_gcn: EpochsGcnOption = None,
-    epochs_attention: EpochsAttentionOption = None,
-    p_neg: PNegOption = None,
-    device: DeviceOption = "cpu",
-    calibrate: CalibrateOption = True,
+    training: Training,
     evidence: Annotated[bool, typer.Option(
         "--evidence", help="Add an evidence column: the 3 known associations most similar to each pair "
                            "(see `ammgc explain`).")] = False,
@@ -273,16 +275,16 @@ def predict(
                           new_drugs_file)
     mirnas_new = new_mirnas(pair_up(new_mirna or [], sequence or [], name_option="--new-mirna",
                                     value_option="--sequence"), new_mirnas_file)
-    config = method_config(option, device, epochs_gcn=epochs_gcn, epochs_attention=epochs_attention, p_neg=p_neg)
+    config = training.config(option)
     with running(mirbase=mirbase):
         if model_file is not None:
-            if config or drug_features is not None or save is not None or not calibrate:
+            if config or training.drug_features is not None or save is not None or not training.calibrate:
                 raise AmmgcError("training options (--epochs-*, --p-neg, --device, -o, --drug-features, "
                                  "--save-model, --no-calibrate) do not apply to a saved model (--model); retrain "
                                  "with `ammgc train` to change them")
             model, dataset = _load(model_file, data)
         else:
-            model, dataset = _train(data, config, seed, drug_features, calibrate), None
+            model, dataset = _train(data, config, training), None
             say_model(model)
             if save is not None:
                 model.save(save)

@@ -9,23 +9,17 @@ import typer
 
 from ammgc.cli.common import (
     DataOption,
-    ExecutorOption,
-    JobsOption,
+    FoldExecution,
     MirbaseOption,
-    SchedulerOption,
     SeedOption,
     load_data,
     parse_options,
-    resolve_jobs,
     running,
 )
 
 
-def register(app: typer.Typer) -> None:
-    app.command("study")(study)
-
-
 def study(
+    *,
     data: DataOption = None,
     mirbase: MirbaseOption = None,
     parts: Annotated[str, typer.Option(
@@ -33,9 +27,7 @@ def study(
     repeats: Annotated[int, typer.Option("--repeats", min=1, help="Repeats of the random-pair protocol.")] = 10,
     folds: Annotated[int, typer.Option("--folds", min=2, help="Folds per repeat.")] = 5,
     seed: SeedOption = 0,
-    jobs: JobsOption = 0,
-    executor: ExecutorOption = "local",
-    scheduler: SchedulerOption = None,
+    execution: FoldExecution,
     plan_only: Annotated[bool, typer.Option("--plan", help="Print the plan and stop.")] = False,
     out: Annotated[Path, typer.Option("--out", help="Output directory (resumable).")] = Path("runs/study"),
     option: Annotated[list[str] | None, typer.Option(
@@ -48,12 +40,12 @@ def study(
 
     chosen = study_parts(parts)
     overrides = parse_options(option)
-    workers = resolve_jobs(jobs)
+    workers = execution.workers
     plan = plan_study(parts=chosen, repeats=repeats, n_folds=folds, overrides=overrides)
     typer.echo(plan_text(plan, jobs=workers), err=True)
     if plan_only:
         return
-    with running(out=out, mirbase=mirbase, executor=executor, scheduler=scheduler, resumes=True):
+    with running(out=out, mirbase=mirbase, folds=execution):
         run_study(load_data(data), parts=chosen, repeats=repeats, n_folds=folds, seed=seed, jobs=workers,
                   overrides=overrides, out=out, progress=True)
     typer.echo(f"wrote {out / 'index.md'}")

@@ -11,24 +11,17 @@ import typer
 from ammgc.cli.common import (
     CutoffsOption,
     DataOption,
-    ExecutorOption,
-    JobsOption,
+    FoldExecution,
     MethodOption,
     MirbaseOption,
-    SchedulerOption,
     SeedOption,
     SplitOption,
     load_data,
     parse_cutoffs,
     parse_options,
-    resolve_jobs,
     running,
     user_modules_importable,
 )
-
-
-def register(app: typer.Typer) -> None:
-    app.command("tune")(tune)
 
 
 def grid_options(items: list[str] | None) -> list[dict[str, Any]] | None:
@@ -47,6 +40,7 @@ def grid_options(items: list[str] | None) -> list[dict[str, Any]] | None:
 
 
 def tune(
+    *,
     data: DataOption = None,
     mirbase: MirbaseOption = None,
     method: MethodOption = "ammgc",
@@ -56,9 +50,7 @@ def tune(
                                                               "training part of fold 0 only.")] = 5,
     inner_folds: Annotated[int, typer.Option("--inner-folds", min=2, help="Inner folds (study, pair).")] = 3,
     seed: SeedOption = 0,
-    jobs: JobsOption = 0,
-    executor: ExecutorOption = "local",
-    scheduler: SchedulerOption = None,
+    execution: FoldExecution,
     grid: Annotated[list[str] | None, typer.Option(
         "--grid", "-g", help="Values to try as KEY=[v1,v2] (JSON list); several multiply. Default: the method's "
                              "own grid (ammgc.experiments.tune.DEFAULT_GRIDS).")] = None,
@@ -79,10 +71,10 @@ def tune(
     points = grid_options(grid)
     if ":" in method:
         user_modules_importable()
-    with running(out=out, mirbase=mirbase, executor=executor, scheduler=scheduler, resumes=True):
+    with running(out=out, mirbase=mirbase, folds=execution):
         chosen = run_tune(method, load_data(data), split=split, grid=points, base=parse_options(option),
                           inner_folds=inner_folds, seed=seed, n_folds=folds, cutoffs=cutoff_values,
-                          jobs=resolve_jobs(jobs), out=out, progress=True)
+                          jobs=execution.workers, out=out, progress=True)
     typer.echo(f"chosen for {method} under the {split} protocol: {json.dumps(chosen['point'], sort_keys=True)} "
                f"(inner AP {chosen['inner_ap']:.4f})")
     typer.echo(f"wrote {out / 'tune.md'}, {out / 'tune.csv'}, {out / 'best.json'}")

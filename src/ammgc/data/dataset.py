@@ -114,9 +114,6 @@ class Dataset:
             raise DataError(f"feature view {name!r} is not available; present: "
                             f"{', '.join(sorted(self.views)) or 'none'}") from None
 
-    def views_of(self, entity: Entity) -> list[str]:
-        return [name for name, v in self.views.items() if v.entity == entity]
-
     def with_views(self, *views: FeatureView) -> Dataset:
         return replace(self, views={**self.views, **{v.name: v for v in views}})
 

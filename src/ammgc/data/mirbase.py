@@ -13,6 +13,7 @@ import gzip
 import re
 import tempfile
 from collections import defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -152,6 +153,22 @@ def species_of(mirna_id: str) -> str:
     return mirna_id.split("-", 1)[0].lower()
 
 
+def _family(mirna_id: str) -> str | None:
+    """The lower-case id without its copy number (hsa-mir-16-1 -> hsa-mir-16), or None for an id without one."""
+    m = COPY_NUMBER.match(mirna_id.lower())
+    return m.group(1) if m else None
+
+
+def _index(ids: Iterable[str], key: Callable[[str], str | None]) -> dict[str, list[str]]:
+    """The ids under each key (in sorted order); an id whose key is None is left out."""
+    index: dict[str, list[str]] = defaultdict(list)
+    for mid in sorted(ids):
+        k = key(mid)
+        if k is not None:
+            index[k].append(mid)
+    return dict(index)
+
+
 @dataclass(frozen=True, eq=False)
 class Release:
     """Stem-loops (and, when present, mature miRNAs) of one miRBase release, all species in its files."""
@@ -164,26 +181,15 @@ class Release:
 
     @cached_property
     def _hairpin_lower(self) -> dict[str, list[str]]:
-        index: dict[str, list[str]] = defaultdict(list)
-        for mid in sorted(self.hairpins):
-            index[mid.lower()].append(mid)
-        return dict(index)
+        return _index(self.hairpins, str.lower)
 
     @cached_property
     def _families(self) -> dict[str, list[str]]:
-        index: dict[str, list[str]] = defaultdict(list)
-        for mid in sorted(self.hairpins):
-            m = COPY_NUMBER.match(mid.lower())
-            if m:
-                index[m.group(1)].append(mid)
-        return dict(index)
+        return _index(self.hairpins, _family)
 
     @cached_property
     def _mature_lower(self) -> dict[str, list[str]]:
-        index: dict[str, list[str]] = defaultdict(list)
-        for mid in sorted(self.matures):
-            index[mid.lower()].append(mid)
-        return dict(index)
+        return _index(self.matures, str.lower)
 
     def precursors_of(self, mature_id: str) -> list[str]:
         """Stem-loops of the mature's species whose sequence contains the mature sequence."""

@@ -115,19 +115,6 @@ def read_excel(path: PathLike, *, header: int | None) -> pd.DataFrame:
         raise DataError(f"unreadable Excel workbook ({type(exc).__name__}: {exc})", file=p) from None
 
 
-def check_unique(names: list[str], *, what: str, file: object, case_sensitive: bool = False) -> None:
-    """Every name non-empty and distinct (ignoring case unless ``case_sensitive``); rows numbered from 1."""
-    seen: dict[str, int] = {}
-    for i, name in enumerate(names):
-        key = name.strip() if case_sensitive else name.strip().lower()
-        if not key:
-            raise DataError(f"empty {what} name", file=file, row=i + 1)
-        if key in seen:
-            raise DataError(f"duplicate {what} name {name!r} (also row {seen[key] + 1})",
-                            file=file, row=i + 1)
-        seen[key] = i
-
-
 def did_you_mean(name: str, candidates: Iterable[str]) -> str:
     """A ``did you mean`` hint for a name that matched nothing (case first, then spelling), or ``""``."""
     pool = list(candidates)

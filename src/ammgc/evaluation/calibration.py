@@ -50,7 +50,7 @@ CALIBRATED_COLUMNS = ("percentile", "probability", "probability_low", "probabili
 CALIBRATION_FOLDS = 5
 #: the array fields of ``Calibration``, stored as tensors ``calibration.<name>``
 _ARRAYS = ("probability_knots", "precision_knots", "reliability")
-#: the interval's arrays, absent from calibrations of older files
+#: the interval's arrays, optional: a stored calibration may have no interval
 _INTERVAL = ("low_knots", "high_knots")
 ECE_BINS = 15
 #: Fewer held-out positives than this, over all folds, are too few to fit a probability by rank: the top
@@ -80,14 +80,14 @@ class Calibration:
     # rows: mean held-out probability, observed share of positives, pairs; one column per equal-mass bin
     reliability: np.ndarray
     measured: dict[str, dict[str, float]] = field(default_factory=dict)  # method -> held-out brier / ece
-    # the probability's interval at each GRID top fraction (None: a calibration by an older ammgc)
+    # the probability's interval at each GRID top fraction (None: a stored calibration without one)
     low_knots: np.ndarray | None = None
     high_knots: np.ndarray | None = None
     positives: int = 0  # held-out positives the maps rest on (0: not recorded)
     candidates: int = 0  # held-out candidate pairs, all folds together (0: not recorded)
 
     def probability(self, top_fraction: np.ndarray) -> np.ndarray:
-        # the stored knots already lie under the precision knots; the minimum also holds older files to it
+        # the knots ``fit_calibration`` fits lie under the precision knots; the minimum holds any stored ones to it
         fraction = np.asarray(top_fraction, dtype=np.float64)
         return np.minimum(np.interp(fraction, GRID, self.probability_knots), self.expected_precision(fraction))
 

@@ -33,9 +33,10 @@ from ammgc.runtime import torch_threads, training_threads
 log = logging.getLogger(__name__)
 
 CURVE_POINTS = 201
-#: Bumped whenever stored folds would no longer match fresh ones (a metric added or computed differently, scores
-#: ranked differently): older folds are then redone, not mixed in. 2: ranking metrics, scores as logits. A field
-#: that reports read only where present (``prevalence``) needs no bump.
+#: The version of a stored fold record (this one: ranking metrics, scores as logits); a stored fold of another
+#: version is redone, not mixed in. It changes with anything that makes a fresh fold differ from a stored one (a
+#: metric added or computed differently, scores ranked differently), not with a field that reports read only where
+#: present (``prevalence``).
 RECORD_VERSION = 2
 
 

@@ -196,14 +196,13 @@ def _check_folds(n_folds: object, repeats: object, seed: object) -> None:
 
 
 @dataclass(frozen=True)
-class PairSplit(Splitter):
-    """The paper's protocol: ``n_folds`` folds over the known associations at random, ``repeats`` times (repeat
-    r shuffles with seed + r)."""
+class _PositiveSplit(Splitter):
+    """``n_folds`` folds over the known associations, ``repeats`` times: each repeat deals the positives into the
+    sets its folds hold out (``_deal``), shuffled with seed + r."""
 
     n_folds: int = 5
     repeats: int = 10
     seed: int = 0
-    kind: ClassVar[str] = "pair"
 
     def __post_init__(self) -> None:
         _check_folds(self.n_folds, self.repeats, self.seed)
@@ -213,30 +212,36 @@ class PairSplit(Splitter):
         positives = np.argwhere(associations == 1)
         _check_enough(associations, len(positives), self.n_folds, self.kind)
         for r in range(self.repeats):
-            kfold = KFold(n_splits=self.n_folds, shuffle=True, random_state=self.seed + r)
-            yield from _held_out_folds(associations, r, [positives[test] for _, test in kfold.split(positives)])
+            yield from _held_out_folds(associations, r, self._deal(dataset, positives, self.seed + r))
+
+    @abstractmethod
+    def _deal(self, dataset: Dataset, positives: np.ndarray, seed: int) -> list[np.ndarray]:
+        """The positives each fold of one repeat holds out."""
 
 
 @dataclass(frozen=True)
-class StudySplit(Splitter):
+class PairSplit(_PositiveSplit):
+    """The paper's protocol: ``n_folds`` folds over the known associations at random, ``repeats`` times (repeat
+    r shuffles with seed + r)."""
+
+    kind: ClassVar[str] = "pair"
+
+    def _deal(self, dataset: Dataset, positives: np.ndarray, seed: int) -> list[np.ndarray]:
+        kfold = KFold(n_splits=self.n_folds, shuffle=True, random_state=seed)
+        return [positives[test] for _, test in kfold.split(positives)]
+
+
+@dataclass(frozen=True)
+class StudySplit(_PositiveSplit):
     """Whole publications held out: every association goes with the publication that first reported it."""
 
-    n_folds: int = 5
     repeats: int = 5
-    seed: int = 0
     kind: ClassVar[str] = "study"
     needs_publications: ClassVar[bool] = True
 
-    def __post_init__(self) -> None:
-        _check_folds(self.n_folds, self.repeats, self.seed)
-
-    def split(self, dataset: Dataset) -> Iterator[Fold]:
-        associations = self._associations(dataset)
-        positives = np.argwhere(associations == 1)
-        _check_enough(associations, len(positives), self.n_folds, self.kind)
-        for r in range(self.repeats):
-            fold_of = study_fold_of(dataset.publications, n_folds=self.n_folds, seed=self.seed + r)
-            yield from _held_out_folds(associations, r, [positives[fold_of == k] for k in range(self.n_folds)])
+    def _deal(self, dataset: Dataset, positives: np.ndarray, seed: int) -> list[np.ndarray]:
+        fold_of = study_fold_of(dataset.publications, n_folds=self.n_folds, seed=seed)
+        return [positives[fold_of == k] for k in range(self.n_folds)]
 
 
 @dataclass(frozen=True)

@@ -331,7 +331,7 @@ TENSORS: dict[str, Tensor] = {
 MIRNA_VIEW_TENSORS: dict[str, Tensor] = {"mirna_mean.{view}": Tensor("f", ("width",))}
 
 #: The maps of a calibrated model (``calibration`` in the metadata): probability and expected precision at each
-#: top fraction of the grid, the probability's interval (absent from files of older versions), and the reliability
+#: top fraction of the grid, the probability's interval (optional: a calibration may have none), and the reliability
 #: diagram's rows (mean probability, observed share, pairs) by bin.
 CALIBRATION_TENSORS: dict[str, Tensor] = {
     "calibration.probability_knots": Tensor("f", ("grid",), "probability"),
