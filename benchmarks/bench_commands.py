@@ -18,7 +18,6 @@ import tempfile
 import time
 from pathlib import Path
 
-
 #: a drug the benchmark does not hold
 OSIMERTINIB = "CN1C=C(C2=CC=CC=C21)C3=NC(=NC=C3)NC4=C(C=C(C(=C4)NC(=O)C=C)N(C)CCN(C)C)OC"
 
