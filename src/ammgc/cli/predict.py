@@ -204,6 +204,43 @@ def _parse_top(top: str) -> int | None:
     return value
 
 
+def _check_outputs(outputs: dict[str, Path | None], inputs: list[Path | None]) -> None:
+    """Each output file (option -> path) writable, none onto an input or another output, and only --out on
+    standard output (``-``), before anything is read or trained."""
+    from ammgc.errors import AmmgcError
+    from ammgc.io import check_output_file, is_stdout
+    from ammgc.prediction.predict import sidecar_path
+
+    files = [(o, path) for o, path in outputs.items()
+             if path is not None and not (o == "--out" and is_stdout(path))]
+    for option_name, path in files:
+        if is_stdout(path):
+            raise AmmgcError(f"{option_name} -: only --out writes to standard output (the CSV); give a file name")
+        if option_name == "--out" and str(path) in ("/dev/stdout", "/dev/fd/1", "/proc/self/fd/1"):
+            raise AmmgcError(f"--out {path} is not a file to replace; for standard output give --out -")
+        check_output_file(path, option=option_name, inputs=inputs)
+        if option_name == "--out":
+            check_output_file(sidecar_path(path), option="--out (its sidecar JSON)", inputs=inputs)
+    for k, (first, a) in enumerate(files):
+        for second, b in files[k + 1:]:
+            if a.resolve() == b.resolve():
+                raise AmmgcError(f"{first} and {second} name the same file {a}; give each output its own")
+
+
+#: how the terminal shows the ranking's number columns
+NUMBER_FORMATS = {"score": "{:.4f}".format, "percentile": "{:.3f}".format, "probability": "{:.4f}".format,
+                  "probability_low": "{:.4f}".format, "probability_high": "{:.4f}".format,
+                  "expected_precision": "{:.4f}".format}
+
+
+def _show(table: Any, *, written: bool) -> None:
+    """The ranking's first rows on the terminal, and how many more there are."""
+    shown = table.head(SHOWN_ROWS)
+    typer.echo(shown.to_string(index=False, formatters=NUMBER_FORMATS))
+    if len(table) > len(shown):
+        typer.echo(f"... {len(table) - len(shown)} more rows" + ("" if written else " (write them all with --out)"))
+
+
 def predict(
     *,
     model_file: Annotated[Path | None, typer.Option(
@@ -249,28 +286,15 @@ def predict(
     and the PubMed ids of the known association).
     """
     from ammgc.errors import AmmgcError
-    from ammgc.io import check_output_file, is_stdout
+    from ammgc.io import is_stdout
     from ammgc.prediction.new_entities import new_drugs, new_mirnas, pair_up
     from ammgc.prediction.predict import predict as rank_pairs
-    from ammgc.prediction.predict import sidecar_path, write_table
+    from ammgc.prediction.predict import write_table
 
     limit = _parse_top(top)
-    inputs = [model_file, data, mirbase, new_drugs_file, new_mirnas_file]
     to_stdout = is_stdout(out)  # then standard output carries the CSV alone
-    outputs = [(o, path) for o, path in (("--out", out), ("--html", html), ("--save-model", save))
-               if path is not None and not (o == "--out" and to_stdout)]
-    for option_name, path in outputs:
-        if is_stdout(path):
-            raise AmmgcError(f"{option_name} -: only --out writes to standard output (the CSV); give a file name")
-        if option_name == "--out" and str(path) in ("/dev/stdout", "/dev/fd/1", "/proc/self/fd/1"):
-            raise AmmgcError(f"--out {path} is not a file to replace; for standard output give --out -")
-        check_output_file(path, option=option_name, inputs=inputs)
-        if option_name == "--out":
-            check_output_file(sidecar_path(path), option="--out (its sidecar JSON)", inputs=inputs)
-    for k, (first, a) in enumerate(outputs):
-        for second, b in outputs[k + 1:]:
-            if a.resolve() == b.resolve():
-                raise AmmgcError(f"{first} and {second} name the same file {a}; give each output its own")
+    _check_outputs({"--out": out, "--html": html, "--save-model": save},
+                   inputs=[model_file, data, mirbase, new_drugs_file, new_mirnas_file])
     drugs_new = new_drugs(pair_up(new_drug or [], smiles or [], name_option="--new-drug", value_option="--smiles"),
                           new_drugs_file)
     mirnas_new = new_mirnas(pair_up(new_mirna or [], sequence or [], name_option="--new-mirna",
@@ -296,16 +320,9 @@ def predict(
     table = prediction.table
     if out is not None:
         write_table(prediction, model, out)
-    shown = table.head(SHOWN_ROWS)
     if not to_stdout:  # with --out -, the CSV on standard output is the table
-        typer.echo(shown.to_string(index=False, formatters={"score": "{:.4f}".format, "percentile": "{:.3f}".format,
-                                                            "probability": "{:.4f}".format,
-                                                            "probability_low": "{:.4f}".format,
-                                                            "probability_high": "{:.4f}".format,
-                                                            "expected_precision": "{:.4f}".format}))
+        _show(table, written=out is not None)
     typer.echo("score: the model's logit, a ranking key (higher = more likely), not a probability", err=True)
-    if len(table) > len(shown) and not to_stdout:
-        typer.echo(f"... {len(table) - len(shown)} more rows" + ("" if out else " (write them all with --out)"))
     if out is not None:
         typer.echo(f"wrote {len(table)} rows to {'standard output' if to_stdout else out}", err=to_stdout)
     if html is not None:
