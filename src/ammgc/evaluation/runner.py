@@ -303,7 +303,6 @@ def cross_validate(method: Any, dataset: Dataset, cv: Splitter | None = None, *,
     if isinstance(method, methods.Method):
         method.check_params()  # before views are computed or any fold is planned
     if cv.needs_publications:
-
         dataset = dataset.with_publications()
     dataset = methods.prepare(method, dataset)
     name = methods.label(method)
@@ -313,24 +312,8 @@ def cross_validate(method: Any, dataset: Dataset, cv: Splitter | None = None, *,
     fingerprint = run_fingerprint(method, dataset, cv, seed)
     plan = list(cv.split(dataset))
     opened = FoldStore(Path(store), fingerprint) if store is not None else None
-    records: dict[str, dict[str, Any]] = {}
-    if opened is not None:
-        done = opened.load_all(fold_record_problem)
-        records = {f.key: done[f.key] for f in plan if f.key in done}
-        if records:
-            log.info("resuming: %d of %d folds already done in %s", len(records), len(plan), opened.dir)
     shared = shared_store(fingerprint)
-    if shared is not None:
-        planned = {f.key for f in plan}
-        from_shared = {k: r for k, r in shared.load_all(fold_record_problem).items()
-                       if k not in records and k in planned}
-        for key, record in from_shared.items():
-            records[key] = record
-            if opened:
-                opened.save(key, record)
-        if from_shared:
-            log.info("%d of %d folds of this configuration were already trained in this study",
-                     len(from_shared), len(plan))
+    records = _stored_records(plan, opened, shared)
     todo = [f for f in plan if f.key not in records]
     bar = tqdm(total=len(plan), initial=len(records), desc=f"{name} cv", unit="fold", disable=not progress)
 
@@ -347,9 +330,48 @@ def cross_validate(method: Any, dataset: Dataset, cv: Splitter | None = None, *,
                         auc=f"{np.mean([r['auc'] for r in records.values()]):.4f}")
 
     try:
-        if chosen.kind == "dask" and todo:
+        _run_folds(method, dataset, todo, seed, jobs=jobs, where=chosen, finish=finish)
+    finally:
+        bar.close()
+        for store_ in (opened, shared):
+            if store_:
+                store_.close()
+    result.folds = [records[f.key] for f in plan]
+    return result
+
+
+def _stored_records(plan: list[Fold], opened: FoldStore | None, shared: FoldStore | None) -> dict[str, dict[str, Any]]:
+    """The planned folds already finished: in this run's store (a resumed run), else in the study's shared
+    store (copied into this run's store too)."""
+    records: dict[str, dict[str, Any]] = {}
+    if opened is not None:
+        done = opened.load_all(fold_record_problem)
+        records = {f.key: done[f.key] for f in plan if f.key in done}
+        if records:
+            log.info("resuming: %d of %d folds already done in %s", len(records), len(plan), opened.dir)
+    if shared is not None:
+        planned = {f.key for f in plan}
+        from_shared = {k: r for k, r in shared.load_all(fold_record_problem).items()
+                       if k not in records and k in planned}
+        for key, record in from_shared.items():
+            records[key] = record
+            if opened:
+                opened.save(key, record)
+        if from_shared:
+            log.info("%d of %d folds of this configuration were already trained in this study",
+                     len(from_shared), len(plan))
+    return records
+
+
+def _run_folds(method: Any, dataset: Dataset, todo: list[Fold], seed: int, *, jobs: int, where: Execution,
+               finish: Callable[[str, dict[str, Any]], None]) -> None:
+    """Each fold of ``todo`` run on Dask, here, or in ``jobs`` spawned processes; ``finish(key, record)`` as
+    each one ends."""
+    name = methods.label(method)
+    try:
+        if where.kind == "dask" and todo:
             run_on_dask(_dask_fold, dataset, [(method, fold, seed, training_threads()) for fold in todo],
-                        scheduler=chosen.scheduler, workers=jobs,
+                        scheduler=where.scheduler, workers=jobs,
                         finish=lambda item, record: finish(item[1].key, record))
         elif jobs <= 1 or len(todo) <= 1:
             with torch_threads(training_threads()):
@@ -376,13 +398,6 @@ def cross_validate(method: Any, dataset: Dataset, cv: Splitter | None = None, *,
         # the user's code ended a fold process (os._exit, a crash in an extension)
         raise MethodError(f"{name}: a fold process running it ended abruptly ({exc}); the folds stored before "
                           f"are kept") from None
-    finally:
-        bar.close()
-        for store_ in (opened, shared):
-            if store_:
-                store_.close()
-    result.folds = [records[f.key] for f in plan]
-    return result
 
 
 def summarise(result: CVResult) -> dict[str, Any]:
