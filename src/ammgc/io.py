@@ -10,7 +10,7 @@ import re
 import stat
 import sys
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any
 
@@ -166,6 +166,18 @@ def _same_file(a: Path, b: Path) -> bool:
         return a.resolve() == b.resolve() or (a.exists() and b.exists() and os.path.samefile(a, b))
     except OSError:
         return False
+
+
+def check_output_files(outputs: Mapping[str, str | os.PathLike[str]],
+                       inputs: Iterable[str | os.PathLike[str] | None] = ()) -> None:
+    """``check_output_file`` of each output (what names it -> its path), and no two outputs the same file."""
+    from ammgc.errors import AmmgcError
+
+    files = [(name, check_output_file(path, option=name, inputs=inputs)) for name, path in outputs.items()]
+    for k, (first, a) in enumerate(files):
+        for second, b in files[k + 1:]:
+            if a.resolve() == b.resolve():
+                raise AmmgcError(f"{first} and {second} name the same file {a}; give each output its own")
 
 
 def check_output_file(path: str | os.PathLike[str], *, option: str,

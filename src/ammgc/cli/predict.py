@@ -70,15 +70,6 @@ def _train(data: Path | None, config: dict[str, Any], training: Training) -> Any
     return model
 
 
-def say_model(model: Any) -> None:
-    """What a reader of any output of this model must know, the same words after train, predict and explain
-    (``ammgc.prediction.predict.model_caveats``)."""
-    from ammgc.prediction.predict import model_caveats
-
-    for line in model_caveats(model):
-        typer.echo(line if line.startswith(("warning:", "caution:")) else f"note: {line}", err=True)
-
-
 def train(
     *,
     data: DataOption = None,
@@ -93,9 +84,12 @@ def train(
 
     check_output_file(out, option="--out", inputs=[data, mirbase])
     check_output_file(reliability_path(out), option="--out (its reliability diagram)", inputs=[data, mirbase])
+    from ammgc.prediction.predict import model_card
+
     with running(mirbase=mirbase):
         model = _train(data, training.config(option), training)
-        say_model(model)
+        for line in model_card(model).report():
+            typer.echo(line, err=True)
         size = model.save(out)
     typer.echo(f"wrote {out} ({size / 1e6:.1f} MB)")
     if model.calibration_ is not None:
@@ -104,24 +98,6 @@ def train(
         figure = reliability_path(out)
         plot_reliability(model.calibration_, figure)
         typer.echo(f"wrote {figure}")
-
-
-def _load(model_file: Path, data: Path | None) -> tuple[Any, Any]:
-    """A saved model and, where --data is given, the training dataset it is checked against."""
-    from ammgc.models.ammgc import AMMGC
-    from ammgc.models.modelfile import describe, version_differences
-
-    model = AMMGC.load(model_file)
-    summary = describe(model)
-    typer.echo(f"model {model_file}: {summary['drugs']} drugs x {summary['mirnas']} miRNAs, "
-               f"{summary['associations']} associations ({summary['source']}), seed {summary['seed']}", err=True)
-    changed = version_differences(model)
-    if changed:
-        typer.echo("note: trained with other library versions: " + ", ".join(changed)
-                   + "; known pairs keep their stored scores, features of new drugs/miRNAs may differ slightly",
-                   err=True)
-    say_model(model)
-    return model, load_data(data) if data is not None else None
 
 
 NewDrugOption = Annotated[list[str] | None, typer.Option(
@@ -161,9 +137,10 @@ def explain(
     warning where its features carry no information. --data must be the training dataset."""
     import json
 
+    from ammgc.models.ammgc import AMMGC
     from ammgc.prediction.explain import explanation_text
     from ammgc.prediction.new_entities import extend, new_drugs, new_mirnas, pair_up
-    from ammgc.prediction.predict import explainer_for, new_entity_report
+    from ammgc.prediction.predict import explainer_for, model_card, new_entity_report
     from ammgc.prediction.ranking import resolve_names
 
     drugs_new = new_drugs(pair_up(new_drug or [], smiles or [], name_option="--new-drug", value_option="--smiles"))
@@ -172,7 +149,10 @@ def explain(
     drug = drug if drug is not None else _only_new([d.name for d in drugs_new], "drug", "--drug")
     mirna = mirna if mirna is not None else _only_new([m.name for m in mirnas_new], "miRNA", "--mirna")
     with running(mirbase=mirbase):
-        model, dataset = _load(model_file, data)
+        model = AMMGC.load(model_file)
+        for line in model_card(model).report(model_file):
+            typer.echo(line, err=True)
+        dataset = load_data(data) if data is not None else None  # the training dataset, checked against the model
         extended = extend(model, drugs_new, mirnas_new) if drugs_new or mirnas_new else None
         explainer = explainer_for(model, dataset, extended)
         if extended is not None:
@@ -204,27 +184,16 @@ def _parse_top(top: str) -> int | None:
     return value
 
 
-def _check_outputs(outputs: dict[str, Path | None], inputs: list[Path | None]) -> None:
-    """Each output file (option -> path) writable, none onto an input or another output, and only --out on
-    standard output (``-``), before anything is read or trained."""
+def _check_standard_output(out: Path | None, html: Path | None, save: Path | None) -> None:
+    """Only --out writes to standard output (``-``), and not through a path that names it."""
     from ammgc.errors import AmmgcError
-    from ammgc.io import check_output_file, is_stdout
-    from ammgc.prediction.predict import sidecar_path
+    from ammgc.io import is_stdout
 
-    files = [(o, path) for o, path in outputs.items()
-             if path is not None and not (o == "--out" and is_stdout(path))]
-    for option_name, path in files:
-        if is_stdout(path):
+    for option_name, path in (("--html", html), ("--save-model", save)):
+        if path is not None and is_stdout(path):
             raise AmmgcError(f"{option_name} -: only --out writes to standard output (the CSV); give a file name")
-        if option_name == "--out" and str(path) in ("/dev/stdout", "/dev/fd/1", "/proc/self/fd/1"):
-            raise AmmgcError(f"--out {path} is not a file to replace; for standard output give --out -")
-        check_output_file(path, option=option_name, inputs=inputs)
-        if option_name == "--out":
-            check_output_file(sidecar_path(path), option="--out (its sidecar JSON)", inputs=inputs)
-    for k, (first, a) in enumerate(files):
-        for second, b in files[k + 1:]:
-            if a.resolve() == b.resolve():
-                raise AmmgcError(f"{first} and {second} name the same file {a}; give each output its own")
+    if out is not None and str(out) in ("/dev/stdout", "/dev/fd/1", "/proc/self/fd/1"):
+        raise AmmgcError(f"--out {out} is not a file to replace; for standard output give --out -")
 
 
 #: how the terminal shows the ranking's number columns
@@ -286,40 +255,51 @@ def predict(
     and the PubMed ids of the known association).
     """
     from ammgc.errors import AmmgcError
-    from ammgc.io import is_stdout
+    from ammgc.io import check_output_files, is_stdout
+    from ammgc.models.ammgc import AMMGC
     from ammgc.prediction.new_entities import new_drugs, new_mirnas, pair_up
+    from ammgc.prediction.predict import model_card, sidecar_path, write_table
     from ammgc.prediction.predict import predict as rank_pairs
-    from ammgc.prediction.predict import write_table
 
     limit = _parse_top(top)
     to_stdout = is_stdout(out)  # then standard output carries the CSV alone
-    _check_outputs({"--out": out, "--html": html, "--save-model": save},
-                   inputs=[model_file, data, mirbase, new_drugs_file, new_mirnas_file])
+    _check_standard_output(out, html, save)
+    outputs = {"--out": out, "--out (its sidecar JSON)": None if out is None else sidecar_path(out), "--html": html,
+               "--save-model": save}
+    outputs = {name: path for name, path in outputs.items() if path is not None and not is_stdout(path)}
+    inputs = [data, mirbase, new_drugs_file, new_mirnas_file]
     drugs_new = new_drugs(pair_up(new_drug or [], smiles or [], name_option="--new-drug", value_option="--smiles"),
                           new_drugs_file)
     mirnas_new = new_mirnas(pair_up(new_mirna or [], sequence or [], name_option="--new-mirna",
                                     value_option="--sequence"), new_mirnas_file)
     config = training.config(option)
     with running(mirbase=mirbase):
-        if model_file is not None:
+        if model_file is None:
+            check_output_files(outputs, inputs)
+            model, dataset = _train(data, config, training), None
+            if save is not None:
+                model.save(save)
+        else:
             if config or training.drug_features is not None or save is not None or not training.calibrate:
                 raise AmmgcError("training options (--epochs-*, --p-neg, --device, -o, --drug-features, "
                                  "--save-model, --no-calibrate) do not apply to a saved model (--model); retrain "
                                  "with `ammgc train` to change them")
-            model, dataset = _load(model_file, data)
-        else:
-            model, dataset = _train(data, config, training), None
-            say_model(model)
-            if save is not None:
-                model.save(save)
-                typer.echo(f"wrote {save}", err=True)
+            # the model file is read first: a damaged one is named before any problem of the outputs
+            model = AMMGC.load(model_file)
+            check_output_files(outputs, [model_file, *inputs])
+            dataset = load_data(data) if data is not None else None  # the training dataset, checked against it
+        card = model_card(model)
+        for line in card.report(model_file):
+            typer.echo(line, err=True)
+        if save is not None:
+            typer.echo(f"wrote {save}", err=True)
         prediction = rank_pairs(model, drugs=drug or [], mirnas=mirna or [], new_drugs=drugs_new,
                                 new_mirnas=mirnas_new, top=limit, evidence=evidence, dataset=dataset)
     for line in prediction.notes:
         typer.echo(line if line.startswith(("warning:", "caution:")) else f"note: {line}", err=True)
     table = prediction.table
     if out is not None:
-        write_table(prediction, model, out)
+        write_table(prediction, card, out)
     if not to_stdout:  # with --out -, the CSV on standard output is the table
         _show(table, written=out is not None)
     typer.echo("score: the model's logit, a ranking key (higher = more likely), not a probability", err=True)
@@ -328,5 +308,5 @@ def predict(
     if html is not None:
         from ammgc.reporting.page import write_page
 
-        write_page(html, prediction, model)
+        write_page(html, prediction, card)
         typer.echo(f"wrote {len(table)} rows to {html}")

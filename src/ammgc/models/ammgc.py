@@ -568,7 +568,8 @@ class AMMGC(Method):
     def load(cls, path: str | os.PathLike[str]) -> AMMGC:
         """A model written by ``save`` (or by ``ammgc train``); any defect of the file (checksum, schema, stored scores
         that are not its network's) is a ``ModelFileError`` naming the file and the field."""
-        return cls.from_state(read_model(path), path)
+        state = read_model(path)
+        return cls.from_state(state, path)
 
     def state(self) -> ModelState:
         """Everything ``save`` writes: metadata (JSON) and tensors."""
@@ -620,11 +621,11 @@ class AMMGC(Method):
         info = metadata["info"]
         model.dataset_ = Dataset(model.train_, pd.DataFrame(metadata["drugs"]), pd.DataFrame(metadata["mirnas"]), {},
                                  source=info.get("source", ""), name=info.get("dataset", "model"))
-        model.calibration_ = Calibration.from_state(metadata.get("calibration"), tensors, path)
         model.modal_losses_, model.attention_losses_, model.timings_ = [], [], {}
         model.threads_ = 1
         model._fitted = True
         model._check_stored_scores(path)
+        model.calibration_ = Calibration.from_state(metadata.get("calibration"), tensors, path)
         return model
 
     def _check_stored_scores(self, path: str | os.PathLike[str]) -> None:

@@ -506,18 +506,3 @@ def build_network(config: Any, modals: list[Any], tensors: dict[str, np.ndarray]
     network.load_state_dict(state, strict=True)
     network.eval()
     return network
-
-
-def describe(model: Any) -> dict[str, Any]:
-    """A short summary of a fitted AMMGC for printing."""
-    return {"dataset": model.dataset_.name, "source": model.dataset_.source, "seed": model.seed_,
-            "drugs": model.n_drugs_, "mirnas": model.n_mirnas_, "associations": int(model.train_.sum()),
-            "modals": [f"{m.name}: {'+'.join(m.drug_views)} x {'+'.join(m.mirna_views)}" for m in model.modals_],
-            "ammgc": model.info_.get("versions", {}).get("ammgc", model.info_.get("ammgc"))}
-
-
-def version_differences(model: Any) -> list[str]:
-    """Libraries whose version differs from the one that trained the model (worth a warning)."""
-    stored = model.info_.get("versions", {})
-    here = library_versions()
-    return [f"{k} {stored[k]} (now {here[k]})" for k in sorted(stored) if k in here and stored[k] != here[k]]

@@ -8,11 +8,13 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from ammgc.data.dataset import Dataset
 from ammgc.errors import AmmgcError, DataError, DownloadError
+from ammgc.evaluation.calibration import Calibration
 from ammgc.models.ammgc import AMMGC
 from ammgc.prediction.explain import Evidence, Explainer, evidence_column, new_entity_notes
 from ammgc.prediction.new_entities import Extended, NewDrug, NewMirna, check_dataset, extend
@@ -63,18 +65,59 @@ def sidecar_path(path: str | os.PathLike[str]) -> Path:
     return path.with_name(path.name + ".json")
 
 
-def write_table(prediction: Prediction, model: AMMGC, path: str | os.PathLike[str]) -> None:
+def write_table(prediction: Prediction, card: ModelCard, path: str | os.PathLike[str]) -> None:
     """The ranking as CSV at ``path`` (``-``: standard output), and beside a file its sidecar JSON: the model,
     its caveats, the notes of this prediction and the meaning of each column."""
     from ammgc.io import atomic_write_json, is_stdout, write_text_output
-    from ammgc.models.modelfile import describe
 
     write_text_output(path, prediction.table.to_csv(index=False))
     if not is_stdout(path):
-        help_ = column_help(model)
         atomic_write_json(sidecar_path(path), {
-            "model": describe(model), "caveats": model_caveats(model), "notes": prediction.notes,
-            "columns": {c: help_[c] for c in prediction.table.columns if c in help_}})
+            "model": card.summary, "caveats": card.caveats, "notes": prediction.notes,
+            "columns": {c: card.columns[c] for c in prediction.table.columns if c in card.columns}})
+
+
+@dataclass(frozen=True)
+class ModelCard:
+    """What every output of a fitted model says about it: ``summary`` (``ammgc.models.modelfile.describe``),
+    ``caveats`` (``model_caveats``), the meaning of each ranking column for it (``column_help``), the libraries
+    whose versions differ from those that trained it, and its calibration (None: uncalibrated)."""
+
+    summary: dict[str, Any]
+    caveats: list[str]
+    columns: dict[str, str]
+    other_versions: list[str]
+    calibration: Calibration | None
+
+    @property
+    def title(self) -> str:
+        s = self.summary
+        return (f"AMMGC trained on {s['associations']} associations of {s['drugs']} drugs x {s['mirnas']} miRNAs "
+                f"({s['dataset']}), seed {s['seed']}")
+
+    def report(self, path: str | os.PathLike[str] | None = None) -> list[str]:
+        """The lines a command prints about the model (loaded from ``path``, where given): what it is, library
+        versions that differ from its own, and its caveats as notes."""
+        s = self.summary
+        lines = [] if path is None else [f"model {path}: {s['drugs']} drugs x {s['mirnas']} miRNAs, "
+                                         f"{s['associations']} associations ({s['source']}), seed {s['seed']}"]
+        if path is not None and self.other_versions:
+            lines.append("note: trained with other library versions: " + ", ".join(self.other_versions)
+                         + "; known pairs keep their stored scores, features of new drugs/miRNAs may differ slightly")
+        return lines + [c if c.startswith(("warning:", "caution:")) else f"note: {c}" for c in self.caveats]
+
+
+def model_card(model: AMMGC) -> ModelCard:
+    """The ``ModelCard`` of a fitted model."""
+    from ammgc.models.modelfile import library_versions
+
+    summary = {"dataset": model.dataset_.name, "source": model.dataset_.source, "seed": model.seed_,
+               "drugs": model.n_drugs_, "mirnas": model.n_mirnas_, "associations": int(model.train_.sum()),
+               "modals": [f"{m.name}: {'+'.join(m.drug_views)} x {'+'.join(m.mirna_views)}" for m in model.modals_],
+               "ammgc": model.info_.get("versions", {}).get("ammgc", model.info_.get("ammgc"))}
+    stored, here = model.info_.get("versions", {}), library_versions()
+    other_versions = [f"{k} {stored[k]} (now {here[k]})" for k in sorted(stored) if k in here and stored[k] != here[k]]
+    return ModelCard(summary, model_caveats(model), column_help(model), other_versions, model.calibration_)
 
 
 def model_caveats(model: AMMGC) -> list[str]:

@@ -117,10 +117,11 @@ def _clean(value: Any) -> Any:
 
 def ranking_page(table: pd.DataFrame, *, title: str, summary: Sequence[str] = (), notes: Sequence[str] = (),
                  new_drugs: Sequence[int] = (), new_mirnas: Sequence[int] = (),
-                 reliability_png: bytes | None = None, column_help: Mapping[str, str] | None = None) -> str:
+                 column_help: Mapping[str, str] | None = None, calibration: Any = None) -> str:
     """The HTML page of a ranking (``ammgc predict``'s table): ``summary`` lines under the title, ``notes``
-    (warnings first) above the table, the reliability diagram below it when given; ``column_help`` says what
-    each column means (default ``COLUMN_HELP``). PubMed ids in the evidence link to their PubMed record."""
+    (warnings first) above the table, the reliability diagram of ``calibration`` (an
+    ``ammgc.evaluation.calibration.Calibration``) below it when given; ``column_help`` says what each column
+    means (default ``COLUMN_HELP``). PubMed ids in the evidence link to their PubMed record."""
     column_help = dict(column_help or COLUMN_HELP)
     # Row numbers help a program join the CSV back to the model's tables; a reader needs names.
     columns = [c for c in column_help if c in table.columns and not c.endswith("_index")]
@@ -155,8 +156,10 @@ def ranking_page(table: pd.DataFrame, *, title: str, summary: Sequence[str] = ()
         "<h2>Columns</h2><dl>" + "".join(f"<dt>{esc(c)}</dt><dd>{esc(column_help[c])}</dd>" for c in columns)
         + "</dl>",
     ]
-    if reliability_png is not None:
-        data = base64.b64encode(reliability_png).decode("ascii")
+    if calibration is not None:
+        from ammgc.reporting.figures import reliability_png
+
+        data = base64.b64encode(reliability_png(calibration)).decode("ascii")
         parts.append('<h2>Calibration</h2><img alt="reliability diagram and expected precision by rank" '
                      f'src="data:image/png;base64,{data}">')
     parts += [f'<p class="meta">written by ammgc {esc(__version__)}</p>',
@@ -165,25 +168,15 @@ def ranking_page(table: pd.DataFrame, *, title: str, summary: Sequence[str] = ()
     return "\n".join(parts) + "\n"
 
 
-def write_page(path: str | os.PathLike[str], prediction: Any, model: Any) -> None:
+def write_page(path: str | os.PathLike[str], prediction: Any, card: Any) -> None:
     """``ranking_page`` of a prediction (``ammgc.prediction.predict``), written atomically to ``path``: the
-    model's dataset and caveats above the table, its reliability diagram below."""
+    model's dataset and caveats (its ``ModelCard``) above the table, its reliability diagram below."""
     from ammgc.io import atomic_open
-    from ammgc.models.modelfile import describe
-    from ammgc.prediction.predict import column_help, model_caveats
 
-    summary = describe(model)
-    lines = [f"AMMGC trained on {summary['associations']} associations of {summary['drugs']} drugs x "
-             f"{summary['mirnas']} miRNAs ({summary['dataset']}), seed {summary['seed']}", *model_caveats(model)]
-    png = None
-    if model.calibration_ is not None:
-        from ammgc.reporting.figures import reliability_png
-
-        png = reliability_png(model.calibration_)
     table, extended = prediction.table, prediction.extended
-    caveats = set(model_caveats(model))
-    page = ranking_page(table, title=f"ammgc predictions: {len(table)} pairs", summary=lines,
-                        notes=[n for n in prediction.notes if n not in caveats], new_drugs=extended.new_drugs,
-                        new_mirnas=extended.new_mirnas, reliability_png=png, column_help=column_help(model))
+    page = ranking_page(table, title=f"ammgc predictions: {len(table)} pairs", summary=[card.title, *card.caveats],
+                        notes=[n for n in prediction.notes if n not in set(card.caveats)],
+                        new_drugs=extended.new_drugs, new_mirnas=extended.new_mirnas, column_help=card.columns,
+                        calibration=card.calibration)
     with atomic_open(path, "w", encoding="utf-8") as handle:
         handle.write(page)
