@@ -24,6 +24,12 @@ NCDR_SUBSET = DATA / "ncdr" / "ncDR_Curated_DRmiRNA.csv"
 _VARIABLES = ("AMMGC_DATA", "AMMGC_MIRBASE", "AMMGC_NCDR", "AMMGC_SIDE", "AMMGC_BASE_URL", "AMMGC_HOME")
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The long end-to-end tests (marked ``slow``) first: run in parallel, they then overlap the many short
+    ones instead of finishing alone at the end."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 @pytest.fixture(autouse=True, scope="session")
 def isolated_environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """Every test on the same footing on any machine: an empty cache of its own, miRBase from the subset in

@@ -22,6 +22,7 @@ def folds(out: Path) -> list[dict]:
     return [{k: v for k, v in f.items() if k != "seconds"} for f in body["folds"]]
 
 
+@pytest.mark.slow
 def test_dask_gives_the_local_numbers_and_resumes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                   capsys: pytest.CaptureFixture[str]) -> None:
     from conftest import write_tiny_own_dataset

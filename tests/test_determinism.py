@@ -30,6 +30,7 @@ def cv_metrics(monkeypatch: pytest.MonkeyPatch, data: Path, out: Path, seed: int
     return body
 
 
+@pytest.mark.slow
 def test_same_command_twice_gives_identical_metrics(benchmark_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                     tmp_path: Path) -> None:
     first = cv_metrics(monkeypatch, benchmark_path, tmp_path / "first", seed=5)

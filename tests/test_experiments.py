@@ -95,6 +95,7 @@ def test_variant_selection_and_conflicts(planted, tmp_path) -> None:
         run_ablation(AMMGC(fusion="linear"), planted, PairSplit(), out=tmp_path)
 
 
+@pytest.mark.slow
 def test_ablation_writes_table2_and_resumes(planted, tmp_path, monkeypatch) -> None:
     out = tmp_path / "abl"
     bodies = run_ablation(AMMGC(**TINY), as_benchmark(planted), PairSplit(2, 1), variants=["full", "no_attention",

@@ -106,6 +106,7 @@ def uninterrupted(benchmark_path: Path, tmp_path_factory: pytest.TempPathFactory
     return out
 
 
+@pytest.mark.slow
 def test_killed_runs_resume_to_the_uninterrupted_result(benchmark_path: Path, uninterrupted: Path,
                                                         tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                         capsys: pytest.CaptureFixture[str]) -> None:
@@ -214,8 +215,9 @@ def test_parallel_run_stops_at_the_first_failed_fold(planted: Dataset,
     assert len(started) <= 4, f"{len(started)} of 20 folds were started after the first one failed"
 
 
+@pytest.mark.slow
 def test_ctrl_c_anywhere_in_a_cold_train_keeps_the_previous_model(tmp_path: Path) -> None:
-    """Ctrl-C at 16 points spread over a cold-cache `ammgc train` on a small own dataset (drug fingerprints
+    """Ctrl-C at 12 points spread over a cold-cache `ammgc train` on a small own dataset (drug fingerprints
     computed from SMILES, a few epochs): exit code 130 and the previous model file byte for byte, every time;
     only a run that had written its model before the signal came replaced it, with a complete one."""
     from conftest import write_tiny_own_dataset
@@ -230,7 +232,7 @@ def test_ctrl_c_anywhere_in_a_cold_train_keeps_the_previous_model(tmp_path: Path
     spec.write_text(json.dumps({
         "args": ["train", "--data", str(data), "--out", str(out), "--epochs-gcn", "2", "--epochs-attention", "2",
                  "--no-calibrate", "-o", 'mirna_views=["expression"]', "-o", "hidden=[8,8]"],
-        "out": str(out), "points": 16, "workdir": str(tmp_path)}))
+        "out": str(out), "points": 12, "workdir": str(tmp_path)}))
     sweep = subprocess.run([sys.executable, str(Path(__file__).with_name("interrupt_sweep.py")), str(spec)],
                            capture_output=True, text=True, timeout=START_TIMEOUT_S)
     assert sweep.returncode == 0, sweep.stderr

@@ -2,7 +2,12 @@ import numpy as np
 import pytest
 from sklearn.metrics import auc, average_precision_score, precision_recall_curve, roc_auc_score
 
-from ammgc.evaluation.metrics import evaluate_scores, quantile_thresholds, threshold_metrics
+from ammgc.evaluation.metrics import (
+    average_precision_and_auc,
+    evaluate_scores,
+    quantile_thresholds,
+    threshold_metrics,
+)
 
 
 def test_perfect_ranking() -> None:
@@ -89,3 +94,21 @@ def test_ranking_metrics_by_hand() -> None:
     assert m["drug_auc"] == pytest.approx((1.0 + roc_auc_score([1, 0, 0], [0.3, 0.7, 0.2])) / 2)
     assert m["drug_recall_at_20"] == 1.0
     assert "drug_ap" not in evaluate_scores(y, s)
+
+
+def test_per_drug_ap_and_auc_are_sklearns_with_ties() -> None:
+    """The direct per-ranking AP and AUC (the per-drug metrics' inner loop) equal sklearn's, tied scores too."""
+    rng = np.random.default_rng(0)
+    for case in range(300):
+        n = int(rng.integers(2, 400))
+        truth = (rng.random(n) < rng.uniform(0.02, 0.5)).astype(np.int8)
+        truth[0] = 1
+        score = rng.normal(size=n)
+        if case % 2:
+            score = np.round(score, int(rng.integers(0, 3)))  # many ties
+        ap, area = average_precision_and_auc(truth, score)
+        assert ap == pytest.approx(average_precision_score(truth, score), abs=1e-12)
+        if truth.sum() < n:
+            assert area == pytest.approx(roc_auc_score(truth, score), abs=1e-12)
+        else:
+            assert np.isnan(area)

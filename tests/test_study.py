@@ -37,6 +37,7 @@ def folds(path: Path) -> list[dict]:
     return [{k: v for k, v in f.items() if k != "seconds"} for f in json.loads(path.read_text())["folds"]]
 
 
+@pytest.mark.slow
 def test_study_shares_the_paper_configuration_and_matches_the_separate_commands(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     data = own_data(tmp_path / "data")
