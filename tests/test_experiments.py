@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import as_benchmark, make_planted_dataset
+from conftest import as_benchmark, make_planted_dataset, with_synthetic_publications
 from typer.testing import CliRunner
 
 from ammgc.data.dataset import Dataset, FeatureView
@@ -98,8 +98,8 @@ def test_variant_selection_and_conflicts(planted, tmp_path) -> None:
 @pytest.mark.slow
 def test_ablation_writes_table2_and_resumes(planted, tmp_path, monkeypatch) -> None:
     out = tmp_path / "abl"
-    bodies = run_ablation(AMMGC(**TINY), as_benchmark(planted), PairSplit(2, 1), variants=["full", "no_attention",
-                                                                                        "modal2"], out=out)
+    bodies = run_ablation(AMMGC(**TINY), as_benchmark(with_synthetic_publications(planted)), PairSplit(2, 1),
+                         variants=["full", "no_attention", "modal2"], out=out)
     assert list(bodies) == ["full", "no_attention", "modal2", "popularity"]
     table = pd.read_csv(out / "table2.csv")
     assert list(table.columns) == CSV_COLUMNS
@@ -124,7 +124,8 @@ def test_ablation_writes_table2_and_resumes(planted, tmp_path, monkeypatch) -> N
         raise AssertionError("a stored fold was recomputed")
 
     monkeypatch.setattr(AMMGC, "fit", refuse)
-    again = run_ablation(AMMGC(**TINY), as_benchmark(planted), PairSplit(2, 1), variants=["full", "no_attention",
+    again = run_ablation(AMMGC(**TINY), as_benchmark(with_synthetic_publications(planted)), PairSplit(2, 1),
+                         variants=["full", "no_attention",
                                                                                        "modal2"], out=out)
     assert again["full"]["mean"] == bodies["full"]["mean"]
 
@@ -166,8 +167,8 @@ def test_parse_values() -> None:
 
 
 def test_sensitivity_writes_table_and_figure(planted, tmp_path) -> None:
-    rows = run_sensitivity(AMMGC(**TINY), as_benchmark(planted), PairSplit(2, 1), param="p_neg", values=[1, 5],
-                           out=tmp_path)
+    rows = run_sensitivity(AMMGC(**TINY), as_benchmark(with_synthetic_publications(planted)), PairSplit(2, 1),
+                           param="p_neg", values=[1, 5], out=tmp_path)
     assert [(r["source"], r["value"]) for r in rows] == [("ours", 1), ("paper", 1), ("ours", 5), ("paper", 5)]
     own = run_sensitivity(AMMGC(**TINY), planted, PairSplit(2, 1), param="p_neg", values=[1], out=tmp_path / "own")
     assert [r["source"] for r in own] == ["ours"]   # the paper's numbers belong to its benchmark

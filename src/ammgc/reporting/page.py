@@ -55,7 +55,7 @@ function cell(row, key) {
     td.appendChild(document.createTextNode(key === 'rank' ? String(value) : value.toFixed(digits)));
   } else if (key === 'evidence' && value) {
     // PubMed ids (the only runs of 6-9 digits in the text) link to their record; names stay text
-    String(value).split(/\b(\\d{6,9})\b/).forEach((part, i) => {
+    String(value).split(/\\b(\\d{6,9})\\b/).forEach((part, i) => {
       if (i % 2) {
         const link = document.createElement('a');
         link.href = 'https://pubmed.ncbi.nlm.nih.gov/' + part + '/';
