@@ -223,7 +223,6 @@ def test_ctrl_c_anywhere_in_a_cold_train_keeps_the_previous_model(tmp_path: Path
     from conftest import write_tiny_own_dataset
     from interrupt_sweep import NOT_STARTED
 
-
     data = write_tiny_own_dataset(tmp_path / "data")
     out = tmp_path / "out" / "model.ammgc"
     out.parent.mkdir()
