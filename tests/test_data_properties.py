@@ -213,7 +213,7 @@ def test_matrix_cell_tokens(shape: tuple[int, int], kind: str, data: st.DataObje
         assert isinstance(outcome, np.ndarray) and np.array_equal(outcome, expected), (token, outcome)
 
 
-@settings(BENCHMARK_SETTINGS, max_examples=100)
+@settings(BENCHMARK_SETTINGS, max_examples=60)
 @given(data=st.data())
 def test_corrupted_benchmark_matrix(benchmark: Dataset, benchmark_path: Path, data: st.DataObject) -> None:
     """Each matrix file read as the loader reads it (cheap, so many more examples than a full load)."""
@@ -243,7 +243,7 @@ def test_corrupted_benchmark_matrix(benchmark: Dataset, benchmark_path: Path, da
         assert np.array_equal(outcome, reference), kind
 
 
-@settings(BENCHMARK_SETTINGS, max_examples=25)
+@settings(BENCHMARK_SETTINGS, max_examples=15)
 @given(data=st.data())
 def test_corrupted_benchmark_text_file(benchmark: Dataset, benchmark_path: Path, data: st.DataObject) -> None:
     # the pair list half of the time: the matrices get many more examples in the property above
@@ -269,7 +269,7 @@ def test_corrupted_benchmark_text_file(benchmark: Dataset, benchmark_path: Path,
         assert same(outcome, benchmark), kind
 
 
-@settings(BENCHMARK_SETTINGS, max_examples=15)
+@settings(BENCHMARK_SETTINGS, max_examples=10)
 @given(data=st.data())
 def test_corrupted_benchmark_workbook(benchmark: Dataset, benchmark_path: Path, data: st.DataObject) -> None:
     rel = data.draw(st.sampled_from(EXCEL_FILES), label="file")

@@ -135,7 +135,7 @@ def test_model_file_problems_are_one_line_errors(own: Path, model_file: Path, tm
 @pytest.mark.slow
 def test_benchmark_top_all_is_deterministic(benchmark_path: Path, tmp_path: Path) -> None:
     args = ["predict", "--data", str(benchmark_path), "--top", "all",
-            "--epochs-gcn", "2", "--epochs-attention", "2", "--seed", "1"]
+            "--epochs-gcn", "2", "--epochs-attention", "2", "-o", "hidden=[16,16]", "--seed", "1"]
     for name in ("a.csv", "b.csv"):
         code, output, _ = invoke(*args, "--out", str(tmp_path / name))
         assert code == 0, output
