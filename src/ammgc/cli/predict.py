@@ -22,6 +22,7 @@ from ammgc.cli.common import (
     method_config,
     running,
 )
+from ammgc.errors import AmmgcError
 
 DrugFeaturesOption = Annotated[str | None, typer.Option(
     "--drug-features", help="smiles: drug views computed from SMILES, as new drugs get them (the default of a "
@@ -109,6 +110,26 @@ SequenceOption = Annotated[list[str] | None, typer.Option(
     "--sequence", help="Sequence of each --new-mirna: stem-loop (preferred) or mature, A/C/G/U/T.")]
 
 
+def _paired(names: list[str] | None, values: list[str] | None, name_option: str,
+            value_option: str) -> list[tuple[str, str]]:
+    """Repeated NAME options with their value options (``--new-drug`` with ``--smiles``), in the order given."""
+    names, values = names or [], values or []
+    if len(names) != len(values):
+        raise AmmgcError(f"{len(names)} {name_option} but {len(values)} {value_option}: give one "
+                         f"{value_option} for each {name_option}, in the same order")
+    return list(zip(names, values, strict=True))
+
+
+def _new_entities(new_drug: list[str] | None, smiles: list[str] | None, new_mirna: list[str] | None,
+                  sequence: list[str] | None, drugs_file: Path | None = None,
+                  mirnas_file: Path | None = None) -> tuple[list[Any], list[Any]]:
+    """The new drugs and miRNAs the options and files give, each SMILES and sequence checked."""
+    from ammgc.prediction.new_entities import new_drugs, new_mirnas
+
+    return (new_drugs(_paired(new_drug, smiles, "--new-drug", "--smiles"), drugs_file),
+            new_mirnas(_paired(new_mirna, sequence, "--new-mirna", "--sequence"), mirnas_file))
+
+
 def _only_new(names: list[str], what: str, option: str) -> str:
     if len(names) != 1:
         raise typer.BadParameter(f"name the {what} to explain ({len(names)} new {what}s given)", param_hint=option)
@@ -139,13 +160,11 @@ def explain(
 
     from ammgc.models.ammgc import AMMGC
     from ammgc.prediction.explain import explanation_text
-    from ammgc.prediction.new_entities import extend, new_drugs, new_mirnas, pair_up
+    from ammgc.prediction.new_entities import extend
     from ammgc.prediction.predict import explainer_for, model_card, new_entity_report
     from ammgc.prediction.ranking import resolve_names
 
-    drugs_new = new_drugs(pair_up(new_drug or [], smiles or [], name_option="--new-drug", value_option="--smiles"))
-    mirnas_new = new_mirnas(pair_up(new_mirna or [], sequence or [], name_option="--new-mirna",
-                                    value_option="--sequence"))
+    drugs_new, mirnas_new = _new_entities(new_drug, smiles, new_mirna, sequence)
     drug = drug if drug is not None else _only_new([d.name for d in drugs_new], "drug", "--drug")
     mirna = mirna if mirna is not None else _only_new([m.name for m in mirnas_new], "miRNA", "--mirna")
     with running(mirbase=mirbase):
@@ -186,7 +205,6 @@ def _parse_top(top: str) -> int | None:
 
 def _check_standard_output(out: Path | None, html: Path | None, save: Path | None) -> None:
     """Only --out writes to standard output (``-``), and not through a path that names it."""
-    from ammgc.errors import AmmgcError
     from ammgc.io import is_stdout
 
     for option_name, path in (("--html", html), ("--save-model", save)):
@@ -254,10 +272,8 @@ def predict(
     with --evidence, evidence (the 3 known associations most similar to the pair, with view, similarity
     and the PubMed ids of the known association).
     """
-    from ammgc.errors import AmmgcError
     from ammgc.io import check_output_files, is_stdout
     from ammgc.models.ammgc import AMMGC
-    from ammgc.prediction.new_entities import new_drugs, new_mirnas, pair_up
     from ammgc.prediction.predict import model_card, sidecar_path, write_table
     from ammgc.prediction.predict import predict as rank_pairs
 
@@ -268,10 +284,7 @@ def predict(
                "--save-model": save}
     outputs = {name: path for name, path in outputs.items() if path is not None and not is_stdout(path)}
     inputs = [data, mirbase, new_drugs_file, new_mirnas_file]
-    drugs_new = new_drugs(pair_up(new_drug or [], smiles or [], name_option="--new-drug", value_option="--smiles"),
-                          new_drugs_file)
-    mirnas_new = new_mirnas(pair_up(new_mirna or [], sequence or [], name_option="--new-mirna",
-                                    value_option="--sequence"), new_mirnas_file)
+    drugs_new, mirnas_new = _new_entities(new_drug, smiles, new_mirna, sequence, new_drugs_file, new_mirnas_file)
     config = training.config(option)
     with running(mirbase=mirbase):
         if model_file is None:

@@ -66,15 +66,6 @@ def sequence_note(mirna: NewMirna, catalogue: Any) -> str:
     return f"{mirna.name}: {len(seq)}-nt sequence read as a stem-loop and aligned as given"
 
 
-def pair_up(names: Sequence[str], values: Sequence[str], *, name_option: str,
-            value_option: str) -> list[tuple[str, str]]:
-    """Pair repeated ``--new-drug NAME`` with ``--smiles S`` (or miRNA / sequence) in the order given."""
-    if len(names) != len(values):
-        raise AmmgcError(f"{len(names)} {name_option} but {len(values)} {value_option}: give one "
-                         f"{value_option} for each {name_option}, in the same order")
-    return list(zip(names, values, strict=True))
-
-
 def new_drugs(pairs: Iterable[tuple[str, str]] = (), file: Path | None = None) -> list[NewDrug]:
     """New drugs from name/SMILES pairs and a CSV with columns name, smiles; every SMILES is checked."""
     from ammgc.features.drug import parse_smiles
