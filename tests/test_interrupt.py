@@ -28,7 +28,8 @@ from ammgc.models.ammgc import AMMGC
 
 SEED = 3
 REPEATS, FOLDS = 2, 2
-OPTIONS = ["epochs_gcn=5", "epochs_attention=5", "hidden=[16,16]", 'mirna_views=["expression"]']
+# the benchmark's own drug feature files: no fingerprints to compute from SMILES in each process
+OPTIONS = ["epochs_gcn=5", "epochs_attention=5", "hidden=[16,16]", 'mirna_views=["expression"]', "drug_features=files"]
 # The machine running the tests may be shared and loaded: generous limits, never a fixed sleep.
 START_TIMEOUT_S = 300
 EXIT_TIMEOUT_S = 120
@@ -217,7 +218,7 @@ def test_parallel_run_stops_at_the_first_failed_fold(planted: Dataset,
 
 @pytest.mark.slow
 def test_ctrl_c_anywhere_in_a_cold_train_keeps_the_previous_model(tmp_path: Path) -> None:
-    """Ctrl-C at 12 points spread over a cold-cache `ammgc train` on a small own dataset (drug fingerprints
+    """Ctrl-C at 10 points spread over a cold-cache `ammgc train` on a small own dataset (drug fingerprints
     computed from SMILES, a few epochs): exit code 130 and the previous model file byte for byte, every time;
     only a run that had written its model before the signal came replaced it, with a complete one."""
     from conftest import write_tiny_own_dataset
@@ -231,7 +232,7 @@ def test_ctrl_c_anywhere_in_a_cold_train_keeps_the_previous_model(tmp_path: Path
     spec.write_text(json.dumps({
         "args": ["train", "--data", str(data), "--out", str(out), "--epochs-gcn", "2", "--epochs-attention", "2",
                  "--no-calibrate", "-o", 'mirna_views=["expression"]', "-o", "hidden=[8,8]"],
-        "out": str(out), "points": 12, "workdir": str(tmp_path)}))
+        "out": str(out), "points": 10, "workdir": str(tmp_path)}))
     sweep = subprocess.run([sys.executable, str(Path(__file__).with_name("interrupt_sweep.py")), str(spec)],
                            capture_output=True, text=True, timeout=START_TIMEOUT_S)
     assert sweep.returncode == 0, sweep.stderr
