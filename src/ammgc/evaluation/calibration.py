@@ -66,6 +66,13 @@ UNBOUNDED_CAVEAT = ("calibrated by an older ammgc: no interval, and probabilitie
                     "with `ammgc train` for bounded ones")
 
 
+def _capped_probability(fraction: np.ndarray, probability_knots: np.ndarray,
+                        precision_knots: np.ndarray) -> np.ndarray:
+    """The probability at each top fraction, never above the expected precision there (the knots
+    ``fit_calibration`` fits lie under the precision knots; the minimum holds any stored ones to it)."""
+    return np.minimum(np.interp(fraction, GRID, probability_knots), np.interp(fraction, GRID, precision_knots))
+
+
 @dataclass(frozen=True)
 class Calibration:
     """Maps a pair's top fraction among the candidates to a probability (with an interval) and an expected
@@ -87,9 +94,8 @@ class Calibration:
     candidates: int = 0  # held-out candidate pairs, all folds together (0: not recorded)
 
     def probability(self, top_fraction: np.ndarray) -> np.ndarray:
-        # the knots ``fit_calibration`` fits lie under the precision knots; the minimum holds any stored ones to it
-        fraction = np.asarray(top_fraction, dtype=np.float64)
-        return np.minimum(np.interp(fraction, GRID, self.probability_knots), self.expected_precision(fraction))
+        return _capped_probability(np.asarray(top_fraction, dtype=np.float64), self.probability_knots,
+                                   self.precision_knots)
 
     def expected_precision(self, top_fraction: np.ndarray) -> np.ndarray:
         return np.interp(np.asarray(top_fraction, dtype=np.float64), GRID, self.precision_knots)
@@ -257,7 +263,7 @@ def fit_calibration(folds: list[tuple[np.ndarray, np.ndarray]], *, protocol: str
     held_out = []
     for k, (fraction, _) in enumerate(data):
         knots = _fit([d for j, d in enumerate(data) if j != k])
-        held_out.append(np.minimum(np.interp(fraction, GRID, knots[0]), np.interp(fraction, GRID, knots[3])))
+        held_out.append(_capped_probability(fraction, knots[0], knots[3]))
     predicted = np.concatenate(held_out)
     all_y = np.concatenate([y for _, y in data])
     briers = [float(np.mean((p - y) ** 2)) for p, (_, y) in zip(held_out, data, strict=True)]

@@ -55,8 +55,7 @@ def execution_of(executor: str | Execution) -> Execution:
 @contextmanager
 def execution(kind: str = "local", scheduler: str | None = None) -> Iterator[Execution]:
     """Run the cross-validations inside the block with ``kind`` (``local`` or ``dask``)."""
-    if kind not in EXECUTORS:
-        raise AmmgcError(f"executor must be one of {', '.join(EXECUTORS)}, not {kind!r}")
+    kind = execution_of(kind).kind
     if scheduler is not None and kind != "dask":
         raise AmmgcError("scheduler is the address of a Dask scheduler: use it with the dask executor")
     chosen = Execution(kind, scheduler)

@@ -24,7 +24,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 from sklearn.model_selection import KFold
@@ -36,7 +36,6 @@ if TYPE_CHECKING:
     from ammgc.data.dataset import Dataset
     from ammgc.data.publications import Publications
 
-SplitKind = Literal["pair", "drug", "mirna", "study", "time"]
 SPLITS: tuple[str, ...] = ("pair", "drug", "mirna", "study", "time")
 #: Splits that need to know where and when each association was reported.
 PUBLICATION_SPLITS = ("study", "time")

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import math
 import os
 import threading
 import time
@@ -108,8 +107,7 @@ def _offline_note(kept: list[str], reason: Exception | None) -> str:
 def _check_smiles(dataset: Dataset) -> None:
     """Every drug has a SMILES, where drug views are computed from SMILES."""
     smiles = list(dataset.drugs["smiles"]) if "smiles" in dataset.drugs else [""] * dataset.n_drugs
-    missing = [n for n, s in zip(dataset.drug_names, smiles, strict=True)
-               if s is None or (isinstance(s, float) and math.isnan(s)) or not str(s).strip()]
+    missing = [n for n, s in zip(dataset.drug_names, smiles, strict=True) if not cell_text(s).strip()]
     if missing:
         shown = ", ".join(map(repr, missing[:5])) + (", ..." if len(missing) > 5 else "")
         raise DataError(f"{len(missing)} drug(s) have no SMILES ({shown}); drug views are computed from SMILES "
@@ -259,6 +257,8 @@ class AMMGC(Method):
             log.info(note)
         log.info("views of %s: drug %s; miRNA %s", dataset.source or dataset.name, ", ".join(choice.drug) or "-",
                  ", ".join(choice.mirna) or "-")
+        # the drug views first, so that a miRBase that cannot be had leaves them computed once
+        dataset = ensure_views(dataset, [v for v in needed if v != "sequence"])
         try:
             return ensure_views(dataset, needed)
         except DownloadError as exc:
@@ -289,8 +289,9 @@ class AMMGC(Method):
     def inputs(self, dataset: Dataset) -> dict[str, object]:
         """What ``fit`` reads of ``dataset`` (prepared): its views, modals, how activity is counted, and notes on
         what was chosen or left out."""
-        specs = self.modal_specs(dataset)
-        notes = list(self._present_choice(dataset).notes) if self.config.node_features != "onehot" else []
+        choice = self._present_choice(dataset)
+        specs = self._specs(choice)
+        notes = list(choice.notes)
         drug = sorted({v for s in specs for v in s.drug_views})
         mirna = sorted({v for s in specs for v in s.mirna_views})
         c = self.config

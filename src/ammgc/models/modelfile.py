@@ -486,8 +486,8 @@ def build_network(config: Any, modals: list[Any], tensors: dict[str, np.ndarray]
     network = AMMGCNet(encoders, fusion, ActivityDecoder(drug_prior, mirna_prior, config.degree_prior),
                        torch.from_numpy(embeddings), torch.from_numpy(tensors["coefficients"]),
                        int(tensors["associations"].shape[0]))
-    expected = {FILE_NAMES.get(_layer_key(k), _layer_key(k)): tuple(v.shape)
-                for k, v in network.state_dict().items()}
+    weights = network.state_dict()
+    expected = {FILE_NAMES.get(_layer_key(k), _layer_key(k)): tuple(v.shape) for k, v in weights.items()}
     for name, shape in expected.items():
         if name not in tensors:
             raise ModelFileError(f"{path}: inconsistent model file: tensor {name!r} is missing")
@@ -501,8 +501,8 @@ def build_network(config: Any, modals: list[Any], tensors: dict[str, np.ndarray]
     stray = sorted(k for k in tensors if k not in known and not k.startswith(("mirna_mean.", "calibration.")))
     if stray:
         raise ModelFileError(f"{path}: inconsistent model file: tensor(s) {stray[:3]} belong to no part of the model")
-    state = {_state_key(k): torch.from_numpy(tensors[k].astype(np.asarray(v).dtype, copy=False))
-             for k, v in ((k, network.state_dict()[_state_key(k)]) for k in expected)}
+    state = {_state_key(k): torch.from_numpy(tensors[k].astype(np.asarray(weights[_state_key(k)]).dtype, copy=False))
+             for k in expected}
     network.load_state_dict(state, strict=True)
     network.eval()
     return network
