@@ -303,3 +303,15 @@ def test_cli_features_info(benchmark_path: Path, mini_mirbase: tuple[Path, dict[
     report = json.loads(CliRunner().invoke(app, [*args, "--json"]).output)
     sequence = next(v for v in report["views"] if v["name"] == "sequence")
     assert sequence["shape"] == [754, 9] and sequence["coverage"]["total"] == 754
+
+
+def test_a_mirbase_copy_given_for_the_command_is_used_for_the_benchmark_too(tmp_path) -> None:
+    """`--mirbase DIR` (``located``) computes the benchmark's sequence view from DIR, not the shipped one."""
+    from ammgc import load_benchmark
+    from ammgc.data.source import located
+    from ammgc.errors import DataError
+    from ammgc.features import ensure_views
+
+    benchmark = load_benchmark()
+    with located(mirbase=tmp_path / "absent"), pytest.raises(DataError, match="does not exist"):
+        ensure_views(benchmark, ["sequence"])

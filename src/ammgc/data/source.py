@@ -63,6 +63,11 @@ def located(**paths: str | os.PathLike[str] | None) -> Iterator[None]:
         _LOCATED.reset(token)
 
 
+def located_path(name: str) -> Path | None:
+    """The copy ``located`` gave for the source ``name`` in this block, if any."""
+    return (_LOCATED.get() or {}).get(name)
+
+
 @dataclass(frozen=True)
 class SourceFile:
     """One published file: its path in the source's layout, public URL and git blob SHA-1.
@@ -108,7 +113,7 @@ class DataSource:
     fetch_command: ClassVar[str] = "ammgc data fetch"
 
     def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
-        self.path = Path(path).expanduser() if path is not None else (_LOCATED.get() or {}).get(self.cache_name)
+        self.path = Path(path).expanduser() if path is not None else located_path(self.cache_name)
 
     @property
     def cache(self) -> Path:

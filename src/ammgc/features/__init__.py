@@ -126,6 +126,10 @@ def _drug_agreement_note(dataset: Dataset, name: str, matrix: np.ndarray) -> str
 def _sequence_view(dataset: Dataset, mirbase: Path | None) -> tuple[FeatureView, SequenceView]:
     """The ``sequence`` view: for benchmark miRNAs (by name) the one shipped in the package, unless a miRBase
     folder is given; otherwise computed from miRBase."""
+    from ammgc.data.source import located_path
+
+    # a miRBase copy given for the whole command (``located``) counts as given here
+    mirbase = mirbase if mirbase is not None else located_path("mirbase")
     sequences = list(dataset.mirnas["sequence"]) if "sequence" in dataset.mirnas.columns else None
     go_present = "go" in dataset.views
     given = [s for s in sequences or () if isinstance(s, str) and s.strip()]
