@@ -234,3 +234,18 @@ def test_a_new_drugs_ranks_and_percentiles_do_not_depend_on_the_others(tiny: Dat
         tables.append(table[table["drug"] == "erlotinib"].drop(columns="drug_index").reset_index(drop=True))
     for table in tables[1:]:
         pd.testing.assert_frame_equal(table, tables[0])
+
+
+def test_a_saved_models_new_drug_finds_its_neighbours_in_the_dataset_given(tmp_path: Path) -> None:
+    """`predict --model M --data DIR --new-drug ...` without evidence: the nearest known drugs come from DIR,
+    the training data given, also where the model's recorded data folder is gone."""
+    from ammgc.prediction.predict import predict
+
+    data = write_tiny_own_dataset(tmp_path / "data")
+    fitted = fit_model(load_dataset(data), {"epochs_gcn": 3, "epochs_attention": 3, "hidden": (8, 8),
+                                            "mirna_views": ("expression",)})
+    fitted.save(tmp_path / "m.ammgc")
+    moved = data.rename(tmp_path / "moved")
+    result = predict(AMMGC.load(tmp_path / "m.ammgc"), new_drugs=[NewDrug("aspirin", "CC(=O)OC1=CC=CC=C1C(=O)O")],
+                     dataset=load_dataset(moved))
+    assert not [n for n in result.notes if "not shown" in n], result.notes

@@ -177,14 +177,14 @@ def explainer_for(model: AMMGC, dataset: Dataset | None = None, extended: Extend
     return Explainer(model, dataset, extended)
 
 
-def new_entity_report(model: AMMGC, extended: Extended, explainer: Explainer | None
-                      ) -> tuple[Explainer | None, list[str]]:
+def new_entity_report(model: AMMGC, extended: Extended, explainer: Explainer | None,
+                      dataset: Dataset | None = None) -> tuple[Explainer | None, list[str]]:
     """Lines on each new entity (nearest known ones, warnings, the cold-start caution) and the explainer used
-    (None when the training dataset cannot give one)."""
+    (None when the training dataset, ``dataset`` or the one the model names, cannot give one)."""
     neighbours = None
     lines: list[str] = []
     try:
-        explainer = explainer or explainer_for(model, None, extended)
+        explainer = explainer or explainer_for(model, dataset, extended)
         neighbours = nearest_neighbours(extended, explainer)
     except AmmgcError as exc:
         explainer = None
@@ -219,7 +219,7 @@ def predict(model: AMMGC, *, drugs: Sequence[str] = (), mirnas: Sequence[str] = 
     # built once (it computes the SMILES views): evidence needs it, new entities' neighbours use it
     explainer = explainer_for(model, dataset, extended) if evidence else None
     if new_drugs or new_mirnas:
-        explainer, lines = new_entity_report(model, extended, explainer)
+        explainer, lines = new_entity_report(model, extended, explainer, dataset)
         notes += lines
     table = rank(extended.dataset, extended.scores, drugs=drugs, mirnas=mirnas, new_drugs=extended.new_drugs,
                  new_mirnas=extended.new_mirnas, top=top)
